@@ -1,0 +1,44 @@
+"""The `nnlab` command: argument parsing, dispatch, and the one place errors become `error: ...`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from nnlab.errors import NNLabError
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but a usage mistake is an NNLabError: one `error:` line, exit 2, like any bad input."""
+
+    def error(self, message: str):
+        raise NNLabError(f"{message} (see `{self.prog} --help`)")
+
+
+def build_parser() -> Parser:
+    from nnlab.cli import data, demo
+
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--debug", action="store_true", help="show a traceback on errors")
+    parser = Parser(prog="nnlab", description=__doc__, parents=[common])
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+    commands.required = True
+    for module in (data, demo):
+        module.register(commands, common)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    debug = "--debug" in argv
+    try:
+        args = build_parser().parse_args(argv)
+        return args.run(args) or 0
+    except NNLabError as e:
+        if debug:
+            raise
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
