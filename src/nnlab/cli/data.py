@@ -11,9 +11,8 @@ def register(commands, common) -> None:
     p = commands.add_parser("data", help="list, describe and fetch datasets", parents=[common])
     sub = p.add_subparsers(dest="data_command", metavar="ACTION", parser_class=type(p))
     sub.required = True
-    sub.add_parser("list", help="the named datasets and whether they are here", parents=[common]).set_defaults(
-        run=run_list
-    )
+    listing = sub.add_parser("list", help="the named datasets and whether they are here", parents=[common])
+    listing.set_defaults(run=run_list)
     info = sub.add_parser("info", help="counts, shape and value range of a dataset", parents=[common])
     info.add_argument("data", metavar="NAME|PATH")
     info.add_argument("--classes", help="keep only these classes, e.g. 0,6")
