@@ -1,0 +1,202 @@
+"""The derived network in NumPy: dense ReLU layers, a sigmoid or softmax output, the log loss.
+
+Rows are samples. With one output unit this is exactly the network of SPEC.md (sigmoid + log loss);
+with k > 1 output units the output is a softmax and the loss the cross-entropy. Either way
+dL/dZ_out = (A_out - Y)/m, which is why backward looks the same for both.
+
+`forward` and `backward` write into buffers held by a `Workspace`, so a training step allocates
+(almost) nothing: the time goes to the matrix products, not to Python or the allocator.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from nnlab.errors import NNLabError
+
+
+@dataclass
+class Network:
+    """Weights W[l] (n_in x n_out) and biases b[l] (n_out,), layer l = 0 .. L-1."""
+
+    W: list[np.ndarray]
+    b: list[np.ndarray]
+
+    @classmethod
+    def create(cls, sizes: list[int], rng: np.random.Generator, dtype=np.float32) -> Network:
+        """He initialisation (std sqrt(2/n_in)) suits ReLU layers; biases start at zero."""
+        if len(sizes) < 2 or min(sizes) < 1:
+            raise NNLabError(f"layer sizes must be positive, got {sizes}")
+        W = [(rng.standard_normal((n_in, n_out)) * np.sqrt(2.0 / n_in)).astype(dtype)
+             for n_in, n_out in zip(sizes[:-1], sizes[1:])]
+        b = [np.zeros(n_out, dtype=dtype) for n_out in sizes[1:]]
+        return cls(W, b)
+
+    @property
+    def sizes(self) -> list[int]:
+        return [self.W[0].shape[0]] + [W.shape[1] for W in self.W]
+
+    @property
+    def binary(self) -> bool:
+        """One output unit: sigmoid + log loss, the derived network."""
+        return self.W[-1].shape[1] == 1
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.W[0].dtype
+
+    def params(self) -> list[np.ndarray]:
+        """Every parameter, in the order of `Workspace.grads()`: W0, b0, W1, b1, ..."""
+        return [p for Wb in zip(self.W, self.b) for p in Wb]
+
+
+@dataclass
+class Workspace:
+    """Preallocated buffers for one batch size: activations A[l], their gradients dZ[l], ReLU masks,
+    the parameter gradients dW[l], db[l], and the one-hot targets Y."""
+
+    m: int
+    A: list[np.ndarray] = field(default_factory=list)
+    dZ: list[np.ndarray] = field(default_factory=list)
+    mask: list[np.ndarray] = field(default_factory=list)
+    dW: list[np.ndarray] = field(default_factory=list)
+    db: list[np.ndarray] = field(default_factory=list)
+    Y: np.ndarray | None = None
+
+    @classmethod
+    def create(cls, net: Network, m: int) -> Workspace:
+        dt, outs = net.dtype, net.sizes[1:]
+        return cls(
+            m=m,
+            A=[np.empty((m, n), dt) for n in outs],
+            dZ=[np.empty((m, n), dt) for n in outs],
+            mask=[np.empty((m, n), bool) for n in outs[:-1]],
+            dW=[np.empty_like(W) for W in net.W],
+            db=[np.empty_like(b) for b in net.b],
+            Y=np.empty((m, outs[-1]), dt),
+        )
+
+    def grads(self) -> list[np.ndarray]:
+        return [g for pair in zip(self.dW, self.db) for g in pair]
+
+    def view(self, m: int) -> Workspace:
+        """The same buffers cut to the first m rows, for the last, smaller batch of an epoch."""
+        if m == self.m:
+            return self
+        return Workspace(m, [a[:m] for a in self.A], [d[:m] for d in self.dZ],
+                         [k[:m] for k in self.mask], self.dW, self.db, self.Y[:m])
+
+
+def sigmoid(Z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """sigma(z) = e^z / (1 + e^z), as (1 + tanh(z/2)) / 2: no overflow for any z."""
+    out = np.multiply(Z, 0.5, out=out)
+    np.tanh(out, out=out)
+    out += 1.0
+    out *= 0.5
+    return out
+
+
+def softmax(Z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """Rows of e^z / sum e^z, with each row's max subtracted first so exp cannot overflow."""
+    out = np.subtract(Z, Z.max(axis=1, keepdims=True), out=out)
+    np.exp(out, out=out)
+    out /= out.sum(axis=1, keepdims=True)
+    return out
+
+
+def forward(net: Network, X: np.ndarray, ws: Workspace) -> np.ndarray:
+    """Fill ws.A with every layer's activations; returns the output layer's logits Z_out.
+
+    The output layer's buffer holds the logits Z_out (the loss is computed from them);
+    `probabilities` turns them into A_out.
+    """
+    A_prev = X
+    for l, (W, b) in enumerate(zip(net.W, net.b)):
+        Z = ws.A[l]
+        np.matmul(A_prev, W, out=Z)            # Z = A_prev·W + b
+        Z += b
+        if l < len(net.W) - 1:
+            np.maximum(Z, 0, out=Z)            # A = ReLU(Z), in place
+        A_prev = Z
+    return ws.A[-1]
+
+
+def probabilities(Z_out: np.ndarray, binary: bool, out: np.ndarray | None = None) -> np.ndarray:
+    """A_out: sigma(Z_out) for one output unit, softmax(Z_out) for several."""
+    return sigmoid(Z_out, out) if binary else softmax(Z_out, out)
+
+
+def log_loss(Z_out: np.ndarray, y: np.ndarray, binary: bool) -> float:
+    """Mean log loss computed from the logits, so log(0) never happens.
+
+    Binary: -[y log s(z) + (1-y) log(1-s(z))] = max(z,0) - y z + log(1 + e^-|z|).
+    Softmax: log sum_j e^{z_j} - z_y, with the max subtracted inside the log-sum-exp.
+    """
+    Z = Z_out.astype(np.float64, copy=False)
+    if binary:
+        z = Z[:, 0]
+        return float(np.mean(np.maximum(z, 0) - y * z + np.log1p(np.exp(-np.abs(z)))))
+    top = Z.max(axis=1)
+    lse = top + np.log(np.exp(Z - top[:, None]).sum(axis=1))
+    return float(np.mean(lse - Z[np.arange(len(y)), y]))
+
+
+def l2_penalty(net: Network, alpha: float, m: int) -> float:
+    """The L2 term added to the loss: (alpha / 2m) * sum of squared weights (biases excluded)."""
+    if alpha == 0:
+        return 0.0
+    return 0.5 * alpha / m * float(sum(np.vdot(W, W) for W in net.W))
+
+
+def backward(net: Network, X: np.ndarray, y: np.ndarray, ws: Workspace, alpha: float = 0.0) -> None:
+    """Fill ws.dW, ws.db with the gradients of the mean log loss (+ L2) for the batch (X, y).
+
+    Needs `forward(net, X, ws)` first. Overwrites the gradients, never accumulates into them.
+    """
+    m, L = ws.m, len(net.W)
+    Y = ws.Y
+    if net.binary:
+        Y[:, 0] = y
+    else:
+        Y.fill(0)
+        Y[np.arange(m), y] = 1
+    dZ = ws.dZ[-1]
+    probabilities(ws.A[-1], net.binary, out=dZ)
+    dZ -= Y                                          # dZ_out = (A_out - Y)/m
+    dZ *= 1.0 / m
+    for l in range(L - 1, -1, -1):
+        A_prev = X if l == 0 else ws.A[l - 1]
+        np.matmul(A_prev.T, dZ, out=ws.dW[l])       # dW = A_prevᵀ·dZ
+        if alpha:
+            ws.dW[l] += (alpha / m) * net.W[l]       #      + (alpha/m)·W  (the L2 term)
+        np.sum(dZ, axis=0, out=ws.db[l])            # db = Σrows dZ
+        if l == 0:
+            break
+        dA = ws.dZ[l - 1]
+        np.matmul(dZ, net.W[l].T, out=dA)            # dA_prev = dZ·Wᵀ
+        # dZ_prev = dA_prev ⊙ 1[Z_prev > 0]; A_prev = ReLU(Z_prev) is > 0 exactly where Z_prev is.
+        np.greater(ws.A[l - 1], 0, out=ws.mask[l - 1])
+        np.multiply(dA, ws.mask[l - 1], out=dA)
+        dZ = dA
+
+
+def predict_proba(net: Network, X: np.ndarray, batch_size: int = 4096) -> np.ndarray:
+    """Class probabilities (m x k; two columns for the binary network), in batches to bound memory."""
+    X = np.asarray(X, dtype=net.dtype)
+    if X.ndim != 2 or X.shape[1] != net.sizes[0]:
+        raise NNLabError(f"the network expects {net.sizes[0]} features per sample, got shape {X.shape}")
+    out = np.empty((len(X), 2 if net.binary else net.sizes[-1]), dtype=net.dtype)
+    ws = Workspace.create(net, min(batch_size, max(len(X), 1)))
+    for start in range(0, len(X), ws.m):
+        batch = X[start:start + ws.m]
+        w = ws.view(len(batch))
+        Z_out = forward(net, batch, w)
+        if net.binary:
+            # sigma(-z) rather than 1 - sigma(z): no cancellation when sigma(z) is near 1
+            out[start:start + len(batch), 1] = sigmoid(Z_out[:, 0])
+            out[start:start + len(batch), 0] = sigmoid(-Z_out[:, 0])
+        else:
+            softmax(Z_out, out=out[start:start + len(batch)])
+    return out

@@ -1,0 +1,53 @@
+"""One pass of mini-batch training, and evaluation: the loop every scratch front end shares."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from nnlab.scratch.network import Network, Workspace, backward, forward, l2_penalty, log_loss, predict_proba
+
+
+class EpochRunner:
+    """Trains `net` with `optimizer` one epoch at a time, reusing its batch buffers across epochs."""
+
+    def __init__(self, net: Network, optimizer, batch_size: int, alpha: float = 0.0):
+        self.net, self.optimizer, self.batch_size, self.alpha = net, optimizer, batch_size, alpha
+        self.ws = Workspace.create(net, batch_size)
+        self.X_batch = np.empty((batch_size, net.sizes[0]), dtype=net.dtype)
+
+    def run(self, X: np.ndarray, y: np.ndarray, rng: np.random.Generator | None,
+            on_batch=None) -> tuple[float, float]:
+        """One pass over (X, y), shuffled with `rng` (None: in order). Returns (mean loss, accuracy)
+        measured on the batches as they were trained; the loss includes the L2 term."""
+        m, bs, net = len(X), self.batch_size, self.net
+        order = rng.permutation(m) if rng is not None else None
+        loss_sum, correct = 0.0, 0
+        for start in range(0, m, bs):
+            n = min(bs, m - start)
+            if order is None:
+                xb, yb = X[start:start + n], y[start:start + n]
+            else:
+                idx = order[start:start + n]
+                xb = np.take(X, idx, axis=0, out=self.X_batch[:n])  # gather into a reused buffer
+                yb = y[idx]
+            ws = self.ws.view(n)
+            Z_out = forward(net, xb, ws)
+            loss_sum += log_loss(Z_out, yb, net.binary) * n
+            correct += int(np.count_nonzero(predicted_labels(Z_out, net.binary) == yb))
+            backward(net, xb, yb, ws, self.alpha)
+            self.optimizer.step(ws.grads())
+            if on_batch is not None:
+                on_batch(n)
+        return loss_sum / m + l2_penalty(net, self.alpha, min(bs, m)), correct / m
+
+
+def predicted_labels(Z_out: np.ndarray, binary: bool) -> np.ndarray:
+    return (Z_out[:, 0] > 0).astype(np.int64) if binary else Z_out.argmax(axis=1)
+
+
+def evaluate(net: Network, X: np.ndarray, y: np.ndarray) -> tuple[float, float, np.ndarray]:
+    """(mean log loss, accuracy, probabilities) on a whole split."""
+    P = predict_proba(net, X)
+    eps = np.finfo(P.dtype).tiny
+    loss = float(-np.mean(np.log(np.maximum(P[np.arange(len(y)), y], eps))))
+    return loss, float(np.mean(P.argmax(axis=1) == y)), P
