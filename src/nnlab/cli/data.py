@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from nnlab.errors import NNLabError
+from nnlab.cli.options import name_list
 
 
 def register(commands, common) -> None:
@@ -15,7 +15,7 @@ def register(commands, common) -> None:
     listing.set_defaults(run=run_list)
     info = sub.add_parser("info", help="counts, shape and value range of a dataset", parents=[common])
     info.add_argument("data", metavar="NAME|PATH")
-    info.add_argument("--classes", help="keep only these classes, e.g. 0,6")
+    info.add_argument("--classes", type=name_list, help="keep only these classes, e.g. 0,6")
     info.set_defaults(run=run_info)
     fetch = sub.add_parser("fetch", help="download a dataset into the cache", parents=[common])
     fetch.add_argument("name")
@@ -37,7 +37,7 @@ def run_list(args) -> None:
 def run_info(args) -> None:
     from nnlab.data import load
 
-    ds = load(args.data, classes=parse_list(args.classes))
+    ds = load(args.data, classes=args.classes)
     print(f"dataset   {ds.name}")
     print(f"source    {ds.source}")
     print(f"samples   train {len(ds.y_train)}, test {len(ds.y_test)}")
@@ -57,12 +57,3 @@ def run_fetch(args) -> None:
 
     print(f"fetched into {fetch(args.name)}")
 
-
-def parse_list(text: str | None) -> list[str] | None:
-    """A comma-separated option such as `--classes 0,6`."""
-    if text is None:
-        return None
-    items = [t.strip() for t in text.split(",")]
-    if not all(items):
-        raise NNLabError(f"cannot read the list {text!r}; give comma-separated values such as 0,6")
-    return items

@@ -1,0 +1,127 @@
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_breast_cancer, make_moons
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import GridSearchCV, train_test_split
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from nnlab import ScratchClassifier
+
+
+@parametrize_with_checks([ScratchClassifier()])
+def test_scikit_learn_estimator_contract(estimator, check):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        check(estimator)
+
+
+def test_moons_and_breast_cancer_with_defaults_as_good_as_mlpclassifier():
+    from sklearn.neural_network import MLPClassifier
+
+    X, y = make_moons(2000, noise=0.2, random_state=0)
+    Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=0.3, random_state=0)
+    clf = ScratchClassifier(random_state=0).fit(Xtr, ytr)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        peer = MLPClassifier(hidden_layer_sizes=(256, 128), random_state=0).fit(Xtr, ytr)
+    assert clf.score(Xte, yte) >= 0.95
+    assert clf.score(Xte, yte) >= peer.score(Xte, yte) - 0.01
+    assert clf.coefs_[-1].shape == (128, 1)  # two classes: one sigmoid unit, the derived network
+
+    X, y = load_breast_cancer(return_X_y=True)
+    Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=0.3, random_state=0, stratify=y)
+    pipe = make_pipeline(StandardScaler(), ScratchClassifier(random_state=0)).fit(Xtr, ytr)
+    assert pipe.score(Xte, yte) >= 0.95
+
+
+def test_fitted_attributes_and_string_labels():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(90, 4))
+    y = np.array(["cat", "dog", "emu"])[np.argmax(X[:, :3], axis=1)]
+    clf = ScratchClassifier(hidden_layer_sizes=(10,), learning_rate_init=0.01, max_iter=300,
+                            random_state=0).fit(X, y)
+    assert list(clf.classes_) == ["cat", "dog", "emu"]
+    assert [W.shape for W in clf.coefs_] == [(4, 10), (10, 3)]
+    assert [b.shape for b in clf.intercepts_] == [(10,), (3,)]
+    assert clf.n_features_in_ == 4 and clf.n_iter_ == len(clf.loss_curve_)
+    assert clf.loss_curve_[-1] < clf.loss_curve_[0]
+    assert set(clf.predict(X)) <= {"cat", "dog", "emu"}
+    assert clf.score(X, y) > 0.9
+    assert clf.predict_proba(X).dtype == np.float32
+
+
+def test_same_random_state_same_model():
+    X, y = make_moons(200, noise=0.2, random_state=0)
+    a = ScratchClassifier(max_iter=20, random_state=3).fit(X, y)
+    b = ScratchClassifier(max_iter=20, random_state=3).fit(X, y)
+    np.testing.assert_array_equal(a.coefs_[0], b.coefs_[0])
+    assert a.loss_curve_ == b.loss_curve_
+
+
+def test_partial_fit_runs_one_epoch_per_call():
+    X, y = make_moons(200, noise=0.2, random_state=0)
+    clf = ScratchClassifier(random_state=0)
+    with pytest.raises(ValueError, match="classes must be passed"):
+        clf.partial_fit(X, y)
+    for _ in range(3):
+        clf.partial_fit(X, y, classes=[0, 1])
+    assert clf.n_iter_ == 3 and len(clf.loss_curve_) == 3
+
+
+def test_warm_start_continues_training():
+    X, y = make_moons(200, noise=0.2, random_state=0)
+    clf = ScratchClassifier(max_iter=5, warm_start=True, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X, y)
+        first = clf.coefs_[0].copy()
+        clf.fit(X, y)
+    assert clf.n_iter_ == 10 and not np.array_equal(first, clf.coefs_[0])
+
+
+def test_early_stopping_keeps_the_best_validation_weights():
+    X, y = make_moons(600, noise=0.3, random_state=0)
+    clf = ScratchClassifier(early_stopping=True, n_iter_no_change=5, max_iter=500, random_state=0).fit(X, y)
+    assert clf.n_iter_ < 500
+    assert len(clf.validation_scores_) == clf.n_iter_
+    assert clf.best_validation_score_ == max(clf.validation_scores_)
+
+
+def test_grid_search():
+    X, y = make_moons(300, noise=0.2, random_state=0)
+    grid = GridSearchCV(ScratchClassifier(max_iter=50, learning_rate_init=0.01, random_state=0),
+                        {"hidden_layer_sizes": [(4,), (16, 16)], "solver": ["sgd", "adam"]}, cv=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        grid.fit(X, y)
+    assert grid.best_score_ > 0.85
+    assert set(grid.best_params_) == {"hidden_layer_sizes", "solver"}
+
+
+def test_float64_dtype():
+    X, y = make_moons(100, noise=0.2, random_state=0)
+    clf = ScratchClassifier(dtype="float64", max_iter=3, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X, y)
+    assert clf.coefs_[0].dtype == np.float64
+
+
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ({"hidden_layer_sizes": (0,)}, "hidden_layer_sizes"),
+        ({"solver": "lbfgs"}, "solver"),
+        ({"learning_rate_init": 0}, "learning_rate_init"),
+        ({"dtype": "int8"}, "dtype"),
+        ({"batch_size": 0}, "batch_size"),
+    ],
+)
+def test_bad_parameters_raise_value_error(params, message):
+    X, y = make_moons(50, random_state=0)
+    with pytest.raises(ValueError, match=message):
+        ScratchClassifier(**params).fit(X, y)
