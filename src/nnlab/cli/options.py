@@ -68,5 +68,5 @@ def name_list(text: str) -> list[str]:
     """`0,6` or `Shirt,Coat` -> a list of class indices or names."""
     items = [t.strip() for t in text.split(",")]
     if not all(items):
-        raise argparse.ArgumentTypeError(f"cannot read the list {text!r}; give comma-separated values like 0,6")
+        raise argparse.ArgumentTypeError(f"cannot read the list {text!r}; give values like 0,6")
     return items
