@@ -18,7 +18,8 @@ class EpochRunner:
     def run(self, X: np.ndarray, y: np.ndarray, rng: np.random.Generator | None,
             on_batch=None) -> tuple[float, float]:
         """One pass over (X, y), shuffled with `rng` (None: in order). Returns (mean loss, accuracy)
-        measured on the batches as they were trained; the loss includes the L2 term."""
+        measured on the batches as they were trained; the loss includes the L2 term.
+        `on_batch(n, loss, accuracy)` hears of every batch, with the running means so far."""
         m, bs, net = len(X), self.batch_size, self.net
         order = rng.permutation(m) if rng is not None else None
         loss_sum, correct = 0.0, 0
@@ -37,7 +38,8 @@ class EpochRunner:
             backward(net, xb, yb, ws, self.alpha)
             self.optimizer.step(ws.grads())
             if on_batch is not None:
-                on_batch(n)
+                seen = start + n
+                on_batch(n, loss_sum / seen, correct / seen)
         return loss_sum / m + l2_penalty(net, self.alpha, min(bs, m)), correct / m
 
 

@@ -1,0 +1,144 @@
+"""`nnlab train`, `nnlab eval`, `nnlab predict`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from nnlab.cli.options import (
+    fraction,
+    int_list,
+    name_list,
+    nonnegative_float,
+    nonnegative_int,
+    positive_float,
+    positive_int,
+)
+from nnlab.errors import NNLabError
+
+MODELS = ("scratch", "mlp", "cnn")
+# Defaults chosen by measurement on Fashion-MNIST (see README); every one can be overridden.
+DEFAULTS = {
+    "scratch": {"epochs": None, "batch_size": 128, "lr": 1e-3, "hidden": [256, 128], "optimizer": "adam",
+                "weight_decay": 1e-4, "schedule": "cosine"},
+}
+
+
+def register(commands, common) -> None:
+    p = commands.add_parser("train", parents=[common], help="train a model and write a run directory")
+    p.add_argument("model", nargs="?", choices=MODELS, help="scratch (NumPy), mlp or cnn (PyTorch)")
+    p.add_argument("--data", help="dataset name or path (see `nnlab data list`)")
+    p.add_argument("--epochs", type=positive_int,
+                   help="epochs in total (with --resume: to continue to); default 20, more on small data "
+                        "so that training takes at least 2,000 steps")
+    p.add_argument("--batch-size", type=positive_int)
+    p.add_argument("--lr", type=positive_float, help="learning rate")
+    p.add_argument("--hidden", type=int_list, help="hidden layer sizes, e.g. 256,128")
+    p.add_argument("--optimizer", choices=("sgd", "momentum", "adam"))
+    p.add_argument("--momentum", type=fraction, default=0.9, help="for --optimizer momentum (default 0.9)")
+    p.add_argument("--nesterov", action="store_true", help="Nesterov momentum")
+    p.add_argument("--weight-decay", type=nonnegative_float, help="L2 penalty alpha")
+    p.add_argument("--schedule", choices=("cosine", "constant"), help="learning-rate schedule")
+    p.add_argument("--classes", type=name_list, help="keep only these classes, e.g. 0,6 (two: binary)")
+    p.add_argument("--noise", type=nonnegative_float, help="noise of the 2-D sets (moons, spiral, ...)")
+    p.add_argument("--val-fraction", type=fraction, default=0.1, help="validation share of training data")
+    p.add_argument("--seed", type=nonnegative_int, default=0)
+    p.add_argument("--out", default="runs", help="parent folder of run directories (default runs/)")
+    p.add_argument("--name", help="run directory name (default MODEL-DATA-TIMESTAMP)")
+    p.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"), default="auto")
+    p.add_argument("--resume", metavar="RUN_DIR", help="continue this run in place to --epochs in total")
+    p.add_argument("--quiet", action="store_true", help="no progress output")
+    p.set_defaults(run=run_train)
+
+    e = commands.add_parser("eval", parents=[common], help="test accuracy of a trained run")
+    e.add_argument("run_dir", metavar="RUN_DIR")
+    e.add_argument("--data", help="evaluate on this dataset instead of the run's own test split")
+    e.set_defaults(run=run_eval)
+
+    q = commands.add_parser("predict", parents=[common], help="classify image or .npy files")
+    q.add_argument("run_dir", metavar="RUN_DIR")
+    q.add_argument("files", nargs="+", metavar="FILE")
+    q.set_defaults(run=run_predict)
+
+
+def run_train(args) -> None:
+    from nnlab.training import job
+
+    if args.resume:
+        if args.epochs is None:
+            raise NNLabError("--resume needs --epochs N: the number of epochs in total to train to")
+        run = job.resume(args.resume, args.epochs, quiet=args.quiet)
+    else:
+        if args.model is None or args.data is None:
+            raise NNLabError("say what to train: nnlab train {scratch,mlp,cnn} --data DATA")
+        run = job.train(make_config(args), args.out, args.name, quiet=args.quiet)
+    print_result(run)
+
+
+def make_config(args) -> dict:
+    if args.model not in DEFAULTS:
+        raise NNLabError(f"model {args.model!r} is not built yet; train `scratch` for now")
+    defaults = DEFAULTS[args.model]
+    config = {"model": args.model, "data": args.data}
+    for key, default in defaults.items():
+        value = getattr(args, key)
+        config[key] = default if value is None else value
+    if args.device in ("cuda", "mps") and args.model == "scratch":
+        raise NNLabError("the scratch network runs in NumPy on the CPU; drop --device or use --device cpu")
+    config.update(momentum=args.momentum, nesterov=args.nesterov, classes=args.classes, noise=args.noise,
+                  val_fraction=args.val_fraction, seed=args.seed, device="cpu",
+                  data_label=Path(args.data).name if Path(args.data).exists() else args.data)
+    return config
+
+
+def print_result(run: Path) -> None:
+    from nnlab import runs
+
+    summary = runs.read_json(run / runs.SUMMARY, what="run summary")
+    print(f"test_accuracy={summary['test_accuracy']:.4f} run={run}")
+
+
+def run_eval(args) -> None:
+    from nnlab.data import load
+    from nnlab.training import job
+
+    config, engine = job.load_run(args.run_dir)
+    record = config["dataset"]
+    if args.data is None:
+        ds = load(config["data"], classes=config["classes"], seed=config["seed"], noise=config["noise"])
+    else:
+        ds = load(args.data, classes=config["classes"])
+        if ds.n_features != record["n_features"] or ds.n_classes != len(record["classes"]):
+            raise NNLabError(f"{args.data} has {ds.n_features} features and {ds.n_classes} classes; the run "
+                             f"was trained on {record['n_features']} and {len(record['classes'])}")
+        from dataclasses import replace
+
+        # Scale the new data the way the run's training data was scaled.
+        raw_test = ds.scaler.inverse(ds.X_test)
+        ds = replace(ds, X_test=job.scaler_of(config).transform(raw_test))
+    summary = job.evaluate(engine, ds)
+    print(f"test_loss={summary['test_loss']:.4f}")
+    print(f"test_accuracy={summary['test_accuracy']:.4f}")
+
+
+def run_predict(args) -> None:
+    import sys
+
+    from nnlab.data.inputs import read_input
+    from nnlab.training import job
+
+    config, engine = job.load_run(args.run_dir)
+    record = config["dataset"]
+    shape = tuple(record["image_shape"]) if record["image_shape"] else None
+    scaler = job.scaler_of(config)
+    rows = []
+    for file in args.files:  # read every file first: one bad file means no output at all
+        row, notice = read_input(Path(file), record["n_features"], shape, scaler)
+        if notice:
+            print(notice, file=sys.stderr)
+        rows.append(row)
+    import numpy as np
+
+    P = engine.predict_proba(np.concatenate(rows))
+    for file, p in zip(args.files, P):
+        k = int(p.argmax())
+        print(f"{file}\t{record['classes'][k]}\t{p[k]:.4f}")

@@ -1,0 +1,43 @@
+"""Classification metrics from labels and probabilities: plain NumPy, no model in sight."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> np.ndarray:
+    """C[i, j] = number of samples of class i predicted as j."""
+    return np.bincount(y_true * n_classes + y_pred, minlength=n_classes**2).reshape(n_classes, n_classes)
+
+
+def per_class(confusion: np.ndarray, classes: tuple[str, ...]) -> list[dict]:
+    """Precision, recall, F1 and support of each class (0 where undefined)."""
+    tp = np.diag(confusion).astype(float)
+    predicted, actual = confusion.sum(axis=0), confusion.sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        precision = np.where(predicted > 0, tp / predicted, 0.0)
+        recall = np.where(actual > 0, tp / actual, 0.0)
+        f1 = np.where(precision + recall > 0, 2 * precision * recall / (precision + recall), 0.0)
+    return [
+        {"class": name, "precision": round(float(p), 6), "recall": round(float(r), 6),
+         "f1": round(float(f), 6), "support": int(s)}
+        for name, p, r, f, s in zip(classes, precision, recall, f1, actual)
+    ]
+
+
+def log_loss(P: np.ndarray, y: np.ndarray) -> float:
+    """Mean -log P[y], with probabilities floored at the dtype's smallest normal number."""
+    p = P[np.arange(len(y)), y].astype(np.float64)
+    return float(-np.mean(np.log(np.maximum(p, np.finfo(np.float64).tiny))))
+
+
+def summarize(P: np.ndarray, y: np.ndarray, classes: tuple[str, ...]) -> dict:
+    """Test metrics of the run summary: accuracy, loss, confusion matrix, per-class figures."""
+    pred = P.argmax(axis=1)
+    confusion = confusion_matrix(y, pred, len(classes))
+    return {
+        "test_accuracy": round(float(np.mean(pred == y)), 6),
+        "test_loss": round(log_loss(P, y), 6),
+        "confusion_matrix": confusion.tolist(),
+        "per_class": per_class(confusion, classes),
+    }

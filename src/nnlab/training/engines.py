@@ -1,0 +1,72 @@
+"""Engines: one model family behind the small interface the training job drives.
+
+An engine trains one epoch, predicts probabilities, and turns its whole state (weights, optimiser,
+RNG) into tensors + JSON and back. The job around it owns the run directory and the printing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from nnlab.errors import NNLabError
+from nnlab.scratch.network import Network, predict_proba
+from nnlab.scratch.optim import make_optimizer, scheduled_lr
+from nnlab.scratch.train import EpochRunner
+
+
+class ScratchEngine:
+    """The NumPy network of SPEC.md: sigmoid + log loss for two classes, softmax for more."""
+
+    kind = "scratch"
+
+    def __init__(self, config: dict[str, Any], n_features: int, n_classes: int):
+        self.config = config
+        sizes = [n_features, *config["hidden"], 1 if n_classes == 2 else n_classes]
+        self.rng = np.random.default_rng(config["seed"])
+        self.net = Network.create(sizes, self.rng, np.float32)
+        self.optimizer = make_optimizer(config["optimizer"], self.net.params(), config["lr"],
+                                        momentum=config["momentum"], nesterov=config["nesterov"])
+        self.runner = EpochRunner(self.net, self.optimizer, config["batch_size"], config["weight_decay"])
+
+    def train_epoch(self, X: np.ndarray, y: np.ndarray, epoch: int, epochs: int, on_batch=None):
+        self.optimizer.lr = scheduled_lr(self.config["lr"], self.config["schedule"], epoch, epochs)
+        return self.runner.run(X, y, self.rng, on_batch)
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        return predict_proba(self.net, X)
+
+    def weights(self) -> dict[str, np.ndarray]:
+        """W1, b1, W2, ... numbered from 1 as in SPEC.md."""
+        return {f"{kind}{l + 1}": p for l, (W, b) in enumerate(zip(self.net.W, self.net.b))
+                for kind, p in (("W", W), ("b", b))}
+
+    def load_weights(self, tensors: dict[str, np.ndarray]) -> None:
+        for name, p in self.weights().items():
+            if name not in tensors or tensors[name].shape != p.shape:
+                got = tensors[name].shape if name in tensors else "nothing"
+                raise NNLabError(f"weights file does not fit the network: {name} should be {p.shape}, "
+                                 f"found {got}")
+            p[...] = tensors[name]
+
+    def state(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        tensors = {**self.weights(), **{f"optimizer.{k}": v for k, v in self.optimizer.state().items()}}
+        return tensors, {"optimizer_steps": self.optimizer.steps, "rng": self.rng.bit_generator.state}
+
+    def load_state(self, tensors: dict[str, np.ndarray], state: dict[str, Any]) -> None:
+        self.load_weights(tensors)
+        prefix = "optimizer."
+        self.optimizer.load_state({k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)},
+                                  state["optimizer_steps"])
+        self.rng.bit_generator.state = state["rng"]
+
+
+ENGINES = {"scratch": ScratchEngine}
+
+
+def make_engine(config: dict[str, Any], n_features: int, n_classes: int):
+    model = config["model"]
+    if model not in ENGINES:
+        raise NNLabError(f"model {model!r} is not available yet; use one of {', '.join(ENGINES)}")
+    return ENGINES[model](config, n_features, n_classes)

@@ -1,0 +1,189 @@
+"""A training run from start to finish: data, engine, epochs, checkpoints, test, summary.
+
+The math lives in the engines; this module owns the run directory and what the user sees.
+"""
+
+from __future__ import annotations
+
+import math
+import platform
+import sys
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from nnlab import runs
+from nnlab.data import Dataset, Scaler, load, validation_split
+from nnlab.errors import NNLabError
+from nnlab.metrics import summarize
+from nnlab.training.engines import make_engine
+
+
+@dataclass
+class Splits:
+    """The dataset and its seeded train/validation split."""
+
+    data: Dataset
+    X_train: np.ndarray
+    y_train: np.ndarray
+    X_val: np.ndarray
+    y_val: np.ndarray
+
+
+def load_splits(config: dict[str, Any]) -> Splits:
+    ds = load(config["data"], classes=config["classes"], seed=config["seed"], noise=config["noise"])
+    X_tr, y_tr, X_val, y_val = validation_split(ds.X_train, ds.y_train, config["val_fraction"], config["seed"])
+    return Splits(ds, X_tr, y_tr, X_val, y_val)
+
+
+def versions() -> dict[str, str]:
+    import sklearn
+    import torch
+
+    import nnlab
+
+    return {"nnlab": nnlab.__version__, "python": platform.python_version(), "numpy": np.__version__,
+            "torch": torch.__version__, "scikit-learn": sklearn.__version__}
+
+
+def dataset_record(splits: Splits) -> dict[str, Any]:
+    ds = splits.data
+    return {
+        "name": ds.name, "source": ds.source, "classes": list(ds.classes),
+        "image_shape": list(ds.image_shape) if ds.image_shape else None, "n_features": ds.n_features,
+        "n_train": len(splits.y_train), "n_val": len(splits.y_val), "n_test": len(ds.y_test),
+        "scaler": ds.scaler.to_json(),
+    }
+
+
+DEFAULT_EPOCHS = 20
+MIN_STEPS = 2000  # small datasets get more epochs by default: 20 epochs of moons are only 160 steps
+
+
+def default_epochs(n_train: int, batch_size: int) -> int:
+    return max(DEFAULT_EPOCHS, math.ceil(MIN_STEPS / math.ceil(n_train / batch_size)))
+
+
+def train(config: dict[str, Any], out: str, name: str | None, quiet: bool = False) -> Path:
+    """Train a new run as `config` says; returns its directory."""
+    splits = load_splits(config)
+    if config["epochs"] is None:
+        config = {**config, "epochs": default_epochs(len(splits.y_train), config["batch_size"])}
+    engine = make_engine(config, splits.data.n_features, splits.data.n_classes)
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    run = runs.new_run_dir(out, name, f"{config['model']}-{config['data_label']}-{stamp}")
+    runs.write_config(run, {**config, "dataset": dataset_record(splits), "versions": versions()})
+    return _fit(run, config, engine, splits, start_epoch=0, history=[], train_seconds=0.0, quiet=quiet)
+
+
+def resume(run: str | Path, epochs: int, quiet: bool = False) -> Path:
+    """Continue `run` in place until `epochs` epochs in total."""
+    run = Path(run)
+    config = runs.read_config(run)
+    tensors, state = runs.load_tensors(run / runs.CHECKPOINT)
+    done = state.get("epoch", 0)
+    if epochs < done:
+        raise NNLabError(f"{run} has already trained {done} epochs; give --epochs {done} or more")
+    if epochs != config["epochs"] and config.get("schedule") == "cosine" and not quiet:
+        print(f"note: the cosine schedule now spans {epochs} epochs instead of {config['epochs']}; "
+              "the result differs from a straight run of either length")
+    config = {**config, "epochs": epochs}
+    runs.write_config(run, config)
+    splits = load_splits(config)
+    engine = make_engine(config, splits.data.n_features, splits.data.n_classes)
+    engine.load_state(tensors, state)
+    return _fit(run, config, engine, splits, done, state.get("history", []), state.get("train_seconds", 0.0),
+                quiet)
+
+
+def _fit(run: Path, config, engine, splits: Splits, start_epoch: int, history: list, train_seconds: float,
+         quiet: bool) -> Path:
+    epochs = config["epochs"]
+    for epoch in range(start_epoch, epochs):
+        started = time.perf_counter()
+        with progress_bar(len(splits.y_train), f"epoch {epoch + 1}/{epochs}", quiet) as bar:
+            loss, acc = engine.train_epoch(splits.X_train, splits.y_train, epoch, epochs, bar.update)
+            if not math.isfinite(loss):
+                raise NNLabError(
+                    f"the training loss became {loss} in epoch {epoch + 1}; lower --lr (now {config['lr']:g}) "
+                    f"or --batch-size. The last good checkpoint (epoch {epoch}) is kept in {run}"
+                )
+            val_loss, val_acc = _loss_acc(engine.predict_proba(splits.X_val), splits.y_val)
+        train_seconds += time.perf_counter() - started
+        history.append({"epoch": epoch + 1, "loss": round(loss, 6), "accuracy": round(acc, 6),
+                        "val_loss": round(val_loss, 6), "val_accuracy": round(val_acc, 6),
+                        "seconds": round(train_seconds, 3)})
+        if not quiet:
+            print(f"epoch {epoch + 1:>3}/{epochs}  loss {loss:.4f}  acc {acc:.4f}  "
+                  f"val_loss {val_loss:.4f}  val_acc {val_acc:.4f}", flush=True)
+        save_checkpoint(run, engine, epoch + 1, history, train_seconds)
+    summary = evaluate(engine, splits.data)
+    summary["train_seconds"] = round(train_seconds, 3)
+    summary["epochs"] = epochs
+    runs.write_summary(run, summary)
+    return run
+
+
+def save_checkpoint(run: Path, engine, epoch: int, history: list, train_seconds: float) -> None:
+    """Checkpoint first (the file resume trusts), then the files derived from it."""
+    tensors, state = engine.state()
+    runs.save_tensors(run / runs.CHECKPOINT, tensors,
+                      {**state, "epoch": epoch, "history": history, "train_seconds": train_seconds})
+    runs.save_tensors(run / runs.MODEL, engine.weights(), {"model": engine.kind, "epoch": epoch})
+    runs.write_metrics(run, history)
+
+
+def _loss_acc(P: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    from nnlab.metrics import log_loss
+
+    return log_loss(P, y), float(np.mean(P.argmax(axis=1) == y))
+
+
+def evaluate(engine, ds: Dataset) -> dict[str, Any]:
+    return summarize(engine.predict_proba(ds.X_test), ds.y_test, ds.classes)
+
+
+def load_run(run: str | Path):
+    """(config, engine with the trained weights) of a finished or interrupted run."""
+    run = Path(run)
+    config = runs.read_config(run)
+    tensors, meta = runs.load_tensors(run / runs.MODEL)
+    if meta.get("model") != config.get("model"):
+        raise NNLabError(f"{run}: {runs.MODEL} holds a {meta.get('model')!r} model but the config says "
+                         f"{config.get('model')!r}; the run directory was tampered with")
+    record = config["dataset"]
+    engine = make_engine(config, record["n_features"], len(record["classes"]))
+    engine.load_weights(tensors)
+    return config, engine
+
+
+def scaler_of(config: dict[str, Any]) -> Scaler:
+    return Scaler.from_json(config["dataset"]["scaler"])
+
+
+class progress_bar:
+    """A tqdm bar over the samples of an epoch, on a terminal only (quiet in logs and pipes)."""
+
+    def __init__(self, total: int, desc: str, quiet: bool):
+        self.bar = None
+        if not quiet and sys.stderr.isatty():
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, desc=desc, unit="sample", leave=False, dynamic_ncols=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if self.bar is not None:
+            self.bar.close()
+
+    def update(self, n: int, loss: float, accuracy: float) -> None:
+        if self.bar is not None:
+            self.bar.set_postfix(loss=f"{loss:.4f}", acc=f"{accuracy:.4f}", refresh=False)
+            self.bar.update(n)
+

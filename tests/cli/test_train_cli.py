@@ -1,0 +1,102 @@
+import json
+
+import numpy as np
+import pytest
+
+from tests.conftest import assert_clean_error
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """One tiny binary digits run (two mnist-5k digits), trained through the CLI."""
+    import subprocess
+    import sys
+
+    out = tmp_path_factory.mktemp("runs")
+    proc = subprocess.run(
+        [sys.executable, "-m", "nnlab", "train", "scratch", "--data", "mnist-5k", "--classes", "3,8",
+         "--epochs", "3", "--hidden", "32,16", "--out", out, "--name", "digits"],
+        capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    return out / "digits", proc
+
+
+def test_train_prints_epochs_and_the_result_line(trained):
+    run, proc = trained
+    lines = proc.stdout.strip().splitlines()
+    assert lines[-1].startswith("test_accuracy=") and lines[-1].endswith(f"run={run}")
+    assert float(lines[-1].split()[0].split("=")[1]) > 0.9
+    assert sum(line.startswith("epoch ") for line in lines) == 3
+
+
+def test_eval_reproduces_the_summary(cli, trained):
+    run, _ = trained
+    out = cli("eval", run, check_rc=0).stdout.strip().splitlines()
+    summary = json.loads((run / "summary.json").read_text())
+    assert out[-1] == f"test_accuracy={summary['test_accuracy']:.4f}"
+
+
+def test_predict_png_and_npy(cli, trained, tmp_path):
+    from PIL import Image
+
+    from nnlab.data import load
+
+    run, _ = trained
+    ds = load("mnist-5k", classes=["3", "8"])
+    three = (ds.X_test[ds.y_test == 0][0] * 255).reshape(28, 28).astype(np.uint8)
+    eight = (ds.X_test[ds.y_test == 1][0] * 255).reshape(28, 28).astype(np.uint8)
+    Image.fromarray(three).save(tmp_path / "three.png")
+    Image.fromarray(eight).resize((56, 56)).save(tmp_path / "eight_big.png")
+    np.save(tmp_path / "three.npy", three.astype(np.float32))
+    proc = cli("predict", run, tmp_path / "three.png", tmp_path / "eight_big.png", tmp_path / "three.npy",
+               check_rc=0)
+    rows = [line.split("\t") for line in proc.stdout.strip().splitlines()]
+    assert [r[1] for r in rows] == ["3", "8", "3"]
+    assert all(0.5 <= float(r[2]) <= 1 for r in rows)
+    assert "resized from 56x56 to 28x28" in proc.stderr
+
+
+@pytest.mark.parametrize(
+    "args, fragment",
+    [
+        (("train", "scratch", "--data", "moons", "--lr", "-1"), "must be greater than 0"),
+        (("train", "scratch", "--data", "moons", "--epochs", "0"), "must be at least 1"),
+        (("train", "scratch", "--data", "moons", "--hidden", "8,x"), "not a comma-separated list"),
+        (("train", "scratch", "--data", "moons", "--val-fraction", "1"), "between 0 and 1"),
+        (("train", "scratch", "--data", "nope"), "unknown dataset 'nope'"),
+        (("train", "scratch", "--data", "mnist-5k", "--classes", "3,11"), "'11' is not a class"),
+        (("train", "scratch", "--data", "moons", "--name", "../escape"), "must be a plain folder name"),
+        (("train", "scratch", "--data", "moons", "--device", "cuda"), "runs in NumPy on the CPU"),
+        (("train", "transformer", "--data", "moons"), "invalid choice"),
+        (("train", "scratch"), "say what to train"),
+        (("eval", "no-such-run"), "does not exist"),
+        (("train", "--resume", "no-such-run", "--epochs", "3"), "does not exist"),
+    ],
+)
+def test_bad_train_input_is_one_clean_error_and_writes_nothing(cli, tmp_path, args, fragment):
+    assert_clean_error(cli(*args), fragment)
+    assert not (tmp_path / "runs").exists()
+
+
+def test_predict_bad_files(cli, trained, tmp_path):
+    run, _ = trained
+    (tmp_path / "x.txt").write_text("hi")
+    assert_clean_error(cli("predict", run, tmp_path / "x.txt"), "unsupported file type .txt")
+    np.save(tmp_path / "wrong.npy", np.zeros(10))
+    assert_clean_error(cli("predict", run, tmp_path / "wrong.npy"), "expects 784 numbers")
+    (tmp_path / "bad.png").write_bytes(b"nope")
+    assert_clean_error(cli("predict", run, tmp_path / "bad.png"), "not a readable image")
+
+
+def test_existing_name_is_refused_and_left_untouched(cli, trained):
+    run, _ = trained
+    before = {p.name: p.read_bytes() for p in run.iterdir() if p.is_file()}
+    assert_clean_error(cli("train", "scratch", "--data", "moons", "--out", run.parent, "--name", "digits"),
+                       "exists")
+    assert {p.name: p.read_bytes() for p in run.iterdir() if p.is_file()} == before
+
+
+def test_gradcheck_command(cli):
+    proc = cli("gradcheck", "--hidden", "4,3", "--classes", "3", check_rc=0)
+    assert "all gradients agree" in proc.stdout
+    assert len([line for line in proc.stdout.splitlines() if line.endswith(" ok")]) == 6

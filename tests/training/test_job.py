@@ -1,0 +1,100 @@
+import json
+
+import numpy as np
+import pytest
+
+from nnlab import runs
+from nnlab.errors import NNLabError
+from nnlab.training import job
+
+BASE = {"model": "scratch", "data": "moons", "data_label": "moons", "epochs": 4, "batch_size": 64,
+        "lr": 0.01, "hidden": [8, 8], "optimizer": "adam", "weight_decay": 1e-4, "schedule": "cosine",
+        "momentum": 0.9, "nesterov": False, "classes": None, "noise": None, "val_fraction": 0.1,
+        "seed": 3, "device": "cpu"}
+
+
+def test_run_directory_holds_what_the_spec_promises(tmp_path):
+    run = job.train(dict(BASE), tmp_path, "r", quiet=True)
+    assert {p.name for p in run.iterdir()} >= {"config.json", "model.safetensors", "checkpoint.safetensors",
+                                                "metrics.jsonl", "summary.json"}
+    config = runs.read_config(run)
+    assert config["dataset"]["classes"] == ["0", "1"] and config["versions"]["numpy"] == np.__version__
+    history = runs.read_metrics(run)
+    assert [h["epoch"] for h in history] == [1, 2, 3, 4]
+    summary = json.loads((run / "summary.json").read_text())
+    for key in ("test_accuracy", "test_loss", "train_seconds", "confusion_matrix", "per_class"):
+        assert key in summary
+    assert np.sum(summary["confusion_matrix"]) == 500
+    assert not list(run.glob("*.tmp"))
+
+
+def test_resume_gives_the_same_weights_as_a_straight_run(tmp_path):
+    const = {**BASE, "schedule": "constant"}
+    straight = job.train(dict(const), tmp_path, "straight", quiet=True)
+    resumed = job.train({**const, "epochs": 2}, tmp_path, "resumed", quiet=True)
+    job.resume(resumed, 4, quiet=True)
+    ws, _ = runs.load_tensors(straight / runs.MODEL)
+    wr, _ = runs.load_tensors(resumed / runs.MODEL)
+    for name in ws:
+        np.testing.assert_array_equal(ws[name], wr[name])
+    assert [h["epoch"] for h in runs.read_metrics(resumed)] == [1, 2, 3, 4]
+    assert runs.read_config(resumed)["epochs"] == 4
+
+
+def test_resume_after_a_kill_matches_with_the_cosine_schedule(tmp_path):
+    """A run planned for 4 epochs, stopped after 2 (its checkpoint rewound), resumed to 4."""
+    straight = job.train(dict(BASE), tmp_path, "straight", quiet=True)
+    killed = job.train(dict(BASE), tmp_path, "killed", quiet=True)
+    # Rewind its checkpoint to the end of epoch 2 of the same 4-epoch schedule.
+    config = runs.read_config(killed)
+    from nnlab.training.engines import make_engine
+
+    splits = job.load_splits(config)
+    engine = make_engine(config, 2, 2)
+    history = []
+    for epoch in range(2):
+        engine.train_epoch(splits.X_train, splits.y_train, epoch, 4)
+        history.append({"epoch": epoch + 1})
+    job.save_checkpoint(killed, engine, 2, history, 0.0)
+    job.resume(killed, 4, quiet=True)
+    ws, _ = runs.load_tensors(straight / runs.MODEL)
+    wk, _ = runs.load_tensors(killed / runs.MODEL)
+    for name in ws:
+        np.testing.assert_array_equal(ws[name], wk[name])
+
+
+def test_same_seed_same_result_and_binary_network_has_one_output(tmp_path):
+    a = job.train(dict(BASE), tmp_path, "a", quiet=True)
+    b = job.train(dict(BASE), tmp_path, "b", quiet=True)
+    wa, _ = runs.load_tensors(a / runs.MODEL)
+    wb, _ = runs.load_tensors(b / runs.MODEL)
+    assert wa["W3"].shape == (8, 1)
+    for name in wa:
+        np.testing.assert_array_equal(wa[name], wb[name])
+
+
+def test_default_epochs_give_small_data_enough_steps():
+    assert job.default_epochs(54000, 128) == 20
+    assert job.default_epochs(900, 128) == 250
+
+
+@pytest.mark.parametrize("damage", ["truncate", "garbage", "delete"])
+def test_damaged_weights_are_a_clear_error(tmp_path, damage):
+    run = job.train(dict(BASE), tmp_path, "r", quiet=True)
+    path = run / runs.MODEL
+    if damage == "truncate":
+        path.write_bytes(path.read_bytes()[:100])
+    elif damage == "garbage":
+        path.write_bytes(b"\x00" * 64)
+    else:
+        path.unlink()
+    with pytest.raises(NNLabError, match="model.safetensors"):
+        job.load_run(run)
+
+
+def test_foreign_directory_is_refused(tmp_path):
+    (tmp_path / "config.json").write_text('{"hello": 1}')
+    with pytest.raises(NNLabError, match="not an nnlab run directory"):
+        job.load_run(tmp_path)
+    with pytest.raises(NNLabError, match="does not exist"):
+        job.load_run(tmp_path / "nope")
