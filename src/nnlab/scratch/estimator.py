@@ -149,7 +149,7 @@ class ScratchClassifier(ClassifierMixin, BaseEstimator):
             if self._optimizer is None:
                 self._optimizer = make_optimizer(
                     "adam" if self.solver == "adam" else ("momentum" if self.momentum else "sgd"),
-                    self.network_.params(), self.learning_rate_init, momentum=self.momentum,
+                    [self.network_.theta], self.learning_rate_init, momentum=self.momentum,
                     nesterov=self.nesterovs_momentum, beta1=self.beta_1, beta2=self.beta_2, eps=self.epsilon)
             self._runner = EpochRunner(self.network_, self._optimizer, batch, self.alpha)
             self._batch = batch

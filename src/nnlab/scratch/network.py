@@ -17,12 +17,21 @@ import numpy as np
 from nnlab.errors import NNLabError
 
 
-@dataclass
 class Network:
-    """Weights W[l] (n_in x n_out) and biases b[l] (n_out,), layer l = 0 .. L-1."""
+    """Weights W[l] (n_in x n_out) and biases b[l] (n_out,), layer l = 0 .. L-1.
 
-    W: list[np.ndarray]
-    b: list[np.ndarray]
+    All of them are views into one flat vector `theta` (W0, b0, W1, b1, ...), so an optimiser
+    updates every parameter with a handful of whole-vector operations instead of a loop of small ones.
+    """
+
+    def __init__(self, W: list[np.ndarray], b: list[np.ndarray]):
+        self.theta = np.empty(sum(w.size + c.size for w, c in zip(W, b)), dtype=np.result_type(*W, *b))
+        self.W, self.b = [], []
+        views = _carve(self.theta, [(w.shape, c.shape) for w, c in zip(W, b)])
+        for (w_view, b_view), w, c in zip(views, W, b):
+            w_view[...], b_view[...] = w, c
+            self.W.append(w_view)
+            self.b.append(b_view)
 
     @classmethod
     def create(cls, sizes: list[int], rng: np.random.Generator, dtype=np.float32) -> Network:
@@ -45,11 +54,21 @@ class Network:
 
     @property
     def dtype(self) -> np.dtype:
-        return self.W[0].dtype
+        return self.theta.dtype
 
     def params(self) -> list[np.ndarray]:
         """Every parameter, in the order of `Workspace.grads()`: W0, b0, W1, b1, ..."""
         return [p for Wb in zip(self.W, self.b) for p in Wb]
+
+
+def _carve(flat: np.ndarray, shapes: list[tuple[tuple, tuple]]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Contiguous (W, b) views of `flat`, in order."""
+    views, at = [], 0
+    for w_shape, b_shape in shapes:
+        w_size, b_size = int(np.prod(w_shape)), int(np.prod(b_shape))
+        views.append((flat[at:at + w_size].reshape(w_shape), flat[at + w_size:at + w_size + b_size]))
+        at += w_size + b_size
+    return views
 
 
 @dataclass
@@ -58,9 +77,10 @@ class Workspace:
     the parameter gradients dW[l], db[l], and the one-hot targets Y."""
 
     m: int
-    A: list[np.ndarray] = field(default_factory=list)
-    dZ: list[np.ndarray] = field(default_factory=list)
-    mask: list[np.ndarray] = field(default_factory=list)
+    A: list[np.ndarray]
+    dZ: list[np.ndarray]
+    mask: list[np.ndarray]
+    grad: np.ndarray  # flat, laid out like Network.theta; dW[l] and db[l] are views into it
     dW: list[np.ndarray] = field(default_factory=list)
     db: list[np.ndarray] = field(default_factory=list)
     Y: np.ndarray | None = None
@@ -68,17 +88,21 @@ class Workspace:
     @classmethod
     def create(cls, net: Network, m: int) -> Workspace:
         dt, outs = net.dtype, net.sizes[1:]
+        grad = np.empty_like(net.theta)
+        views = _carve(grad, [(W.shape, b.shape) for W, b in zip(net.W, net.b)])
         return cls(
             m=m,
             A=[np.empty((m, n), dt) for n in outs],
             dZ=[np.empty((m, n), dt) for n in outs],
             mask=[np.empty((m, n), bool) for n in outs[:-1]],
-            dW=[np.empty_like(W) for W in net.W],
-            db=[np.empty_like(b) for b in net.b],
+            grad=grad,
+            dW=[dW for dW, _ in views],
+            db=[db for _, db in views],
             Y=np.empty((m, outs[-1]), dt),
         )
 
     def grads(self) -> list[np.ndarray]:
+        """dW0, db0, dW1, db1, ... (views into `grad`)."""
         return [g for pair in zip(self.dW, self.db) for g in pair]
 
     def view(self, m: int) -> Workspace:
@@ -86,7 +110,7 @@ class Workspace:
         if m == self.m:
             return self
         return Workspace(m, [a[:m] for a in self.A], [d[:m] for d in self.dZ],
-                         [k[:m] for k in self.mask], self.dW, self.db, self.Y[:m])
+                         [k[:m] for k in self.mask], self.grad, self.dW, self.db, self.Y[:m])
 
 
 def sigmoid(Z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:

@@ -8,7 +8,9 @@ from nnlab.scratch.network import Network, Workspace, backward, forward, l2_pena
 
 
 class EpochRunner:
-    """Trains `net` with `optimizer` one epoch at a time, reusing its batch buffers across epochs."""
+    """Trains `net` with `optimizer` one epoch at a time, reusing its batch buffers across epochs.
+
+    The optimiser must have been made for `[net.theta]`, the flat vector of all parameters."""
 
     def __init__(self, net: Network, optimizer, batch_size: int, alpha: float = 0.0):
         self.net, self.optimizer, self.batch_size, self.alpha = net, optimizer, batch_size, alpha
@@ -36,7 +38,7 @@ class EpochRunner:
             loss_sum += log_loss(Z_out, yb, net.binary) * n
             correct += int(np.count_nonzero(predicted_labels(Z_out, net.binary) == yb))
             backward(net, xb, yb, ws, self.alpha)
-            self.optimizer.step(ws.grads())
+            self.optimizer.step([ws.grad])  # the optimiser holds [net.theta]: one flat update
             if on_batch is not None:
                 seen = start + n
                 on_batch(n, loss_sum / seen, correct / seen)

@@ -26,7 +26,7 @@ class ScratchEngine:
         sizes = [n_features, *config["hidden"], 1 if n_classes == 2 else n_classes]
         self.rng = np.random.default_rng(config["seed"])
         self.net = Network.create(sizes, self.rng, np.float32)
-        self.optimizer = make_optimizer(config["optimizer"], self.net.params(), config["lr"],
+        self.optimizer = make_optimizer(config["optimizer"], [self.net.theta], config["lr"],
                                         momentum=config["momentum"], nesterov=config["nesterov"])
         self.runner = EpochRunner(self.net, self.optimizer, config["batch_size"], config["weight_decay"])
 
