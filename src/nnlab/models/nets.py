@@ -1,0 +1,74 @@
+"""MLP and CNN for any input shape and class count. Both return logits; `predict_proba` is softmax."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import nn
+
+
+class MLP(nn.Module):
+    """Dense layers with ReLU (optionally batch norm before it, dropout after it), then a linear head."""
+
+    def __init__(self, n_features: int, hidden: list[int], n_classes: int, dropout: float = 0.0,
+                 batch_norm: bool = False):
+        super().__init__()
+        layers: list[nn.Module] = [nn.Flatten()]
+        width = n_features
+        for h in hidden:
+            layers.append(nn.Linear(width, h))
+            if batch_norm:
+                layers.append(nn.BatchNorm1d(h))
+            layers.append(nn.ReLU(inplace=True))
+            if dropout:
+                layers.append(nn.Dropout(dropout))
+            width = h
+        layers.append(nn.Linear(width, n_classes))
+        self.net = nn.Sequential(*layers)
+        for m in self.modules():
+            if isinstance(m, nn.Linear):  # He initialisation suits ReLU, as in the NumPy network
+                nn.init.kaiming_normal_(m.weight, nonlinearity="relu")
+                nn.init.zeros_(m.bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x)
+
+
+class CNN(nn.Module):
+    """Conv blocks (3x3 conv, batch norm, ReLU, 2x2 max-pool) of the given widths, then global average
+    pooling over what is left and a small classifier head."""
+
+    def __init__(self, image_shape: tuple[int, int, int], widths: list[int], n_classes: int,
+                 dropout: float = 0.0, head: int = 128):
+        super().__init__()
+        channels, height, width = image_shape
+        blocks: list[nn.Module] = []
+        for w in widths:
+            blocks += [nn.Conv2d(channels, w, 3, padding=1, bias=False), nn.BatchNorm2d(w), nn.ReLU(inplace=True)]
+            if min(height, width) >= 4:  # pool while the maps are big enough to halve
+                blocks.append(nn.MaxPool2d(2))
+                height, width = height // 2, width // 2
+            channels = w
+        self.features = nn.Sequential(*blocks)
+        self.head = nn.Sequential(
+            nn.Flatten(), nn.Linear(channels * height * width, head), nn.ReLU(inplace=True),
+            nn.Dropout(dropout), nn.Linear(head, n_classes),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.features(x))
+
+    def conv_layers(self) -> list[nn.Conv2d]:
+        return [m for m in self.features if isinstance(m, nn.Conv2d)]
+
+
+def build_model(config: dict[str, Any], n_features: int, image_shape, n_classes: int) -> nn.Module:
+    if config["model"] == "cnn":
+        if image_shape is None:
+            from nnlab.errors import NNLabError
+
+            raise NNLabError(f"the CNN needs image data; {config['data']} has {n_features} plain features "
+                             "(train `mlp` or `scratch` on it)")
+        return CNN(tuple(image_shape), config["widths"], n_classes, config["dropout"])
+    return MLP(n_features, config["hidden"], n_classes, config["dropout"], config["batch_norm"])
