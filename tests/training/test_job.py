@@ -47,13 +47,10 @@ def test_resume_after_a_kill_matches_with_the_cosine_schedule(tmp_path):
     killed = job.train(dict(BASE), tmp_path, "killed", quiet=True)
     # Rewind its checkpoint to the end of epoch 2 of the same 4-epoch schedule.
     config = runs.read_config(killed)
-    from nnlab.training.engines import make_engine
-
-    splits = job.load_splits(config)
-    engine = make_engine(config, 2, 2)
+    engine = job.engine_for(config, job.load_splits(config))
     history = []
     for epoch in range(2):
-        engine.train_epoch(splits.X_train, splits.y_train, epoch, 4)
+        engine.train_epoch(epoch, 4)
         history.append({"epoch": epoch + 1})
     job.save_checkpoint(killed, engine, 2, history, 0.0)
     job.resume(killed, 4, quiet=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from nnlab.errors import NNLabError
@@ -42,3 +43,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
+    finally:
+        if "torch.distributed" in sys.modules and "WORLD_SIZE" in os.environ:
+            from nnlab.training import distributed
+
+            distributed.shutdown()

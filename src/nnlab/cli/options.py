@@ -51,6 +51,13 @@ def fraction(text: str) -> float:
     return value
 
 
+def fraction_or_zero(text: str) -> float:
+    value = _number(text, float, "a number")
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 0 and below 1, got {value}")
+    return value
+
+
 def int_list(text: str) -> list[int]:
     """`256,128` -> [256, 128]; an empty string means no hidden layer."""
     if text.strip() == "":

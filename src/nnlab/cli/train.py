@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import argparse
+
 from nnlab.cli.options import (
     fraction,
+    fraction_or_zero,
     int_list,
     name_list,
     nonnegative_float,
@@ -17,10 +20,15 @@ from nnlab.errors import NNLabError
 
 MODELS = ("scratch", "mlp", "cnn")
 # Defaults chosen by measurement on Fashion-MNIST (see README); every one can be overridden.
+COMMON = {"epochs": None, "batch_size": 128, "lr": 1e-3, "optimizer": "adam", "schedule": "cosine"}
 DEFAULTS = {
-    "scratch": {"epochs": None, "batch_size": 128, "lr": 1e-3, "hidden": [256, 128], "optimizer": "adam",
-                "weight_decay": 1e-4, "schedule": "cosine"},
+    "scratch": {**COMMON, "hidden": [256, 128], "weight_decay": 1e-4},
+    "mlp": {**COMMON, "hidden": [512, 256], "weight_decay": 1e-2, "schedule": "onecycle", "dropout": 0.2,
+            "batch_norm": False, "augment": True, "label_smoothing": 0.0, "precision": "fp32"},
+    "cnn": {**COMMON, "widths": [32, 64, 128], "weight_decay": 1e-2, "schedule": "onecycle", "lr": 3e-3,
+            "dropout": 0.3, "augment": True, "label_smoothing": 0.1, "precision": "fp32"},
 }
+TORCH_ONLY = ("dropout", "batch_norm", "widths", "augment", "label_smoothing", "precision")
 
 
 def register(commands, common) -> None:
@@ -37,7 +45,14 @@ def register(commands, common) -> None:
     p.add_argument("--momentum", type=fraction, default=0.9, help="for --optimizer momentum (default 0.9)")
     p.add_argument("--nesterov", action="store_true", help="Nesterov momentum")
     p.add_argument("--weight-decay", type=nonnegative_float, help="L2 penalty alpha")
-    p.add_argument("--schedule", choices=("cosine", "constant"), help="learning-rate schedule")
+    p.add_argument("--schedule", choices=("cosine", "onecycle", "constant"), help="learning-rate schedule")
+    p.add_argument("--dropout", type=fraction_or_zero, help="mlp/cnn: dropout rate")
+    p.add_argument("--batch-norm", action=argparse.BooleanOptionalAction, default=None, help="mlp: batch norm")
+    p.add_argument("--widths", type=int_list, help="cnn: channels of the conv blocks, e.g. 32,64,128")
+    p.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None,
+                   help="mlp/cnn on images: random shifts (and flips where they keep the class)")
+    p.add_argument("--label-smoothing", type=fraction_or_zero, help="mlp/cnn: label smoothing of the loss")
+    p.add_argument("--precision", choices=("fp32", "bf16"), help="mlp/cnn: bf16 autocast or plain fp32")
     p.add_argument("--classes", type=name_list, help="keep only these classes, e.g. 0,6 (two: binary)")
     p.add_argument("--noise", type=nonnegative_float, help="noise of the 2-D sets (moons, spiral, ...)")
     p.add_argument("--val-fraction", type=fraction, default=0.1, help="validation share of training data")
@@ -75,24 +90,34 @@ def run_train(args) -> None:
 
 
 def make_config(args) -> dict:
-    if args.model not in DEFAULTS:
-        raise NNLabError(f"model {args.model!r} is not built yet; train `scratch` for now")
     defaults = DEFAULTS[args.model]
     config = {"model": args.model, "data": args.data}
     for key, default in defaults.items():
         value = getattr(args, key)
         config[key] = default if value is None else value
-    if args.device in ("cuda", "mps") and args.model == "scratch":
-        raise NNLabError("the scratch network runs in NumPy on the CPU; drop --device or use --device cpu")
+    if args.model == "scratch":
+        given = [f"--{k.replace('_', '-')}" for k in TORCH_ONLY if getattr(args, k) is not None]
+        if given:
+            raise NNLabError(f"{', '.join(given)} apply to the PyTorch models (mlp, cnn), not to scratch")
+        if args.device in ("cuda", "mps"):
+            raise NNLabError("the scratch network runs in NumPy on the CPU; drop --device or use --device cpu")
+    elif args.model == "mlp" and args.widths is not None:
+        raise NNLabError("--widths sets the CNN's conv blocks; the MLP takes --hidden")
+    elif args.model == "cnn" and args.hidden is not None:
+        raise NNLabError("--hidden sets the MLP's layers; the CNN takes --widths")
     config.update(momentum=args.momentum, nesterov=args.nesterov, classes=args.classes, noise=args.noise,
-                  val_fraction=args.val_fraction, seed=args.seed, device="cpu",
+                  val_fraction=args.val_fraction, seed=args.seed,
+                  device="cpu" if args.model == "scratch" else args.device,
                   data_label=Path(args.data).name if Path(args.data).exists() else args.data)
     return config
 
 
 def print_result(run: Path) -> None:
     from nnlab import runs
+    from nnlab.training import distributed
 
+    if not distributed.context().main:
+        return
     summary = runs.read_json(run / runs.SUMMARY, what="run summary")
     print(f"test_accuracy={summary['test_accuracy']:.4f} run={run}")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -98,8 +98,9 @@ def load_named(name: str, seed: int = 0, noise: float | None = None) -> Dataset:
         if folder is None:
             looked = ", ".join(str(d) for d in data_dirs(name))
             raise NNLabError(f"dataset {name} not found (looked in {looked}); get it: {entry.how_to_get}")
-        classes = FASHION_CLASSES if name == "fashion-mnist" else DIGIT_CLASSES
-        return read_idx_folder(folder, name, classes)
+        if name == "mnist":
+            return read_idx_folder(folder, name, DIGIT_CLASSES)
+        return replace(read_idx_folder(folder, name, FASHION_CLASSES), mirror_invariant=True)
     if name == "mnist-5k":
         return _mnist_5k()
     if name in ("digits", "breast-cancer"):

@@ -71,6 +71,7 @@ class Dataset:
     image_shape: tuple[int, int, int] | None = None
     scaler: Scaler = field(default_factory=lambda: Scaler("pixels"))
     source: str = ""
+    mirror_invariant: bool = False  # a left-right flipped image keeps its class (clothes yes, digits no)
 
     @property
     def n_features(self) -> int:

@@ -21,7 +21,7 @@ class ScratchEngine:
 
     kind = "scratch"
 
-    def __init__(self, config: dict[str, Any], n_features: int, n_classes: int):
+    def __init__(self, config: dict[str, Any], n_features: int, n_classes: int, image_shape=None):
         self.config = config
         sizes = [n_features, *config["hidden"], 1 if n_classes == 2 else n_classes]
         self.rng = np.random.default_rng(config["seed"])
@@ -30,9 +30,12 @@ class ScratchEngine:
                                         momentum=config["momentum"], nesterov=config["nesterov"])
         self.runner = EpochRunner(self.net, self.optimizer, config["batch_size"], config["weight_decay"])
 
-    def train_epoch(self, X: np.ndarray, y: np.ndarray, epoch: int, epochs: int, on_batch=None):
+    def prepare(self, X: np.ndarray, y: np.ndarray, flip_ok: bool = False) -> None:
+        self.X, self.y = X, y
+
+    def train_epoch(self, epoch: int, epochs: int, on_batch=None):
         self.optimizer.lr = scheduled_lr(self.config["lr"], self.config["schedule"], epoch, epochs)
-        return self.runner.run(X, y, self.rng, on_batch)
+        return self.runner.run(self.X, self.y, self.rng, on_batch)
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         return predict_proba(self.net, X)
@@ -62,11 +65,10 @@ class ScratchEngine:
         self.rng.bit_generator.state = state["rng"]
 
 
-ENGINES = {"scratch": ScratchEngine}
+def make_engine(config: dict[str, Any], n_features: int, n_classes: int, image_shape=None):
+    """The engine for config["model"]: `scratch` (NumPy), or `mlp` / `cnn` (PyTorch)."""
+    if config["model"] == "scratch":
+        return ScratchEngine(config, n_features, n_classes)
+    from nnlab.training.torch_engine import TorchEngine
 
-
-def make_engine(config: dict[str, Any], n_features: int, n_classes: int):
-    model = config["model"]
-    if model not in ENGINES:
-        raise NNLabError(f"model {model!r} is not available yet; use one of {', '.join(ENGINES)}")
-    return ENGINES[model](config, n_features, n_classes)
+    return TorchEngine(config, n_features, n_classes, image_shape)

@@ -20,6 +20,7 @@ from nnlab import runs
 from nnlab.data import Dataset, Scaler, load, validation_split
 from nnlab.errors import NNLabError
 from nnlab.metrics import summarize
+from nnlab.training import distributed
 from nnlab.training.engines import make_engine
 
 
@@ -68,16 +69,28 @@ def default_epochs(n_train: int, batch_size: int) -> int:
     return max(DEFAULT_EPOCHS, math.ceil(MIN_STEPS / math.ceil(n_train / batch_size)))
 
 
+def engine_for(config: dict[str, Any], splits: Splits):
+    ds = splits.data
+    engine = make_engine(config, ds.n_features, ds.n_classes, ds.image_shape)
+    engine.prepare(splits.X_train, splits.y_train, ds.mirror_invariant)
+    return engine
+
+
 def train(config: dict[str, Any], out: str, name: str | None, quiet: bool = False) -> Path:
     """Train a new run as `config` says; returns its directory."""
     splits = load_splits(config)
     if config["epochs"] is None:
         config = {**config, "epochs": default_epochs(len(splits.y_train), config["batch_size"])}
-    engine = make_engine(config, splits.data.n_features, splits.data.n_classes)
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    run = runs.new_run_dir(out, name, f"{config['model']}-{config['data_label']}-{stamp}")
-    runs.write_config(run, {**config, "dataset": dataset_record(splits), "versions": versions()})
-    return _fit(run, config, engine, splits, start_epoch=0, history=[], train_seconds=0.0, quiet=quiet)
+    engine = engine_for(config, splits)
+    dist = distributed.context()
+    run = None
+    if dist.main:  # only rank 0 writes; the others learn the directory's name from it
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        run = runs.new_run_dir(out, name, f"{config['model']}-{config['data_label']}-{stamp}")
+        runs.write_config(run, {**config, "dataset": dataset_record(splits), "versions": versions()})
+    run = Path(dist.broadcast_text(str(run)))
+    return _fit(run, config, engine, splits, start_epoch=0, history=[], train_seconds=0.0,
+                quiet=quiet or not dist.main)
 
 
 def resume(run: str | Path, epochs: int, quiet: bool = False) -> Path:
@@ -92,21 +105,23 @@ def resume(run: str | Path, epochs: int, quiet: bool = False) -> Path:
         print(f"note: the cosine schedule now spans {epochs} epochs instead of {config['epochs']}; "
               "the result differs from a straight run of either length")
     config = {**config, "epochs": epochs}
-    runs.write_config(run, config)
+    dist = distributed.context()
+    if dist.main:
+        runs.write_config(run, config)
     splits = load_splits(config)
-    engine = make_engine(config, splits.data.n_features, splits.data.n_classes)
+    engine = engine_for(config, splits)
     engine.load_state(tensors, state)
     return _fit(run, config, engine, splits, done, state.get("history", []), state.get("train_seconds", 0.0),
-                quiet)
+                quiet or not dist.main)
 
 
 def _fit(run: Path, config, engine, splits: Splits, start_epoch: int, history: list, train_seconds: float,
          quiet: bool) -> Path:
-    epochs = config["epochs"]
+    epochs, main = config["epochs"], distributed.context().main
     for epoch in range(start_epoch, epochs):
         started = time.perf_counter()
         with progress_bar(len(splits.y_train), f"epoch {epoch + 1}/{epochs}", quiet) as bar:
-            loss, acc = engine.train_epoch(splits.X_train, splits.y_train, epoch, epochs, bar.update)
+            loss, acc = engine.train_epoch(epoch, epochs, bar.update)
             if not math.isfinite(loss):
                 raise NNLabError(
                     f"the training loss became {loss} in epoch {epoch + 1}; lower --lr (now {config['lr']:g}) "
@@ -120,11 +135,19 @@ def _fit(run: Path, config, engine, splits: Splits, start_epoch: int, history: l
         if not quiet:
             print(f"epoch {epoch + 1:>3}/{epochs}  loss {loss:.4f}  acc {acc:.4f}  "
                   f"val_loss {val_loss:.4f}  val_acc {val_acc:.4f}", flush=True)
-        save_checkpoint(run, engine, epoch + 1, history, train_seconds)
+        if main:
+            save_checkpoint(run, engine, epoch + 1, history, train_seconds)
     summary = evaluate(engine, splits.data)
     summary["train_seconds"] = round(train_seconds, 3)
     summary["epochs"] = epochs
-    runs.write_summary(run, summary)
+    dist = distributed.context()
+    if dist.world > 1:
+        summary["world_size"] = dist.world
+        summary["max_weight_gap_between_ranks"] = engine_gap = dist.max_weight_gap(engine.model)
+        if engine_gap > 0:
+            print(f"warning: the ranks' weights differ by up to {engine_gap:g}", file=sys.stderr)
+    if main:
+        runs.write_summary(run, summary)
     return run
 
 
@@ -156,7 +179,7 @@ def load_run(run: str | Path):
         raise NNLabError(f"{run}: {runs.MODEL} holds a {meta.get('model')!r} model but the config says "
                          f"{config.get('model')!r}; the run directory was tampered with")
     record = config["dataset"]
-    engine = make_engine(config, record["n_features"], len(record["classes"]))
+    engine = make_engine(config, record["n_features"], len(record["classes"]), record["image_shape"])
     engine.load_weights(tensors)
     return config, engine
 

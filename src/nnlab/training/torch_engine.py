@@ -1,0 +1,197 @@
+"""The PyTorch engine: one training loop for the MLP and the CNN.
+
+The data sit in memory as tensors and each batch is sliced out with `index_select`: no DataLoader,
+no per-sample Python. Shuffling and augmentation draw from one seeded generator whose state is
+checkpointed with the weights, so the same seed on the same device gives the same run, resumed or not.
+Inside a step nothing waits for the device: loss and accuracy are summed as tensors and read once
+per progress update.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from nnlab.errors import NNLabError
+from nnlab.models import build_model
+from nnlab.training import distributed
+from nnlab.training.schedules import learning_rate
+
+PROGRESS_EVERY = 25  # batches between progress updates (each one reads the running sums)
+
+
+def pick_device(name: str) -> torch.device:
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise NNLabError("--device cuda: no CUDA GPU is visible to PyTorch; use --device cpu or auto")
+    if name == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+        raise NNLabError("--device mps: Apple's MPS is not available here; use --device cpu or auto")
+    return torch.device(name)
+
+
+def shift(x: torch.Tensor, max_shift: int, gen: torch.Generator) -> torch.Tensor:
+    """Move each image by up to `max_shift` pixels in each direction (zero fill), vectorised."""
+    n, _, h, w = x.shape
+    padded = F.pad(x, (max_shift,) * 4)
+    dy = torch.randint(0, 2 * max_shift + 1, (n, 1), generator=gen).to(x.device)
+    dx = torch.randint(0, 2 * max_shift + 1, (n, 1), generator=gen).to(x.device)
+    rows = (torch.arange(h, device=x.device)[None, :] + dy)[:, None, :, None]   # n,1,h,1
+    cols = (torch.arange(w, device=x.device)[None, :] + dx)[:, None, None, :]   # n,1,1,w
+    batch = torch.arange(n, device=x.device)[:, None, None, None]
+    chans = torch.arange(x.shape[1], device=x.device)[None, :, None, None]
+    return padded[batch, chans, rows, cols]
+
+
+def hflip(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+    """Mirror a random half of the images left-right."""
+    flip = (torch.rand(x.shape[0], generator=gen) < 0.5).to(x.device)
+    return torch.where(flip[:, None, None, None], x.flip(3), x)
+
+
+class TorchEngine:
+    """MLP or CNN with softmax + log loss (cross-entropy), AdamW or SGD with momentum."""
+
+    def __init__(self, config: dict[str, Any], n_features: int, n_classes: int, image_shape=None):
+        self.config, self.kind = config, config["model"]
+        self.device = pick_device(config["device"])
+        self.image_shape = tuple(image_shape) if image_shape else None
+        torch.manual_seed(config["seed"])  # weights and dropout draw from the global generator
+        self.gen = torch.Generator().manual_seed(config["seed"])  # shuffling and augmentation
+        model = build_model(config, n_features, self.image_shape, n_classes).to(self.device)
+        self.channels_last = self.kind == "cnn" and self.device.type == "cpu"
+        if self.channels_last:  # measured 1.3-1.7x faster for convolutions on this kind of CPU
+            model = model.to(memory_format=torch.channels_last)
+        self.model = model
+        self.dist = distributed.context()
+        self.trained = self.dist.wrap(model)
+        params = model.parameters()
+        if config["optimizer"] == "adam":
+            self.optimizer = torch.optim.AdamW(params, lr=config["lr"], weight_decay=config["weight_decay"])
+        else:
+            momentum = config["momentum"] if config["optimizer"] == "momentum" else 0.0
+            self.optimizer = torch.optim.SGD(params, lr=config["lr"], momentum=momentum,
+                                             nesterov=config["nesterov"] and momentum > 0,
+                                             weight_decay=config["weight_decay"])
+        self.step = 0
+
+    # -- data -----------------------------------------------------------------------------
+    def to_input(self, X: np.ndarray) -> torch.Tensor:
+        x = torch.from_numpy(np.ascontiguousarray(X, dtype=np.float32)).to(self.device)
+        if self.kind == "cnn":
+            x = x.reshape(len(X), *self.image_shape)
+            if self.channels_last:
+                x = x.contiguous(memory_format=torch.channels_last)
+        return x
+
+    def prepare(self, X: np.ndarray, y: np.ndarray, flip_ok: bool) -> None:
+        self.X, self.y = self.to_input(X), torch.from_numpy(y).to(self.device)
+        augment = self.config["augment"] and self.image_shape is not None
+        # shifts of up to ~8% of the image side: 2 pixels on 28x28, 1 on 8x8
+        self.max_shift = max(1, round(0.08 * min(self.image_shape[1:]))) if augment else 0
+        self.flip = augment and flip_ok
+
+    def augment(self, x: torch.Tensor) -> torch.Tensor:
+        if self.kind == "mlp":
+            x = x.reshape(len(x), *self.image_shape)
+        if self.max_shift:
+            x = shift(x, self.max_shift, self.gen)
+        if self.flip:
+            x = hflip(x, self.gen)
+        if self.kind == "mlp":
+            return x.reshape(len(x), -1)
+        return x.contiguous(memory_format=torch.channels_last) if self.channels_last else x
+
+    # -- training -------------------------------------------------------------------------
+    def train_epoch(self, epoch: int, epochs: int, on_batch=None) -> tuple[float, float]:
+        cfg, n = self.config, len(self.y)
+        order = torch.randperm(n, generator=self.gen).to(self.device)
+        order = self.dist.shard(order)  # each rank its share of the same permutation
+        bs = max(1, cfg["batch_size"] // self.dist.world)
+        steps = math.ceil(len(order) / bs)
+        total_steps = steps * epochs
+        self.trained.train()
+        loss_sum = torch.zeros((), device=self.device)
+        correct = torch.zeros((), device=self.device, dtype=torch.long)
+        seen = reported = 0
+        for i in range(steps):
+            idx = order[i * bs:(i + 1) * bs]
+            xb, yb = self.X.index_select(0, idx), self.y.index_select(0, idx)
+            if self.max_shift or self.flip:
+                xb = self.augment(xb)
+            lr = learning_rate(cfg["schedule"], cfg["lr"], self.step / total_steps)
+            for group in self.optimizer.param_groups:
+                group["lr"] = lr
+            with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=cfg["precision"] == "bf16"):
+                logits = self.trained(xb)
+            loss = F.cross_entropy(logits.float(), yb, label_smoothing=cfg["label_smoothing"])
+            self.optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            self.optimizer.step()
+            self.step += 1
+            loss_sum += loss.detach() * len(idx)
+            correct += (logits.argmax(1) == yb).sum()
+            seen += len(idx)
+            if on_batch is not None and (i % PROGRESS_EVERY == PROGRESS_EVERY - 1 or i == steps - 1):
+                on_batch((seen - reported) * self.dist.world, loss_sum.item() / seen, correct.item() / seen)
+                reported = seen
+        totals = self.dist.sum(torch.stack([loss_sum, correct.to(loss_sum.dtype),
+                                            torch.tensor(float(seen), device=self.device)]))
+        return float(totals[0] / totals[2]), float(totals[1] / totals[2])
+
+    @torch.no_grad()
+    def predict_proba(self, X: np.ndarray, batch_size: int = 2048) -> np.ndarray:
+        self.model.eval()
+        out = []
+        for start in range(0, len(X), batch_size):
+            logits = self.model(self.to_input(X[start:start + batch_size]))
+            out.append(torch.softmax(logits.float(), dim=1).cpu().numpy())
+        return np.concatenate(out) if out else np.zeros((0, 0), np.float32)
+
+    # -- state ----------------------------------------------------------------------------
+    def weights(self) -> dict[str, np.ndarray]:
+        return {k: v.detach().cpu().contiguous().numpy() for k, v in self.model.state_dict().items()}
+
+    def load_weights(self, tensors: dict[str, np.ndarray]) -> None:
+        expected = self.model.state_dict()
+        for name, value in expected.items():
+            # safetensors stores a 0-d scalar (batch norm's counter) with shape (1,)
+            if name not in tensors or tensors[name].size != value.numel() or (
+                    value.dim() > 0 and tuple(tensors[name].shape) != tuple(value.shape)):
+                got = tuple(tensors[name].shape) if name in tensors else "nothing"
+                raise NNLabError(f"weights file does not fit the {self.kind}: {name} should be "
+                                 f"{tuple(value.shape)}, found {got}")
+        self.model.load_state_dict({k: torch.from_numpy(np.array(tensors[k])).reshape(v.shape)
+                                    for k, v in expected.items()})
+
+    def state(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        tensors = dict(self.weights())
+        for i, st in self.optimizer.state_dict()["state"].items():
+            for key, value in st.items():
+                tensors[f"optimizer.{i}.{key}"] = torch.as_tensor(value).detach().cpu().numpy()
+        tensors["rng.data"] = self.gen.get_state().numpy()
+        tensors["rng.torch"] = torch.get_rng_state().numpy()
+        return tensors, {"step": self.step}
+
+    def load_state(self, tensors: dict[str, np.ndarray], state: dict[str, Any]) -> None:
+        self.load_weights(tensors)
+        opt_state: dict[int, dict[str, torch.Tensor]] = {}
+        for name, value in tensors.items():
+            if name.startswith("optimizer."):
+                _, i, key = name.split(".", 2)
+                t = torch.from_numpy(np.array(value))
+                # the step counter is a 0-d CPU tensor in torch.optim (stored with shape (1,))
+                opt_state.setdefault(int(i), {})[key] = t.reshape(()) if key == "step" else t.to(self.device)
+        self.optimizer.load_state_dict({"state": opt_state,
+                                        "param_groups": self.optimizer.state_dict()["param_groups"]})
+        self.gen.set_state(torch.from_numpy(np.array(tensors["rng.data"])))
+        torch.set_rng_state(torch.from_numpy(np.array(tensors["rng.torch"])))
+        self.step = int(state["step"])
