@@ -79,8 +79,8 @@ def test_two_processes_train_one_model(tmp_path):
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     proc = subprocess.run(
         [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node=2", "--master-port=29517",
-         "-m", "nnlab", "train", "mlp", "--data", "digits", "--epochs", "10", "--hidden", "32", "--lr", "1e-2", "--no-augment",
-         "--out", str(tmp_path), "--name", "ddp", "--quiet"],
+         "-m", "nnlab", "train", "mlp", "--data", "digits", "--epochs", "10", "--hidden", "32", "--lr", "1e-2",
+         "--no-augment", "--out", str(tmp_path), "--name", "ddp", "--quiet"],
         capture_output=True, text=True, timeout=300, env=env)
     assert proc.returncode == 0, proc.stderr[-3000:]
     summary = json.loads((tmp_path / "ddp" / "summary.json").read_text())
