@@ -37,7 +37,7 @@ SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._,+=@-]{0,199}$")
 def new_run_dir(out: str | os.PathLike, name: str | None, default_name: str) -> Path:
     """Create OUT/NAME. A given --name must be new; the default name gets -2, -3, ... if taken."""
     out = Path(out)
-    if name is not None and not SAFE_NAME.match(name) or name in (".", ".."):
+    if name is not None and (not SAFE_NAME.match(name) or name in (".", "..")):
         raise NNLabError(f"--name {name!r} must be a plain folder name (letters, digits, . _ - , + = @), "
                          "not a path")
     candidate = name or _safe(default_name)

@@ -103,3 +103,22 @@ def test_gradcheck_command(cli):
     proc = cli("gradcheck", "--hidden", "4,3", "--classes", "3", check_rc=0)
     assert "all gradients agree" in proc.stdout
     assert len([line for line in proc.stdout.splitlines() if line.endswith(" ok")]) == 6
+
+
+def test_cnn_trains_and_predicts_real_png_files(cli, tmp_path):
+    from PIL import Image
+
+    from nnlab.data import load
+
+    proc = cli("train", "cnn", "--data", "mnist-5k", "--epochs", "2", "--widths", "8,16", "--out", tmp_path,
+               "--name", "c", "--quiet", check_rc=0)
+    acc = float(proc.stdout.strip().splitlines()[-1].split()[0].split("=")[1])
+    assert acc > 0.8
+    ds = load("mnist-5k")
+    files = []
+    for k in (0, 7):
+        pixels = (ds.X_test[ds.y_test == k][0] * 255).reshape(28, 28).astype(np.uint8)
+        Image.fromarray(pixels).convert("RGB").save(tmp_path / f"digit{k}.jpg", quality=95)
+        files.append(tmp_path / f"digit{k}.jpg")
+    rows = [line.split("\t") for line in cli("predict", tmp_path / "c", *files, check_rc=0).stdout.splitlines()]
+    assert [r[1] for r in rows] == ["0", "7"]

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import sys
+from dataclasses import replace
 from pathlib import Path
+
+import numpy as np
 
 from nnlab.cli.options import (
     fraction,
@@ -23,9 +27,9 @@ COMMON = {"epochs": None, "batch_size": 128, "lr": 1e-3, "optimizer": "adam", "s
 DEFAULTS = {
     "scratch": {**COMMON, "hidden": [256, 128], "weight_decay": 1e-4},
     "mlp": {**COMMON, "hidden": [512, 256], "weight_decay": 1e-2, "schedule": "onecycle", "dropout": 0.2,
-            "batch_norm": False, "augment": True, "label_smoothing": 0.0, "precision": "fp32"},
+            "batch_norm": False, "augment": True, "label_smoothing": 0.0, "precision": "auto"},
     "cnn": {**COMMON, "widths": [32, 64, 128], "weight_decay": 1e-2, "schedule": "onecycle", "lr": 3e-3,
-            "dropout": 0.3, "augment": True, "label_smoothing": 0.1, "precision": "fp32"},
+            "dropout": 0.3, "augment": True, "label_smoothing": 0.1, "precision": "auto"},
 }
 TORCH_ONLY = ("dropout", "batch_norm", "widths", "augment", "label_smoothing", "precision")
 
@@ -51,7 +55,8 @@ def register(commands, common) -> None:
     p.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None,
                    help="mlp/cnn on images: random shifts (and flips where they keep the class)")
     p.add_argument("--label-smoothing", type=fraction_or_zero, help="mlp/cnn: label smoothing of the loss")
-    p.add_argument("--precision", choices=("fp32", "bf16"), help="mlp/cnn: bf16 autocast or plain fp32")
+    p.add_argument("--precision", choices=("auto", "fp32", "bf16"),
+                   help="mlp/cnn: bf16 autocast or plain fp32; auto (default): bf16 where the hardware has it")
     p.add_argument("--classes", type=name_list, help="keep only these classes, e.g. 0,6 (two: binary)")
     p.add_argument("--noise", type=nonnegative_float, help="noise of the 2-D sets (moons, spiral, ...)")
     p.add_argument("--val-fraction", type=fraction, default=0.1, help="validation share of training data")
@@ -134,19 +139,14 @@ def run_eval(args) -> None:
         if ds.n_features != record["n_features"] or ds.n_classes != len(record["classes"]):
             raise NNLabError(f"{args.data} has {ds.n_features} features and {ds.n_classes} classes; the run "
                              f"was trained on {record['n_features']} and {len(record['classes'])}")
-        from dataclasses import replace
-
         # Scale the new data the way the run's training data was scaled.
-        raw_test = ds.scaler.inverse(ds.X_test)
-        ds = replace(ds, X_test=job.scaler_of(config).transform(raw_test))
+        ds = replace(ds, X_test=job.scaler_of(config).transform(ds.scaler.inverse(ds.X_test)))
     summary = job.evaluate(engine, ds)
     print(f"test_loss={summary['test_loss']:.4f}")
     print(f"test_accuracy={summary['test_accuracy']:.4f}")
 
 
 def run_predict(args) -> None:
-    import sys
-
     from nnlab.data.inputs import read_input
     from nnlab.training import job
 
@@ -160,8 +160,6 @@ def run_predict(args) -> None:
         if notice:
             print(notice, file=sys.stderr)
         rows.append(row)
-    import numpy as np
-
     P = engine.predict_proba(np.concatenate(rows))
     for file, p in zip(args.files, P):
         k = int(p.argmax())

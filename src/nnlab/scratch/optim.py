@@ -94,10 +94,3 @@ def make_optimizer(name: str, params: list[np.ndarray], lr: float, momentum: flo
         return SGD(params, lr, momentum, nesterov)
     return SGD(params, lr)
 
-
-def scheduled_lr(base_lr: float, schedule: str, epoch: int, epochs: int) -> float:
-    """The learning rate of epoch `epoch` (0-based) out of `epochs`: constant, or cosine decay from
-    `base_lr` towards 0, which lets the last epochs settle into a minimum instead of bouncing."""
-    if schedule == "cosine":
-        return base_lr * 0.5 * (1.0 + float(np.cos(np.pi * epoch / epochs)))
-    return base_lr

@@ -1,10 +1,10 @@
-"""One pass of mini-batch training, and evaluation: the loop every scratch front end shares."""
+"""One pass of mini-batch training: the loop every scratch front end (estimator, CLI) shares."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from nnlab.scratch.network import Network, Workspace, backward, forward, l2_penalty, log_loss, predict_proba
+from nnlab.scratch.network import Network, Workspace, backward, forward, l2_penalty, log_loss
 
 
 class EpochRunner:
@@ -48,10 +48,3 @@ class EpochRunner:
 def predicted_labels(Z_out: np.ndarray, binary: bool) -> np.ndarray:
     return (Z_out[:, 0] > 0).astype(np.int64) if binary else Z_out.argmax(axis=1)
 
-
-def evaluate(net: Network, X: np.ndarray, y: np.ndarray) -> tuple[float, float, np.ndarray]:
-    """(mean log loss, accuracy, probabilities) on a whole split."""
-    P = predict_proba(net, X)
-    eps = np.finfo(P.dtype).tiny
-    loss = float(-np.mean(np.log(np.maximum(P[np.arange(len(y)), y], eps))))
-    return loss, float(np.mean(P.argmax(axis=1) == y)), P

@@ -12,8 +12,9 @@ import numpy as np
 
 from nnlab.errors import NNLabError
 from nnlab.scratch.network import Network, predict_proba
-from nnlab.scratch.optim import make_optimizer, scheduled_lr
+from nnlab.scratch.optim import make_optimizer
 from nnlab.scratch.train import EpochRunner
+from nnlab.training.schedules import learning_rate
 
 
 class ScratchEngine:
@@ -30,11 +31,15 @@ class ScratchEngine:
                                         momentum=config["momentum"], nesterov=config["nesterov"])
         self.runner = EpochRunner(self.net, self.optimizer, config["batch_size"], config["weight_decay"])
 
+    def describe(self) -> dict[str, str]:
+        return {"device_used": "cpu", "precision_used": str(self.net.dtype)}
+
     def prepare(self, X: np.ndarray, y: np.ndarray, flip_ok: bool = False) -> None:
         self.X, self.y = X, y
 
     def train_epoch(self, epoch: int, epochs: int, on_batch=None):
-        self.optimizer.lr = scheduled_lr(self.config["lr"], self.config["schedule"], epoch, epochs)
+        # one rate per epoch: the NumPy loop keeps its optimiser step free of Python bookkeeping
+        self.optimizer.lr = learning_rate(self.config["schedule"], self.config["lr"], epoch / epochs)
         return self.runner.run(self.X, self.y, self.rng, on_batch)
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:

@@ -19,7 +19,7 @@ import numpy as np
 from nnlab import runs
 from nnlab.data import Dataset, Scaler, load, validation_split
 from nnlab.errors import NNLabError
-from nnlab.metrics import summarize
+from nnlab.metrics import log_loss, summarize
 from nnlab.training import distributed
 from nnlab.training.engines import make_engine
 
@@ -87,7 +87,8 @@ def train(config: dict[str, Any], out: str, name: str | None, quiet: bool = Fals
     if dist.main:  # only rank 0 writes; the others learn the directory's name from it
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
         run = runs.new_run_dir(out, name, f"{config['model']}-{config['data_label']}-{stamp}")
-        runs.write_config(run, {**config, "dataset": dataset_record(splits), "versions": versions()})
+        runs.write_config(run, {**config, **engine.describe(), "dataset": dataset_record(splits),
+                                "versions": versions()})
     run = Path(dist.broadcast_text(str(run)))
     return _fit(run, config, engine, splits, start_epoch=0, history=[], train_seconds=0.0,
                 quiet=quiet or not dist.main)
@@ -104,7 +105,7 @@ def resume(run: str | Path, epochs: int, quiet: bool = False) -> Path:
     if epochs != config["epochs"] and config.get("schedule") == "cosine" and not quiet:
         print(f"note: the cosine schedule now spans {epochs} epochs instead of {config['epochs']}; "
               "the result differs from a straight run of either length")
-    config = {**config, "epochs": epochs}
+    config = {**config, "epochs": epochs}  # (keeps device_used etc. from the first session)
     dist = distributed.context()
     if dist.main:
         runs.write_config(run, config)
@@ -161,8 +162,6 @@ def save_checkpoint(run: Path, engine, epoch: int, history: list, train_seconds:
 
 
 def _loss_acc(P: np.ndarray, y: np.ndarray) -> tuple[float, float]:
-    from nnlab.metrics import log_loss
-
     return log_loss(P, y), float(np.mean(P.argmax(axis=1) == y))
 
 

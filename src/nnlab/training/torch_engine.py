@@ -38,6 +38,18 @@ def pick_device(name: str) -> torch.device:
     return torch.device(name)
 
 
+def resolve_precision(name: str, device: torch.device) -> str:
+    """`auto`: bf16 autocast where the hardware does bf16 natively (measured 1.8x faster for the CNN on
+    an AVX-512 CPU, see README), else fp32. Weights and the loss stay fp32 either way."""
+    if name != "auto":
+        return name
+    if device.type == "cpu":
+        return "bf16" if torch.ops.mkldnn._is_mkldnn_bf16_supported() else "fp32"
+    if device.type == "cuda":
+        return "bf16" if torch.cuda.is_bf16_supported() else "fp32"
+    return "fp32"
+
+
 def shift(x: torch.Tensor, max_shift: int, gen: torch.Generator) -> torch.Tensor:
     """Move each image by up to `max_shift` pixels in each direction (zero fill), vectorised."""
     n, _, h, w = x.shape
@@ -63,6 +75,7 @@ class TorchEngine:
     def __init__(self, config: dict[str, Any], n_features: int, n_classes: int, image_shape=None):
         self.config, self.kind = config, config["model"]
         self.device = pick_device(config["device"])
+        self.precision = resolve_precision(config["precision"], self.device)
         self.image_shape = tuple(image_shape) if image_shape else None
         torch.manual_seed(config["seed"])  # weights and dropout draw from the global generator
         self.gen = torch.Generator().manual_seed(config["seed"])  # shuffling and augmentation
@@ -130,7 +143,7 @@ class TorchEngine:
             lr = learning_rate(cfg["schedule"], cfg["lr"], self.step / total_steps)
             for group in self.optimizer.param_groups:
                 group["lr"] = lr
-            with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=cfg["precision"] == "bf16"):
+            with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.precision == "bf16"):
                 logits = self.trained(xb)
             loss = F.cross_entropy(logits.float(), yb, label_smoothing=cfg["label_smoothing"])
             self.optimizer.zero_grad(set_to_none=True)
@@ -146,6 +159,10 @@ class TorchEngine:
         totals = self.dist.sum(torch.stack([loss_sum, correct.to(loss_sum.dtype),
                                             torch.tensor(float(seen), device=self.device)]))
         return float(totals[0] / totals[2]), float(totals[1] / totals[2])
+
+    def describe(self) -> dict[str, str]:
+        """What `auto` settings became on this machine, for the run's config."""
+        return {"device_used": str(self.device), "precision_used": self.precision}
 
     @torch.no_grad()
     def predict_proba(self, X: np.ndarray, batch_size: int = 2048) -> np.ndarray:
