@@ -89,3 +89,18 @@ def test_two_processes_train_one_model(tmp_path):
     assert summary["test_accuracy"] > 0.8
     assert [p.name for p in tmp_path.iterdir()] == ["ddp"]
     assert proc.stdout.count("test_accuracy=") == 1  # rank 0 alone reports
+
+
+def test_erase_blanks_one_rectangle_in_about_half_the_images():
+    from nnlab.training.torch_engine import erase
+
+    x = torch.ones(2000, 1, 28, 28)
+    erased = erase(x, torch.Generator().manual_seed(0))
+    blank = 1 - erased.mean((1, 2, 3))
+    hit = blank > 0
+    assert 0.45 < hit.float().mean() < 0.55
+    assert blank[hit].min() >= 0.015 and blank[hit].max() <= 0.27
+    zeros = (erased[hit][0, 0] == 0).nonzero()
+    rows, cols = zeros[:, 0], zeros[:, 1]
+    # the blank area is one full rectangle
+    assert len(zeros) == (rows.max() - rows.min() + 1) * (cols.max() - cols.min() + 1)

@@ -17,14 +17,14 @@ class Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> Parser:
-    from nnlab.cli import data, demo, gradcheck, train
+    from nnlab.cli import data, demo, gradcheck, train, viz
 
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--debug", action="store_true", help="show a traceback on errors")
     parser = Parser(prog="nnlab", description=__doc__, parents=[common])
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     commands.required = True
-    for module in (train, data, gradcheck, demo):
+    for module in (train, viz, data, gradcheck, demo):
         module.register(commands, common)
     return parser
 

@@ -149,6 +149,9 @@ def _fit(run: Path, config, engine, splits: Splits, start_epoch: int, history: l
             print(f"warning: the ranks' weights differ by up to {engine_gap:g}", file=sys.stderr)
     if main:
         runs.write_summary(run, summary)
+        from nnlab.viz.render import render_run
+
+        render_run(run)  # every run explains itself: figures and report.html
     return run
 
 

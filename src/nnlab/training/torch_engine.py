@@ -63,6 +63,24 @@ def shift(x: torch.Tensor, max_shift: int, gen: torch.Generator) -> torch.Tensor
     return padded[batch, chans, rows, cols]
 
 
+def erase(x: torch.Tensor, gen: torch.Generator, p: float = 0.5) -> torch.Tensor:
+    """Random erasing (Zhong et al. 2017): blank a random rectangle of 2-25% of the area in a share p
+    of the images, so the network cannot lean on any one region."""
+    n, _, h, w = x.shape
+    area = torch.empty(n).uniform_(0.02, 0.25, generator=gen) * h * w
+    aspect = torch.exp(torch.empty(n).uniform_(-1.2, 1.2, generator=gen))
+    eh = (area * aspect).sqrt().round().clamp(1, h)
+    ew = (area / aspect).sqrt().round().clamp(1, w)
+    top = (torch.rand(n, generator=gen) * (h - eh + 1)).floor()
+    left = (torch.rand(n, generator=gen) * (w - ew + 1)).floor()
+    on = torch.rand(n, generator=gen) < p
+    rows, cols = torch.arange(h)[None, :], torch.arange(w)[None, :]
+    in_rows = (rows >= top[:, None]) & (rows < (top + eh)[:, None])
+    in_cols = (cols >= left[:, None]) & (cols < (left + ew)[:, None])
+    hole = (in_rows[:, :, None] & in_cols[:, None, :] & on[:, None, None]).to(x.device)
+    return x.masked_fill(hole[:, None], 0.0)
+
+
 def hflip(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
     """Mirror a random half of the images left-right."""
     flip = (torch.rand(x.shape[0], generator=gen) < 0.5).to(x.device)
@@ -111,6 +129,7 @@ class TorchEngine:
         # shifts of up to ~8% of the image side: 2 pixels on 28x28, 1 on 8x8
         self.max_shift = max(1, round(0.08 * min(self.image_shape[1:]))) if augment else 0
         self.flip = augment and flip_ok
+        self.erase = augment and self.kind == "cnn"
 
     def augment(self, x: torch.Tensor) -> torch.Tensor:
         if self.kind == "mlp":
@@ -119,6 +138,8 @@ class TorchEngine:
             x = shift(x, self.max_shift, self.gen)
         if self.flip:
             x = hflip(x, self.gen)
+        if self.erase:
+            x = erase(x, self.gen)
         if self.kind == "mlp":
             return x.reshape(len(x), -1)
         return x.contiguous(memory_format=torch.channels_last) if self.channels_last else x
@@ -138,7 +159,7 @@ class TorchEngine:
         for i in range(steps):
             idx = order[i * bs:(i + 1) * bs]
             xb, yb = self.X.index_select(0, idx), self.y.index_select(0, idx)
-            if self.max_shift or self.flip:
+            if self.max_shift:
                 xb = self.augment(xb)
             lr = learning_rate(cfg["schedule"], cfg["lr"], self.step / total_steps)
             for group in self.optimizer.param_groups:

@@ -1,0 +1,147 @@
+"""Figure functions: each takes arrays (never a model) and returns a matplotlib Figure.
+
+Weights are drawn with a diverging colormap centred on zero (red positive, blue negative) and a
+symmetric colour scale, so that the sign of a weight reads at a glance and 0 is always white.
+"""
+
+from __future__ import annotations
+
+import math
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only: no display needed, no GUI toolkit loaded
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+DIVERGING = "RdBu_r"
+
+
+def _grid(n: int, max_cols: int = 16) -> tuple[int, int]:
+    cols = min(n, max_cols)
+    return math.ceil(n / cols), cols
+
+
+def strongest_first(W: np.ndarray) -> np.ndarray:
+    """Column order of W (inputs x units) by each unit's weight norm, largest first."""
+    return np.argsort(-np.linalg.norm(W, axis=0), kind="stable")
+
+
+def weight_tiles(W: np.ndarray, image_shape: tuple[int, int], title: str, max_tiles: int = 64) -> Figure:
+    """First-layer weights as images: tile j is unit j's incoming weights folded to the image shape,
+    each with its own symmetric colour scale; the strongest units first."""
+    order = strongest_first(W)[:max_tiles]
+    rows, cols = _grid(len(order))
+    fig, axes = plt.subplots(rows, cols, figsize=(cols * 0.9, rows * 0.9 + 0.5), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for ax, j in zip(axes.flat, order):
+        tile = W[:, j].reshape(image_shape)
+        limit = float(np.abs(tile).max()) or 1.0
+        ax.imshow(tile, cmap=DIVERGING, vmin=-limit, vmax=limit, interpolation="nearest")
+        ax.set_title(str(j), fontsize=6, pad=1)
+    fig.suptitle(title, fontsize=9)
+    fig.tight_layout(pad=0.3)
+    return fig
+
+
+def conv_kernels(K: np.ndarray, title: str, max_out: int = 32, max_in: int = 16) -> Figure:
+    """Conv kernels (out x in x kh x kw) as a grid: one row per output channel, one column per input
+    channel (up to the limits), one symmetric colour scale per output channel."""
+    out_ch, in_ch = min(K.shape[0], max_out), min(K.shape[1], max_in)
+    if K.shape[1] == 1:  # first layer: one picture per filter, laid out in a grid
+        rows, cols = _grid(out_ch, 8)
+        fig, axes = plt.subplots(rows, cols, figsize=(cols * 0.9, rows * 0.9 + 0.5), squeeze=False)
+        pairs = [(o, 0) for o in range(out_ch)]
+    else:
+        fig, axes = plt.subplots(out_ch, in_ch, figsize=(in_ch * 0.45, out_ch * 0.45 + 0.5), squeeze=False)
+        pairs = [(o, i) for o in range(out_ch) for i in range(in_ch)]
+    for ax in axes.flat:
+        ax.axis("off")
+    for ax, (o, i) in zip(axes.flat, pairs):
+        limit = float(np.abs(K[o]).max()) or 1.0
+        ax.imshow(K[o, i], cmap=DIVERGING, vmin=-limit, vmax=limit, interpolation="nearest")
+    shown = f" (first {out_ch} of {K.shape[0]} outputs, {in_ch} of {K.shape[1]} inputs)" if K.shape[1] > 1 else ""
+    fig.suptitle(title + shown, fontsize=9)
+    fig.tight_layout(pad=0.2)
+    return fig
+
+
+def learning_curves(history: list[dict]) -> Figure:
+    """Loss and accuracy per epoch, training (as measured during the epoch) and validation."""
+    epochs = [h["epoch"] for h in history]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.4))
+    for ax, key, label in ((left, "loss", "log loss"), (right, "accuracy", "accuracy")):
+        ax.plot(epochs, [h[key] for h in history], "o-", ms=3, label="training")
+        ax.plot(epochs, [h[f"val_{key}"] for h in history], "o-", ms=3, label="validation")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(label)
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def confusion_matrix(C: np.ndarray, classes: list[str]) -> Figure:
+    """Counts of true class (rows) against predicted class (columns), shaded by the row share."""
+    C = np.asarray(C)
+    share = C / np.maximum(C.sum(axis=1, keepdims=True), 1)
+    size = max(4.0, 0.55 * len(classes) + 1.5)
+    fig, ax = plt.subplots(figsize=(size + 1, size))
+    im = ax.imshow(share, cmap="Blues", vmin=0, vmax=1)
+    ax.set_xticks(range(len(classes)), classes, rotation=45, ha="right", fontsize=8)
+    ax.set_yticks(range(len(classes)), classes, fontsize=8)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    for i in range(len(classes)):
+        for j in range(len(classes)):
+            if C[i, j]:
+                ax.text(j, i, str(C[i, j]), ha="center", va="center", fontsize=7,
+                        color="white" if share[i, j] > 0.5 else "black")
+    fig.colorbar(im, ax=ax, fraction=0.046, label="share of the true class")
+    fig.tight_layout()
+    return fig
+
+
+def image_gallery(images: np.ndarray, captions: list[str], title: str, cols: int = 8) -> Figure:
+    """Images (n x h x w, values in [0, 1]) in a grid, each with a caption."""
+    rows, cols = _grid(max(len(images), 1), cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(cols * 1.3, rows * 1.5 + 0.4), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for ax, image, caption in zip(axes.flat, images, captions):
+        ax.imshow(image, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+        ax.set_title(caption, fontsize=6)
+    fig.suptitle(title, fontsize=9)
+    fig.tight_layout(pad=0.3)
+    return fig
+
+
+def decision_boundary(xx: np.ndarray, yy: np.ndarray, prob: np.ndarray, X: np.ndarray, y: np.ndarray,
+                      classes: list[str]) -> Figure:
+    """The probability of class 1 over the plane, with the test points on top (TensorFlow Playground's view)."""
+    fig, ax = plt.subplots(figsize=(5, 4.4))
+    field = ax.contourf(xx, yy, prob, levels=np.linspace(0, 1, 21), cmap="RdBu_r", alpha=0.8)
+    ax.contour(xx, yy, prob, levels=[0.5], colors="k", linewidths=1)
+    for k, marker in ((0, "o"), (1, "s")):
+        ax.scatter(X[y == k, 0], X[y == k, 1], s=10, marker=marker, edgecolors="k", linewidths=0.4,
+                   c="tab:blue" if k == 0 else "tab:red", label=classes[k])
+    fig.colorbar(field, ax=ax, label=f"P({classes[1]})")
+    ax.legend(loc="upper right", fontsize=7)
+    ax.set_xlabel("x1")
+    ax.set_ylabel("x2")
+    fig.tight_layout()
+    return fig
+
+
+def save(fig: Figure, path) -> None:
+    """Write the figure as PNG atomically, then free it."""
+    import io
+
+    from nnlab.files import write_bytes_atomic
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110)
+    plt.close(fig)
+    write_bytes_atomic(path, buffer.getvalue())

@@ -1,0 +1,112 @@
+"""The figures of one run: read the run directory, compute what each picture needs, save PNGs.
+
+This is the only viz module that knows about models and runs; the figure functions see arrays.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from nnlab import runs
+from nnlab.viz import figures
+
+
+@dataclass
+class Figure:
+    file: str      # under RUN/figures/
+    title: str
+    caption: str   # what to look for
+
+
+def first_layer_weights(engine) -> np.ndarray | None:
+    """The first dense layer's weights as (inputs x units), for the NumPy network and the MLP."""
+    if engine.kind == "scratch":
+        return engine.net.W[0]
+    if engine.kind == "mlp":
+        import torch
+
+        first = next(m for m in engine.model.modules() if isinstance(m, torch.nn.Linear))
+        return first.weight.detach().cpu().numpy().T
+    return None
+
+
+def conv_kernels(engine) -> list[np.ndarray]:
+    if engine.kind != "cnn":
+        return []
+    return [conv.weight.detach().cpu().float().numpy() for conv in engine.model.conv_layers()]
+
+
+def render_run(run: Path) -> Path:
+    """Figures and report.html of `run`; returns the report's path."""
+    from nnlab.viz.report import write_report
+
+    made = render(run)
+    config = runs.read_config(run)
+    summary = runs.read_json(run / runs.SUMMARY, what="run summary")
+    return write_report(run, config, summary, made)
+
+
+def render(run: Path) -> list[Figure]:
+    """(Re)draw every figure of `run` into RUN/figures/ and return them in report order."""
+    from nnlab.training import job
+
+    config, engine = job.load_run(run)
+    splits = job.load_splits(config)
+    ds = splits.data
+    history = runs.read_metrics(run)
+    summary = runs.read_json(run / runs.SUMMARY, what="run summary")
+    out = run / "figures"
+    out.mkdir(exist_ok=True)
+    made: list[Figure] = []
+
+    def add(fig, file: str, title: str, caption: str) -> None:
+        figures.save(fig, out / file)
+        made.append(Figure(file, title, caption))
+
+    if history:
+        add(figures.learning_curves(history), "learning_curves.png", "Learning curves",
+            "Loss and accuracy per epoch. A validation curve that turns up while training keeps falling "
+            "means overfitting; two curves still falling mean more epochs would help.")
+    image_hw = tuple(ds.image_shape[1:]) if ds.image_shape and ds.image_shape[0] == 1 else None
+    W = first_layer_weights(engine)
+    if W is not None and image_hw:
+        add(figures.weight_tiles(W, image_hw, f"first-layer weights, {W.shape[1]} units (strongest first)"),
+            "first_layer_weights.png", "First-layer weights",
+            "Each tile is one hidden unit's incoming weights laid out as an image: red pixels raise the "
+            "unit's input, blue pixels lower it. Look for strokes and outlines of the classes; pure noise "
+            "means the unit learned little.")
+    for i, K in enumerate(conv_kernels(engine)):
+        if i > 1:
+            break
+        add(figures.conv_kernels(K, f"conv layer {i + 1} kernels {K.shape[0]}x{K.shape[1]}x{K.shape[2]}x{K.shape[3]}"),
+            f"conv{i + 1}_kernels.png", f"Conv layer {i + 1} kernels",
+            "Every 3x3 kernel of the first conv layer: look for edge and blob detectors (a red side beside "
+            "a blue side)." if i == 0 else
+            "Kernels of the second conv layer, one row per output channel, one column per input channel: "
+            "each output channel combines oriented patterns of the first layer's maps.")
+    add(figures.confusion_matrix(np.array(summary["confusion_matrix"]), list(ds.classes)), "confusion_matrix.png",
+        "Confusion matrix", "Rows are the true classes, columns the predictions; off-diagonal cells show "
+        "which classes the model confuses.")
+    P = engine.predict_proba(ds.X_test)
+    pred = P.argmax(axis=1)
+    wrong = np.flatnonzero(pred != ds.y_test)
+    if image_hw and len(wrong):
+        worst = wrong[np.argsort(-P[wrong, pred[wrong]])][:24]
+        images = ds.scaler.inverse(ds.X_test[worst]).reshape(-1, *image_hw) / ds.scaler.pixel_max
+        captions = [f"{ds.classes[ds.y_test[i]]} → {ds.classes[pred[i]]} {P[i, pred[i]]:.0%}" for i in worst]
+        add(figures.image_gallery(np.clip(images, 0, 1), captions, "most confident mistakes: true → predicted"),
+            "confident_mistakes.png", "Most confident mistakes",
+            "Test images the model got wrong with the highest confidence. Some are mislabelled or truly "
+            "ambiguous; the rest show what the model has not learned.")
+    if ds.n_features == 2 and ds.n_classes == 2:
+        lo, hi = ds.X_test.min(axis=0) - 0.5, ds.X_test.max(axis=0) + 0.5
+        xx, yy = np.meshgrid(np.linspace(lo[0], hi[0], 200), np.linspace(lo[1], hi[1], 200))
+        prob = engine.predict_proba(np.c_[xx.ravel(), yy.ravel()].astype(np.float32))[:, 1].reshape(xx.shape)
+        add(figures.decision_boundary(xx, yy, prob, ds.X_test, ds.y_test, list(ds.classes)),
+            "decision_boundary.png", "Decision boundary",
+            "The probability of the second class over the (standardised) plane, with the test points; the "
+            "black line is where the network is undecided.")
+    return made

@@ -1,0 +1,63 @@
+"""RUN/report.html: one self-contained page per run that opens from the file system in any browser.
+
+Every piece of text that comes from data (class names, paths, settings) is escaped.
+"""
+
+from __future__ import annotations
+
+from html import escape
+from pathlib import Path
+from typing import Any
+
+from nnlab.files import write_bytes_atomic
+
+STYLE = """
+body { font: 15px/1.45 system-ui, sans-serif; max-width: 1000px; margin: 2em auto; padding: 0 1em; color: #222; }
+h1 { font-size: 1.5em; } h2 { font-size: 1.15em; margin-top: 2em; border-bottom: 1px solid #ddd; }
+table { border-collapse: collapse; font-size: 0.9em; } td, th { padding: 2px 10px; text-align: left; }
+tr:nth-child(even) { background: #f6f6f6; } th { border-bottom: 1px solid #bbb; }
+.metric { display: inline-block; margin-right: 2em; } .metric b { font-size: 1.6em; display: block; }
+figure { margin: 1.5em 0; } figure img { max-width: 100%; border: 1px solid #eee; }
+figcaption { color: #555; font-size: 0.9em; max-width: 46em; }
+"""
+
+SETTINGS = ("model", "data", "classes", "epochs", "batch_size", "lr", "schedule", "optimizer", "weight_decay",
+            "hidden", "widths", "dropout", "batch_norm", "augment", "label_smoothing", "precision_used",
+            "device_used", "val_fraction", "seed")
+
+
+def write_report(run: Path, config: dict[str, Any], summary: dict[str, Any], figures: list) -> Path:
+    dataset = config.get("dataset", {})
+    rows = "".join(f"<tr><td>{escape(k)}</td><td>{escape(str(config[k]))}</td></tr>"
+                   for k in SETTINGS if k in config and config[k] is not None)
+    per_class = "".join(
+        f"<tr><td>{escape(str(c['class']))}</td><td>{c['precision']:.3f}</td><td>{c['recall']:.3f}</td>"
+        f"<td>{c['f1']:.3f}</td><td>{c['support']}</td></tr>" for c in summary.get("per_class", []))
+    figs = "".join(
+        f'<figure id="{escape(Path(f.file).stem)}"><h3>{escape(f.title)}</h3>'
+        f'<img src="figures/{escape(f.file)}" alt="{escape(f.title)}">'
+        f"<figcaption>{escape(f.caption)}</figcaption></figure>" for f in figures)
+    title = f"{config.get('model', '?')} on {dataset.get('name', config.get('data', '?'))}"
+    page = f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>nnlab · {escape(title)}</title>
+<style>{STYLE}</style></head><body>
+<h1>nnlab run: {escape(title)}</h1>
+<p>{escape(str(run.name))} · {escape(str(dataset.get('n_train', '?')))} training,
+{escape(str(dataset.get('n_val', '?')))} validation, {escape(str(dataset.get('n_test', '?')))} test samples ·
+{escape(str(len(dataset.get('classes', []))))} classes</p>
+<section id="metrics"><h2>Test metrics</h2>
+<div class="metric"><b>{summary['test_accuracy']:.2%}</b>test accuracy</div>
+<div class="metric"><b>{summary['test_loss']:.4f}</b>test log loss</div>
+<div class="metric"><b>{summary.get('train_seconds', 0):.1f} s</b>training time</div>
+<div class="metric"><b>{summary.get('epochs', '?')}</b>epochs</div></section>
+<section id="per-class"><h2>Per class</h2><table><tr><th>class</th><th>precision</th><th>recall</th><th>F1</th>
+<th>test samples</th></tr>{per_class}</table></section>
+<section id="figures"><h2>What it learned</h2>{figs}</section>
+<section id="settings"><h2>Settings</h2><table>{rows}</table>
+<p>Full settings, data scaling and library versions: <a href="config.json">config.json</a>;
+per-epoch figures: <a href="metrics.jsonl">metrics.jsonl</a>.</p></section>
+</body></html>
+"""
+    path = run / "report.html"
+    write_bytes_atomic(path, page.encode("utf-8"))
+    return path

@@ -1,0 +1,64 @@
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from nnlab.training import job
+from tests.data.fixtures import write_image_folder
+
+HOSTILE = 'a<b>&"c"'
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    """A tiny image-folder run whose class names would break unescaped HTML; train writes the report."""
+    root = tmp_path_factory.mktemp("r")
+    data = write_image_folder(root / "imgs", classes=("plain", HOSTILE), per_class=12, size=(6, 6))
+    config = {"model": "scratch", "data": str(data), "data_label": "imgs", "epochs": 3, "batch_size": 8,
+              "lr": 1e-2, "hidden": [4], "optimizer": "adam", "weight_decay": 0.0, "schedule": "constant",
+              "momentum": 0.9, "nesterov": False, "classes": None, "noise": None, "val_fraction": 0.2, "seed": 0,
+              "device": "cpu"}
+    return job.train(config, root / "runs", "r", quiet=True)
+
+
+def test_train_writes_figures_and_report(run):
+    names = {p.name for p in (run / "figures").iterdir()}
+    assert {"learning_curves.png", "first_layer_weights.png", "confusion_matrix.png"} <= names
+    html = (run / "report.html").read_text()
+    for section in ("metrics", "per-class", "figures", "settings"):
+        assert f'id="{section}"' in html
+    for name in names:
+        assert f'src="figures/{name}"' in html
+
+
+def test_text_from_data_is_escaped(run):
+    html = (run / "report.html").read_text()
+    assert HOSTILE not in html
+    assert "a&lt;b&gt;&amp;&quot;c&quot;" in html
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium is not installed (apt-get install chromium)")
+def test_report_opens_in_headless_chromium_with_every_image_loaded(run, tmp_path):
+    # A copy of the page beside the original, plus a script that counts the images that decoded.
+    probe = run / "probe.html"
+    probe.write_text((run / "report.html").read_text().replace("</body>", """<script>
+window.addEventListener('load', () => {
+  const imgs = [...document.images];
+  document.body.setAttribute('data-images', imgs.length);
+  document.body.setAttribute('data-loaded', imgs.filter(i => i.complete && i.naturalWidth > 0).length);
+});</script></body>"""))
+    try:
+        proc = subprocess.run(
+            [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+             "--disable-background-networking", f"--user-data-dir={tmp_path / 'profile'}",
+             "--virtual-time-budget=5000", "--dump-dom", probe.as_uri()],
+            capture_output=True, text=True, timeout=120)
+    finally:
+        probe.unlink()
+    dom = proc.stdout
+    images = int(re.search(r'data-images="(\d+)"', dom).group(1))
+    loaded = int(re.search(r'data-loaded="(\d+)"', dom).group(1))
+    assert images >= 3 and loaded == images
+    assert "Test metrics" in dom and "What it learned" in dom
