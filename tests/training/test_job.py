@@ -50,8 +50,8 @@ def test_resume_after_a_kill_matches_with_the_cosine_schedule(tmp_path):
     engine = job.engine_for(config, job.load_splits(config))
     history = []
     for epoch in range(2):
-        engine.train_epoch(epoch, 4)
-        history.append({"epoch": epoch + 1})
+        loss, acc = engine.train_epoch(epoch, 4)
+        history.append({"epoch": epoch + 1, "loss": loss, "accuracy": acc, "val_loss": loss, "val_accuracy": acc})
     job.save_checkpoint(killed, engine, 2, history, 0.0)
     job.resume(killed, 4, quiet=True)
     ws, _ = runs.load_tensors(straight / runs.MODEL)
@@ -71,8 +71,9 @@ def test_same_seed_same_result_and_binary_network_has_one_output(tmp_path):
 
 
 def test_default_epochs_give_small_data_enough_steps():
-    assert job.default_epochs(54000, 128) == 20
-    assert job.default_epochs(900, 128) == 250
+    assert job.default_epochs("scratch", 54000, 128) == 20
+    assert job.default_epochs("mlp", 54000, 128) == 30
+    assert job.default_epochs("scratch", 900, 128) == 250
 
 
 @pytest.mark.parametrize("damage", ["truncate", "garbage", "delete"])

@@ -26,9 +26,9 @@ MODELS = ("scratch", "mlp", "cnn")
 COMMON = {"epochs": None, "batch_size": 128, "lr": 1e-3, "optimizer": "adam", "schedule": "cosine"}
 DEFAULTS = {
     "scratch": {**COMMON, "hidden": [256, 128], "weight_decay": 1e-4},
-    "mlp": {**COMMON, "hidden": [512, 256], "weight_decay": 1e-2, "schedule": "onecycle", "dropout": 0.2,
-            "batch_norm": False, "augment": True, "label_smoothing": 0.0, "precision": "auto"},
-    "cnn": {**COMMON, "widths": [32, 64, 128], "weight_decay": 1e-2, "schedule": "onecycle", "lr": 3e-3,
+    "mlp": {**COMMON, "hidden": [1024, 512], "weight_decay": 1e-2, "schedule": "onecycle", "dropout": 0.3,
+            "batch_norm": False, "augment": False, "label_smoothing": 0.0, "precision": "auto"},
+    "cnn": {**COMMON, "widths": [32, 64, 128], "weight_decay": 1e-2, "schedule": "onecycle", "lr": 5e-3,
             "dropout": 0.3, "augment": True, "label_smoothing": 0.1, "precision": "auto"},
 }
 TORCH_ONLY = ("dropout", "batch_norm", "widths", "augment", "label_smoothing", "precision")
@@ -39,8 +39,8 @@ def register(commands, common) -> None:
     p.add_argument("model", nargs="?", choices=MODELS, help="scratch (NumPy), mlp or cnn (PyTorch)")
     p.add_argument("--data", help="dataset name or path (see `nnlab data list`)")
     p.add_argument("--epochs", type=positive_int,
-                   help="epochs in total (with --resume: to continue to); default 20, more on small data "
-                        "so that training takes at least 2,000 steps")
+                   help="epochs in total (with --resume: to continue to); default 20 (mlp 30), more on "
+                        "small data so that training takes at least 2,000 steps")
     p.add_argument("--batch-size", type=positive_int)
     p.add_argument("--lr", type=positive_float, help="learning rate")
     p.add_argument("--hidden", type=int_list, help="hidden layer sizes, e.g. 256,128")
@@ -53,7 +53,8 @@ def register(commands, common) -> None:
     p.add_argument("--batch-norm", action=argparse.BooleanOptionalAction, default=None, help="mlp: batch norm")
     p.add_argument("--widths", type=int_list, help="cnn: channels of the conv blocks, e.g. 32,64,128")
     p.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None,
-                   help="mlp/cnn on images: random shifts (and flips where they keep the class)")
+                   help="on images: cnn random shifts and flips, mlp flips only (flips only where they keep "
+                        "the class); default on for cnn, off for mlp")
     p.add_argument("--label-smoothing", type=fraction_or_zero, help="mlp/cnn: label smoothing of the loss")
     p.add_argument("--precision", choices=("auto", "fp32", "bf16"),
                    help="mlp/cnn: bf16 autocast or plain fp32; auto (default): bf16 where the hardware has it")
