@@ -91,3 +91,20 @@ def test_two_processes_train_one_model(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["ddp"]
     assert proc.stdout.count("test_accuracy=") == 1  # rank 0 alone reports
 
+
+
+def test_mirror_averaging_only_for_models_trained_on_mirrors():
+    rng = np.random.default_rng(0)
+    X = rng.random((20, 36)).astype(np.float32)
+    y = np.arange(20) % 2
+    config = {**CONFIG, "model": "cnn", "epochs": 1}
+    engine = TorchEngine(config, 36, 2, (1, 6, 6))
+    engine.prepare(X, y, flip_ok=True)
+    assert engine.describe()["test_time_flip"] is True
+    averaged = engine.predict_proba(X)
+    engine.mirror_average = False
+    mirrored = X.reshape(20, 6, 6)[:, :, ::-1].reshape(20, 36).copy()
+    np.testing.assert_allclose(averaged, (engine.predict_proba(X) + engine.predict_proba(mirrored)) / 2, atol=1e-6)
+    digits = TorchEngine(config, 36, 2, (1, 6, 6))
+    digits.prepare(X, y, flip_ok=False)
+    assert digits.describe()["test_time_flip"] is False

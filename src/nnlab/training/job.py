@@ -153,7 +153,7 @@ def _fit(run: Path, config, engine, splits: Splits, start_epoch: int, history: l
         runs.write_summary(run, summary)
         from nnlab.viz.render import render_run
 
-        render_run(run)  # every run explains itself: figures and report.html
+        render_run(run, engine, splits)  # every run explains itself: figures and report.html
     return run
 
 

@@ -99,6 +99,9 @@ class TorchEngine:
                                              nesterov=config["nesterov"] and momentum > 0,
                                              weight_decay=config["weight_decay"])
         self.step = 0
+        # Averaging the predictions of an image and its mirror: only for models trained on mirrors
+        # (measured +0.15 to +0.25 points for the CNN on Fashion-MNIST). Set by prepare(), kept in the config.
+        self.mirror_average = bool(config.get("test_time_flip", False))
 
     # -- data -----------------------------------------------------------------------------
     def to_input(self, X: np.ndarray) -> torch.Tensor:
@@ -120,6 +123,7 @@ class TorchEngine:
         shift_ok = augment and self.kind == "cnn"
         self.max_shift = max(1, round(0.08 * min(self.image_shape[1:]))) if shift_ok else 0
         self.flip = augment and flip_ok
+        self.mirror_average = self.flip
 
     def augment(self, x: torch.Tensor) -> torch.Tensor:
         if self.kind == "mlp":
@@ -171,15 +175,20 @@ class TorchEngine:
 
     def describe(self) -> dict[str, str]:
         """What `auto` settings became on this machine, for the run's config."""
-        return {"device_used": str(self.device), "precision_used": self.precision}
+        return {"device_used": str(self.device), "precision_used": self.precision,
+                "test_time_flip": self.mirror_average}
 
     @torch.no_grad()
     def predict_proba(self, X: np.ndarray, batch_size: int = 2048) -> np.ndarray:
         self.model.eval()
         out = []
         for start in range(0, len(X), batch_size):
-            logits = self.model(self.to_input(X[start:start + batch_size]))
-            out.append(torch.softmax(logits.float(), dim=1).cpu().numpy())
+            x = self.to_input(X[start:start + batch_size])
+            P = torch.softmax(self.model(x).float(), dim=1)
+            if self.mirror_average:
+                mirrored = x.reshape(len(x), *self.image_shape).flip(3).reshape(x.shape)
+                P = (P + torch.softmax(self.model(mirrored).float(), dim=1)) / 2
+            out.append(P.cpu().numpy())
         return np.concatenate(out) if out else np.zeros((0, 0), np.float32)
 
     # -- state ----------------------------------------------------------------------------

@@ -39,22 +39,25 @@ def conv_kernels(engine) -> list[np.ndarray]:
     return [conv.weight.detach().cpu().float().numpy() for conv in engine.model.conv_layers()]
 
 
-def render_run(run: Path) -> Path:
-    """Figures and report.html of `run`; returns the report's path."""
+def render_run(run: Path, engine=None, splits=None) -> Path:
+    """Figures and report.html of `run`; returns the report's path. A training job passes the engine
+    and data it already holds, so nothing is loaded twice."""
     from nnlab.viz.report import write_report
 
-    made = render(run)
+    made = render(run, engine, splits)
     config = runs.read_config(run)
     summary = runs.read_json(run / runs.SUMMARY, what="run summary")
     return write_report(run, config, summary, made)
 
 
-def render(run: Path) -> list[Figure]:
+def render(run: Path, engine=None, splits=None) -> list[Figure]:
     """(Re)draw every figure of `run` into RUN/figures/ and return them in report order."""
     from nnlab.training import job
 
-    config, engine = job.load_run(run)
-    splits = job.load_splits(config)
+    if engine is None:
+        _, engine = job.load_run(run)
+    if splits is None:
+        splits = job.load_splits(runs.read_config(run))
     ds = splits.data
     history = runs.read_metrics(run)
     summary = runs.read_json(run / runs.SUMMARY, what="run summary")
