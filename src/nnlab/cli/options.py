@@ -16,46 +16,24 @@ def _number(text: str, kind, what: str):
     return value
 
 
-def positive_int(text: str) -> int:
-    value = _number(text, int, "a whole number")
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
+def _bounded(kind, what: str, ok, rule: str):
+    """An argparse type: parse `kind`, then refuse values for which `ok` is false, saying `rule`."""
+
+    def parse(text: str):
+        value = _number(text, kind, what)
+        if not ok(value):
+            raise argparse.ArgumentTypeError(f"{rule}, got {value}")
+        return value
+
+    return parse
 
 
-def nonnegative_int(text: str) -> int:
-    value = _number(text, int, "a whole number")
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
-    return value
-
-
-def positive_float(text: str) -> float:
-    value = _number(text, float, "a number")
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be greater than 0, got {value}")
-    return value
-
-
-def nonnegative_float(text: str) -> float:
-    value = _number(text, float, "a number")
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
-    return value
-
-
-def fraction(text: str) -> float:
-    value = _number(text, float, "a number")
-    if not 0 < value < 1:
-        raise argparse.ArgumentTypeError(f"must be between 0 and 1 (exclusive), got {value}")
-    return value
-
-
-def fraction_or_zero(text: str) -> float:
-    value = _number(text, float, "a number")
-    if not 0 <= value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 0 and below 1, got {value}")
-    return value
+positive_int = _bounded(int, "a whole number", lambda v: v >= 1, "must be at least 1")
+nonnegative_int = _bounded(int, "a whole number", lambda v: v >= 0, "must be 0 or more")
+positive_float = _bounded(float, "a number", lambda v: v > 0, "must be greater than 0")
+nonnegative_float = _bounded(float, "a number", lambda v: v >= 0, "must be 0 or more")
+fraction = _bounded(float, "a number", lambda v: 0 < v < 1, "must be between 0 and 1 (exclusive)")
+fraction_or_zero = _bounded(float, "a number", lambda v: 0 <= v < 1, "must be at least 0 and below 1")
 
 
 def int_list(text: str) -> list[int]:

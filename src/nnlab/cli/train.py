@@ -96,7 +96,9 @@ def run_train(args) -> None:
 
 def make_config(args) -> dict:
     defaults = DEFAULTS[args.model]
-    config = {"model": args.model, "data": args.data}
+    path = Path(args.data)
+    # A path is kept absolute, so that eval, viz and --resume find the data from any folder.
+    config = {"model": args.model, "data": str(path.resolve()) if path.exists() else args.data}
     for key, default in defaults.items():
         value = getattr(args, key)
         config[key] = default if value is None else value
@@ -113,7 +115,7 @@ def make_config(args) -> dict:
     config.update(momentum=args.momentum, nesterov=args.nesterov, classes=args.classes, noise=args.noise,
                   val_fraction=args.val_fraction, seed=args.seed,
                   device="cpu" if args.model == "scratch" else args.device,
-                  data_label=Path(args.data).name if Path(args.data).exists() else args.data)
+                  data_label=path.name if path.exists() else args.data)
     return config
 
 
