@@ -41,3 +41,17 @@ def summarize(P: np.ndarray, y: np.ndarray, classes: tuple[str, ...]) -> dict:
         "confusion_matrix": confusion.tolist(),
         "per_class": per_class(confusion, classes),
     }
+
+
+def calibration(P: np.ndarray, y: np.ndarray, bins: int = 10) -> dict:
+    """Reliability of the top-class confidence: per confidence bin, the mean confidence, the accuracy
+    and the count; and the expected calibration error, sum over bins of (count/n)·|accuracy − confidence|."""
+    confidence, correct = P.max(axis=1), P.argmax(axis=1) == y
+    edges = np.linspace(0, 1, bins + 1)
+    which = np.clip(np.digitize(confidence, edges[1:-1]), 0, bins - 1)
+    count = np.bincount(which, minlength=bins)
+    with np.errstate(invalid="ignore"):
+        mean_conf = np.bincount(which, confidence, bins) / count
+        accuracy = np.bincount(which, correct, bins) / count
+    ece = float(np.nansum(count / len(y) * np.abs(accuracy - mean_conf)))
+    return {"edges": edges, "confidence": mean_conf, "accuracy": accuracy, "count": count, "ece": ece}

@@ -71,3 +71,18 @@ def test_decision_boundary_and_save(tmp_path):
 def test_gallery(n):
     fig = figures.image_gallery(np.zeros((n, 4, 4)), [f"c{i}" for i in range(n)], "g")
     assert sum(1 for ax in fig.axes if ax.images) == n
+
+
+def test_calibration_of_a_known_model_and_its_diagram():
+    from nnlab.metrics import calibration
+
+    # 100 samples at confidence 0.85 of which 85 are right: calibrated; 100 at 0.95, all wrong
+    P = np.array([[0.85, 0.15]] * 100 + [[0.05, 0.95]] * 100)
+    y = np.array([0] * 85 + [1] * 15 + [0] * 100)
+    cal = calibration(P, y)
+    assert cal["count"][8] == 100 and cal["count"][9] == 100
+    assert cal["accuracy"][8] == pytest.approx(0.85) and cal["accuracy"][9] == 0.0
+    assert cal["ece"] == pytest.approx(0.5 * 0 + 0.5 * 0.95)
+    fig = figures.reliability_diagram(cal["edges"], cal["accuracy"], cal["count"], cal["ece"])
+    bars = [p.get_height() for p in fig.axes[0].patches]
+    assert bars[8] == pytest.approx(0.85) and "0.475" in fig.axes[0].get_title()

@@ -135,6 +135,23 @@ def decision_boundary(xx: np.ndarray, yy: np.ndarray, prob: np.ndarray, X: np.nd
     return fig
 
 
+def reliability_diagram(edges: np.ndarray, accuracy: np.ndarray, count: np.ndarray, ece: float) -> Figure:
+    """Accuracy per confidence bin against the diagonal of perfect calibration, with the bin counts."""
+    centres, width = (edges[:-1] + edges[1:]) / 2, edges[1] - edges[0]
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(4.8, 5), sharex=True, gridspec_kw={"height_ratios": [3, 1]})
+    top.bar(centres, np.nan_to_num(accuracy), width=width * 0.9, color="tab:blue", label="accuracy")
+    top.plot([0, 1], [0, 1], "k--", lw=1, label="perfect calibration")
+    top.set_ylabel("accuracy")
+    top.set_title(f"expected calibration error {ece:.3f}", fontsize=9)
+    top.legend(fontsize=7, loc="upper left")
+    bottom.bar(centres, count, width=width * 0.9, color="gray")
+    bottom.set_yscale("log")
+    bottom.set_xlabel("confidence of the predicted class")
+    bottom.set_ylabel("samples")
+    fig.tight_layout()
+    return fig
+
+
 def save(fig: Figure, path) -> None:
     """Write the figure as PNG atomically, then free it."""
     import io

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from nnlab import runs
+from nnlab.metrics import calibration
 from nnlab.viz import figures
 
 
@@ -104,6 +105,12 @@ def render(run: Path, engine=None, splits=None) -> list[Figure]:
             "confident_mistakes.png", "Most confident mistakes",
             "Test images the model got wrong with the highest confidence. Some are mislabelled or truly "
             "ambiguous; the rest show what the model has not learned.")
+    cal = calibration(P, ds.y_test)
+    add(figures.reliability_diagram(cal["edges"], cal["accuracy"], cal["count"], cal["ece"]),
+        "calibration.png", "Calibration",
+        "How far to trust the stated confidence: bars under the diagonal mean the model is more confident "
+        "than it is right (over-confident), bars above it under-confident. The expected calibration error "
+        "(ECE) is the average gap, weighted by how many test samples fall in each bar.")
     if ds.n_features == 2 and ds.n_classes == 2:
         lo, hi = ds.X_test.min(axis=0) - 0.5, ds.X_test.max(axis=0) + 0.5
         xx, yy = np.meshgrid(np.linspace(lo[0], hi[0], 200), np.linspace(lo[1], hi[1], 200))
