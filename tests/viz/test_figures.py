@@ -86,3 +86,20 @@ def test_calibration_of_a_known_model_and_its_diagram():
     fig = figures.reliability_diagram(cal["edges"], cal["accuracy"], cal["count"], cal["ece"])
     bars = [p.get_height() for p in fig.axes[0].patches]
     assert bars[8] == pytest.approx(0.85) and "0.475" in fig.axes[0].get_title()
+
+
+def test_class_templates_are_the_weight_product_and_binary_gets_two():
+    from nnlab.viz.render import class_templates
+
+    rng = np.random.default_rng(0)
+    W1, W2, W3 = rng.normal(size=(9, 4)), rng.normal(size=(4, 3)), rng.normal(size=(3, 5))
+    np.testing.assert_allclose(class_templates([W1, W2, W3]), W1 @ W2 @ W3)
+    binary = class_templates([W1, W2, rng.normal(size=(3, 1))])
+    assert binary.shape == (9, 2)
+    np.testing.assert_allclose(binary[:, 0], -binary[:, 1])
+    pattern = np.zeros((3, 3))
+    pattern[1] = 1
+    fig = figures.class_tiles(np.c_[pattern.ravel(), -pattern.ravel()], (3, 3), ["row", "not row"])
+    shown = [ax for ax in fig.axes if ax.images]
+    assert [ax.get_title() for ax in shown] == ["row", "not row"]
+    np.testing.assert_array_equal(shown[0].images[0].get_array(), pattern)

@@ -46,6 +46,23 @@ def weight_tiles(W: np.ndarray, image_shape: tuple[int, int], title: str, max_ti
     return fig
 
 
+def class_tiles(T: np.ndarray, image_shape: tuple[int, int], classes: list[str]) -> Figure:
+    """One image per class (column of T), titled by the class. Each has its own symmetric colour scale
+    set at the 99th percentile of |T|: a few border pixels, rarely lit in training, keep large weights
+    and would otherwise wash the rest of the picture out."""
+    rows, cols = _grid(T.shape[1], 10)
+    fig, axes = plt.subplots(rows, cols, figsize=(cols * 1.3, rows * 1.5 + 0.3), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for ax, k in zip(axes.flat, range(T.shape[1])):
+        tile = T[:, k].reshape(image_shape)
+        limit = float(np.percentile(np.abs(tile), 99)) or float(np.abs(tile).max()) or 1.0
+        ax.imshow(tile, cmap=DIVERGING, vmin=-limit, vmax=limit, interpolation="nearest")
+        ax.set_title(classes[k], fontsize=7)
+    fig.tight_layout(pad=0.3)
+    return fig
+
+
 def conv_kernels(K: np.ndarray, title: str, max_out: int = 32, max_in: int = 16) -> Figure:
     """Conv kernels (out x in x kh x kw) as a grid: one row per output channel, one column per input
     channel (up to the limits), one symmetric colour scale per output channel."""

@@ -34,6 +34,27 @@ def first_layer_weights(engine) -> np.ndarray | None:
     return None
 
 
+def dense_weights(engine) -> list[np.ndarray]:
+    """Every dense layer's weights as (inputs x outputs), for the NumPy network and the MLP."""
+    if engine.kind == "scratch":
+        return list(engine.net.W)
+    if engine.kind == "mlp":
+        import torch
+
+        return [m.weight.detach().cpu().numpy().T for m in engine.model.modules() if isinstance(m, torch.nn.Linear)]
+    return []
+
+
+def class_templates(Ws: list[np.ndarray]) -> np.ndarray:
+    """(inputs x classes): the product W1·W2·…·WL, i.e. how each input pixel moves each class's logit
+    when every ReLU on the way is active — the network's linear "template" of each class. A single
+    sigmoid unit (the derived network) is the logit of class 1, so class 0's template is its negative."""
+    T = Ws[0]
+    for W in Ws[1:]:
+        T = T @ W
+    return np.concatenate([-T, T], axis=1) if T.shape[1] == 1 else T
+
+
 def conv_kernels(engine) -> list[np.ndarray]:
     if engine.kind != "cnn":
         return []
@@ -82,6 +103,12 @@ def render(run: Path, engine=None, splits=None) -> list[Figure]:
             "Each tile is one hidden unit's incoming weights laid out as an image: red pixels raise the "
             "unit's input, blue pixels lower it. Look for strokes and outlines of the classes; pure noise "
             "means the unit learned little.")
+    if W is not None and image_hw:
+        T = class_templates(dense_weights(engine))
+        add(figures.class_tiles(T, image_hw, list(ds.classes)), "class_templates.png", "Class templates",
+            "For each class, the product of all weight matrices laid out as an image: how each pixel pushes "
+            "that class's score when all ReLUs are on. Red pixels speak for the class, blue against it; it "
+            "is the network's linear view of the class and ignores which units switch off.")
     for i, K in enumerate(conv_kernels(engine)):
         if i > 1:
             break
