@@ -3,3 +3,7 @@
 
 class NNLabError(Exception):
     """A problem with the user's input or environment, with a message that says how to fix it."""
+
+
+class Interrupted(NNLabError):
+    """Ctrl-C during training: the last finished epoch is saved; the CLI exits 130."""

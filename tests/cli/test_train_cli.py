@@ -122,3 +122,33 @@ def test_cnn_trains_and_predicts_real_png_files(cli, tmp_path):
         files.append(tmp_path / f"digit{k}.jpg")
     rows = [line.split("\t") for line in cli("predict", tmp_path / "c", *files, check_rc=0).stdout.splitlines()]
     assert [r[1] for r in rows] == ["0", "7"]
+
+
+def test_ctrl_c_stops_cleanly_and_the_run_resumes(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from nnlab import runs
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "nnlab", "train", "scratch", "--data", "mnist-5k", "--epochs", "500",
+         "--hidden", "64", "--out", tmp_path, "--name", "k"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "NNLAB_DATA": str(tmp_path)})
+    for line in proc.stdout:  # wait until a first epoch has finished (and been saved)
+        if line.startswith("epoch "):
+            break
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: interrupted") and "--resume" in lines[0]
+    assert "Traceback" not in err
+    _, state = runs.load_tensors(tmp_path / "k" / runs.CHECKPOINT)
+    done = state["epoch"]
+    assert done >= 1 and not list((tmp_path / "k").glob(".*.tmp"))
+    resumed = subprocess.run([sys.executable, "-m", "nnlab", "train", "--resume", tmp_path / "k", "--epochs",
+                              str(done + 1), "--quiet"], capture_output=True, text=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr
+    assert len(runs.read_metrics(tmp_path / "k")) == done + 1

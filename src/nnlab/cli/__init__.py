@@ -6,7 +6,7 @@ import argparse
 import os
 import sys
 
-from nnlab.errors import NNLabError
+from nnlab.errors import Interrupted, NNLabError
 
 
 class Parser(argparse.ArgumentParser):
@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
         if debug:
             raise
         print(f"error: {e}", file=sys.stderr)
-        return 2
+        return 130 if isinstance(e, Interrupted) else 2
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130

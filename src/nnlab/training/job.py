@@ -18,7 +18,7 @@ import numpy as np
 
 from nnlab import runs
 from nnlab.data import Dataset, Scaler, load, validation_split
-from nnlab.errors import NNLabError
+from nnlab.errors import Interrupted, NNLabError
 from nnlab.metrics import log_loss, summarize
 from nnlab.training import distributed
 from nnlab.training.engines import make_engine
@@ -121,25 +121,29 @@ def resume(run: str | Path, epochs: int, quiet: bool = False) -> Path:
 def _fit(run: Path, config, engine, splits: Splits, start_epoch: int, history: list, train_seconds: float,
          quiet: bool) -> Path:
     epochs, main = config["epochs"], distributed.context().main
-    for epoch in range(start_epoch, epochs):
-        started = time.perf_counter()
-        with progress_bar(len(splits.y_train), f"epoch {epoch + 1}/{epochs}", quiet) as bar:
-            loss, acc = engine.train_epoch(epoch, epochs, bar.update)
-            if not math.isfinite(loss):
-                raise NNLabError(
-                    f"the training loss became {loss} in epoch {epoch + 1}; lower --lr (now {config['lr']:g}) "
-                    f"or --batch-size. The last good checkpoint (epoch {epoch}) is kept in {run}"
-                )
-            val_loss, val_acc = _loss_acc(engine.predict_proba(splits.X_val), splits.y_val)
-        train_seconds += time.perf_counter() - started
-        history.append({"epoch": epoch + 1, "loss": round(loss, 6), "accuracy": round(acc, 6),
-                        "val_loss": round(val_loss, 6), "val_accuracy": round(val_acc, 6),
-                        "seconds": round(train_seconds, 3)})
-        if not quiet:
-            print(f"epoch {epoch + 1:>3}/{epochs}  loss {loss:.4f}  acc {acc:.4f}  "
-                  f"val_loss {val_loss:.4f}  val_acc {val_acc:.4f}", flush=True)
-        if main:
-            save_checkpoint(run, engine, epoch + 1, history, train_seconds)
+    try:
+        for epoch in range(start_epoch, epochs):
+            started = time.perf_counter()
+            with progress_bar(len(splits.y_train), f"epoch {epoch + 1}/{epochs}", quiet) as bar:
+                loss, acc = engine.train_epoch(epoch, epochs, bar.update)
+                if not math.isfinite(loss):
+                    raise NNLabError(
+                        f"the training loss became {loss} in epoch {epoch + 1}; lower --lr (now "
+                        f"{config['lr']:g}) or --batch-size. The last good checkpoint (epoch {epoch}) is "
+                        f"kept in {run}")
+                val_loss, val_acc = _loss_acc(engine.predict_proba(splits.X_val), splits.y_val)
+            train_seconds += time.perf_counter() - started
+            history.append({"epoch": epoch + 1, "loss": round(loss, 6), "accuracy": round(acc, 6),
+                            "val_loss": round(val_loss, 6), "val_accuracy": round(val_acc, 6),
+                            "seconds": round(train_seconds, 3)})
+            if main:
+                save_checkpoint(run, engine, epoch + 1, history, train_seconds)
+            if not quiet:  # printed after the save: a line on screen means the epoch is on disk
+                print(f"epoch {epoch + 1:>3}/{epochs}  loss {loss:.4f}  acc {acc:.4f}  "
+                      f"val_loss {val_loss:.4f}  val_acc {val_acc:.4f}", flush=True)
+    except KeyboardInterrupt:
+        raise Interrupted(f"interrupted; the last finished epoch is saved in {run}: continue with "
+                          f"nnlab train --resume {run} --epochs {epochs}") from None
     summary = evaluate(engine, splits.data)
     summary["train_seconds"] = round(train_seconds, 3)
     summary["epochs"] = epochs
