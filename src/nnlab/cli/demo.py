@@ -25,19 +25,21 @@ def register(commands, common) -> None:
 
 def run(args) -> None:
     from nnlab import runs
-    from nnlab.cli.train import DEFAULTS
+    from nnlab.cli import build_parser
+    from nnlab.cli.train import make_config
     from nnlab.training import job
 
     stamp = time.strftime("%Y%m%d-%H%M%S")
     results = []
     for title, model, settings in JOBS:
         print(f"== {title}", flush=True)
-        config = {"model": model, **DEFAULTS[model], "classes": None, "noise": None, "val_fraction": 0.1,
-                  "seed": 0, "momentum": 0.9, "nesterov": False, "device": "cpu" if model == "scratch" else "auto",
-                  **settings}
-        config["data_label"] = config["data"]
-        name = f"demo-{stamp}-{model}-{config['data']}" + ("-" + "v".join(config["classes"])
-                                                           if config["classes"] else "")
+        # Exactly what `nnlab train MODEL --data D [--classes ...]` would do: the same parser and defaults.
+        argv = ["train", model, "--data", settings["data"]]
+        if settings.get("classes"):
+            argv += ["--classes", ",".join(settings["classes"])]
+        config = make_config(build_parser().parse_args(argv))
+        name = f"demo-{stamp}-{model}-{settings['data']}" + ("-" + "v".join(settings["classes"])
+                                                             if settings.get("classes") else "")
         run_dir = job.train(config, args.out, name, quiet=args.quiet)
         summary = runs.read_json(run_dir / runs.SUMMARY, what="run summary")
         results.append((title, summary["test_accuracy"], summary["train_seconds"], run_dir))

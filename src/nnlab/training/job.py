@@ -104,9 +104,9 @@ def resume(run: str | Path, epochs: int, quiet: bool = False) -> Path:
     done = state.get("epoch", 0)
     if epochs < done:
         raise NNLabError(f"{run} has already trained {done} epochs; give --epochs {done} or more")
-    if epochs != config["epochs"] and config.get("schedule") == "cosine" and not quiet:
-        print(f"note: the cosine schedule now spans {epochs} epochs instead of {config['epochs']}; "
-              "the result differs from a straight run of either length")
+    if epochs != config["epochs"] and config.get("schedule") != "constant" and not quiet:
+        print(f"note: the {config['schedule']} schedule now spans {epochs} epochs instead of "
+              f"{config['epochs']}; the result differs from a straight run of either length")
     config = {**config, "epochs": epochs}  # (keeps device_used etc. from the first session)
     dist = distributed.context()
     if dist.main:
@@ -120,7 +120,8 @@ def resume(run: str | Path, epochs: int, quiet: bool = False) -> Path:
 
 def _fit(run: Path, config, engine, splits: Splits, start_epoch: int, history: list, train_seconds: float,
          quiet: bool) -> Path:
-    epochs, main = config["epochs"], distributed.context().main
+    epochs, dist = config["epochs"], distributed.context()
+    main = dist.main
     try:
         for epoch in range(start_epoch, epochs):
             started = time.perf_counter()
@@ -144,10 +145,11 @@ def _fit(run: Path, config, engine, splits: Splits, start_epoch: int, history: l
     except KeyboardInterrupt:
         raise Interrupted(f"interrupted; the last finished epoch is saved in {run}: continue with "
                           f"nnlab train --resume {run} --epochs {epochs}") from None
-    summary = evaluate(engine, splits.data)
+    ds = splits.data
+    P_test = engine.predict_proba(ds.X_test)  # once: for the summary and for the figures
+    summary = summarize(P_test, ds.y_test, ds.classes)
     summary["train_seconds"] = round(train_seconds, 3)
     summary["epochs"] = epochs
-    dist = distributed.context()
     if dist.world > 1:
         summary["world_size"] = dist.world
         summary["max_weight_gap_between_ranks"] = engine_gap = dist.max_weight_gap(engine.model)
@@ -157,7 +159,7 @@ def _fit(run: Path, config, engine, splits: Splits, start_epoch: int, history: l
         runs.write_summary(run, summary)
         from nnlab.viz.render import render_run
 
-        render_run(run, engine, splits)  # every run explains itself: figures and report.html
+        render_run(run, engine, splits, P_test)  # every run explains itself: figures and report.html
     return run
 
 

@@ -22,18 +22,6 @@ class Figure:
     caption: str   # what to look for
 
 
-def first_layer_weights(engine) -> np.ndarray | None:
-    """The first dense layer's weights as (inputs x units), for the NumPy network and the MLP."""
-    if engine.kind == "scratch":
-        return engine.net.W[0]
-    if engine.kind == "mlp":
-        import torch
-
-        first = next(m for m in engine.model.modules() if isinstance(m, torch.nn.Linear))
-        return first.weight.detach().cpu().numpy().T
-    return None
-
-
 def dense_weights(engine) -> list[np.ndarray]:
     """Every dense layer's weights as (inputs x outputs), for the NumPy network and the MLP."""
     if engine.kind == "scratch":
@@ -61,28 +49,28 @@ def conv_kernels(engine) -> list[np.ndarray]:
     return [conv.weight.detach().cpu().float().numpy() for conv in engine.model.conv_layers()]
 
 
-def render_run(run: Path, engine=None, splits=None) -> Path:
-    """Figures and report.html of `run`; returns the report's path. A training job passes the engine
-    and data it already holds, so nothing is loaded twice."""
+def render_run(run: Path, engine=None, splits=None, P_test: np.ndarray | None = None) -> Path:
+    """Figures and report.html of `run`; returns the report's path. A training job passes the engine,
+    the data and the test probabilities it already holds, so nothing is loaded or predicted twice."""
+    from nnlab.training import job
     from nnlab.viz.report import write_report
 
-    made = render(run, engine, splits)
     config = runs.read_config(run)
     summary = runs.read_json(run / runs.SUMMARY, what="run summary")
-    return write_report(run, config, summary, made)
-
-
-def render(run: Path, engine=None, splits=None) -> list[Figure]:
-    """(Re)draw every figure of `run` into RUN/figures/ and return them in report order."""
-    from nnlab.training import job
-
     if engine is None:
         _, engine = job.load_run(run)
     if splits is None:
-        splits = job.load_splits(runs.read_config(run))
-    ds = splits.data
+        splits = job.load_splits(config)
+    if P_test is None:
+        P_test = engine.predict_proba(splits.data.X_test)
+    made = render(run, engine, splits.data, P_test, summary)
+    return write_report(run, config, summary, made)
+
+
+def render(run: Path, engine, ds, P: np.ndarray, summary: dict) -> list[Figure]:
+    """(Re)draw every figure of `run` into RUN/figures/ and return them in report order.
+    `P` holds the test probabilities, `summary` the run's test metrics."""
     history = runs.read_metrics(run)
-    summary = runs.read_json(run / runs.SUMMARY, what="run summary")
     out = run / "figures"
     out.mkdir(exist_ok=True)
     made: list[Figure] = []
@@ -96,15 +84,15 @@ def render(run: Path, engine=None, splits=None) -> list[Figure]:
             "Loss and accuracy per epoch. A validation curve that turns up while training keeps falling "
             "means overfitting; two curves still falling mean more epochs would help.")
     image_hw = tuple(ds.image_shape[1:]) if ds.image_shape and ds.image_shape[0] == 1 else None
-    W = first_layer_weights(engine)
-    if W is not None and image_hw:
+    Ws = dense_weights(engine)
+    if Ws and image_hw:
+        W = Ws[0]
         add(figures.weight_tiles(W, image_hw, f"first-layer weights, {W.shape[1]} units (strongest first)"),
             "first_layer_weights.png", "First-layer weights",
             "Each tile is one hidden unit's incoming weights laid out as an image: red pixels raise the "
             "unit's input, blue pixels lower it. Look for strokes and outlines of the classes; pure noise "
             "means the unit learned little.")
-    if W is not None and image_hw:
-        T = class_templates(dense_weights(engine))
+        T = class_templates(Ws)
         add(figures.class_tiles(T, image_hw, list(ds.classes)), "class_templates.png", "Class templates",
             "For each class, the product of all weight matrices laid out as an image: how each pixel pushes "
             "that class's score when all ReLUs are on. Red pixels speak for the class, blue against it; it "
@@ -121,7 +109,6 @@ def render(run: Path, engine=None, splits=None) -> list[Figure]:
     add(figures.confusion_matrix(np.array(summary["confusion_matrix"]), list(ds.classes)), "confusion_matrix.png",
         "Confusion matrix", "Rows are the true classes, columns the predictions; off-diagonal cells show "
         "which classes the model confuses.")
-    P = engine.predict_proba(ds.X_test)
     pred = P.argmax(axis=1)
     wrong = np.flatnonzero(pred != ds.y_test)
     if image_hw and len(wrong):
