@@ -64,7 +64,7 @@ def dataset_record(splits: Splits) -> dict[str, Any]:
 # Chosen by measurement on Fashion-MNIST (README); small datasets get more epochs, so that training
 # takes at least MIN_STEPS steps: 20 epochs of moons are only 160.
 DEFAULT_EPOCHS = {"scratch": 20, "mlp": 30, "cnn": 20}
-MIN_STEPS = 2000
+MIN_STEPS = 1000
 
 
 def default_epochs(model: str, n_train: int, batch_size: int) -> int:
