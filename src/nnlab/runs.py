@@ -7,6 +7,7 @@
     RUN/model.safetensors        the trained weights alone
     RUN/metrics.jsonl            one line per epoch
     RUN/summary.json             test metrics
+    RUN/snapshots.safetensors    first-layer weights after each epoch (for the weight-evolution picture)
     RUN/figures/*.png, RUN/report.html
 
 Everything is written atomically; nothing is ever loaded with pickle.
@@ -30,6 +31,7 @@ CHECKPOINT = "checkpoint.safetensors"
 MODEL = "model.safetensors"
 METRICS = "metrics.jsonl"
 SUMMARY = "summary.json"
+SNAPSHOTS = "snapshots.safetensors"
 FORMAT = "nnlab-run/1"
 SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._,+=@-]{0,199}$")
 

@@ -73,7 +73,7 @@ def test_same_seed_same_result_and_binary_network_has_one_output(tmp_path):
 def test_default_epochs_give_small_data_enough_steps():
     assert job.default_epochs("scratch", 54000, 128) == 20
     assert job.default_epochs("mlp", 54000, 128) == 30
-    assert job.default_epochs("scratch", 900, 128) == 250
+    assert job.default_epochs("scratch", 900, 128) == 125  # 8 batches an epoch, 1000 steps
 
 
 @pytest.mark.parametrize("damage", ["truncate", "garbage", "delete"])

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from nnlab.errors import NNLabError
-from nnlab.scratch.network import Network, predict_proba
+from nnlab.scratch.network import Network, Workspace, backward, forward, predict_proba
 from nnlab.scratch.optim import make_optimizer
 from nnlab.scratch.train import EpochRunner
 from nnlab.training.schedules import learning_rate
@@ -44,6 +44,27 @@ class ScratchEngine:
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         return predict_proba(self.net, X)
+
+    def layer_weights(self) -> dict[str, np.ndarray]:
+        """A copy of every weight matrix (inputs x outputs), named dense1, dense2, ..."""
+        return {f"dense{l + 1}": W.copy() for l, W in enumerate(self.net.W)}
+
+    def probe(self, X: np.ndarray, y: np.ndarray) -> dict[str, dict[str, float | None]]:
+        """Per layer, on the batch (X, y): the norm of the loss gradient dW, and for hidden layers the
+        fraction of dead units (A = 0 for every sample). Touches neither the weights nor the RNG."""
+        ws = Workspace.create(self.net, len(X))
+        forward(self.net, X, ws)
+        dead = [float(np.mean(~(A > 0).any(axis=0))) for A in ws.A[:-1]]
+        backward(self.net, X, y, ws, self.config["weight_decay"])
+        return {f"dense{l + 1}": {"grad_norm": float(np.linalg.norm(dW)),
+                                  "dead": dead[l] if l < len(dead) else None}
+                for l, dW in enumerate(ws.dW)}
+
+    def torch_model(self):
+        """The same function as a PyTorch module (for autograd-based pictures such as saliency)."""
+        from nnlab.models.bridge import from_scratch
+
+        return from_scratch(self.net).eval()
 
     def weights(self) -> dict[str, np.ndarray]:
         """W1, b1, W2, ... numbered from 1 as in SPEC.md."""

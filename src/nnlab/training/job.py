@@ -20,7 +20,7 @@ from nnlab import runs
 from nnlab.data import Dataset, Scaler, load, validation_split
 from nnlab.errors import Interrupted, NNLabError
 from nnlab.metrics import log_loss, summarize
-from nnlab.training import distributed
+from nnlab.training import distributed, health
 from nnlab.training.engines import make_engine
 
 
@@ -122,9 +122,14 @@ def _fit(run: Path, config, engine, splits: Splits, start_epoch: int, history: l
          quiet: bool) -> Path:
     epochs, dist = config["epochs"], distributed.context()
     main = dist.main
+    X_probe, y_probe = splits.X_val[:health.PROBE], splits.y_val[:health.PROBE]
+    snapshots = load_snapshots(run, start_epoch) if main else {}
     try:
         for epoch in range(start_epoch, epochs):
             started = time.perf_counter()
+            before = engine.layer_weights()
+            if epoch == 0:
+                snapshots["epoch0"] = first_layer(before)
             with progress_bar(len(splits.y_train), f"epoch {epoch + 1}/{epochs}", quiet) as bar:
                 loss, acc = engine.train_epoch(epoch, epochs, bar.update)
                 if not math.isfinite(loss):
@@ -136,9 +141,12 @@ def _fit(run: Path, config, engine, splits: Splits, start_epoch: int, history: l
             train_seconds += time.perf_counter() - started
             history.append({"epoch": epoch + 1, "loss": round(loss, 6), "accuracy": round(acc, 6),
                             "val_loss": round(val_loss, 6), "val_accuracy": round(val_acc, 6),
-                            "seconds": round(train_seconds, 3)})
+                            "seconds": round(train_seconds, 3),
+                            "health": health.measure(engine, before, X_probe, y_probe)})
             if main:
                 save_checkpoint(run, engine, epoch + 1, history, train_seconds)
+                snapshots[f"epoch{epoch + 1}"] = first_layer(engine.layer_weights())
+                runs.save_tensors(run / runs.SNAPSHOTS, snapshots, {"what": "first-layer weights by epoch"})
             if not quiet:  # printed after the save: a line on screen means the epoch is on disk
                 print(f"epoch {epoch + 1:>3}/{epochs}  loss {loss:.4f}  acc {acc:.4f}  "
                       f"val_loss {val_loss:.4f}  val_acc {val_acc:.4f}", flush=True)
@@ -170,6 +178,25 @@ def save_checkpoint(run: Path, engine, epoch: int, history: list, train_seconds:
                       {**state, "epoch": epoch, "history": history, "train_seconds": train_seconds})
     runs.save_tensors(run / runs.MODEL, engine.weights(), {"model": engine.kind, "epoch": epoch})
     runs.write_metrics(run, history)
+
+
+# The weight-evolution picture needs the first layer at several epochs: all of a conv layer's kernels,
+# the first SNAPSHOT_UNITS units of a dense layer (its full history would cost megabytes per epoch).
+SNAPSHOT_UNITS = 16
+
+
+def first_layer(layer_weights: dict[str, np.ndarray]) -> np.ndarray:
+    W = next(iter(layer_weights.values()))
+    return W if W.ndim == 4 else np.ascontiguousarray(W[:, :SNAPSHOT_UNITS])
+
+
+def load_snapshots(run: Path, done: int) -> dict[str, np.ndarray]:
+    """The snapshots of epochs 0..done kept by an earlier session of `run` (none for a new run)."""
+    path = run / runs.SNAPSHOTS
+    if done == 0 or not path.exists():
+        return {}
+    tensors, _ = runs.load_tensors(path)
+    return {k: v for k, v in tensors.items() if int(k.removeprefix("epoch")) <= done}
 
 
 def _loss_acc(P: np.ndarray, y: np.ndarray) -> tuple[float, float]:

@@ -191,6 +191,57 @@ class TorchEngine:
             out.append(P.cpu().numpy())
         return np.concatenate(out) if out else np.zeros((0, 0), np.float32)
 
+    # -- inspection -----------------------------------------------------------------------
+    def weighted_layers(self) -> dict[str, torch.nn.Module]:
+        """Every conv and dense layer in forward order, named conv1, conv2, ..., dense1, dense2, ..."""
+        named, counts = {}, {"conv": 0, "dense": 0}
+        for module in self.model.modules():
+            kind = "conv" if isinstance(module, torch.nn.Conv2d) else "dense" if isinstance(
+                module, torch.nn.Linear) else None
+            if kind:
+                counts[kind] += 1
+                named[f"{kind}{counts[kind]}"] = module
+        return named
+
+    def layer_weights(self) -> dict[str, np.ndarray]:
+        """A copy of every weight: dense (inputs x outputs) as in the NumPy network, conv (out x in x kh x kw)."""
+        out = {}
+        for name, layer in self.weighted_layers().items():
+            W = layer.weight.detach().float().cpu().numpy()
+            out[name] = W.T.copy() if name.startswith("dense") else W.copy()
+        return out
+
+    def probe(self, X: np.ndarray, y: np.ndarray) -> dict[str, dict[str, float | None]]:
+        """Per layer, on the batch (X, y) in evaluation mode: the norm of the loss gradient of its weight,
+        and for layers followed by a ReLU the fraction of dead units (channels for conv layers) that output
+        0 for every sample. Uses autograd.grad, so the training gradients, weights and RNGs are untouched."""
+        layers = self.weighted_layers()
+        owner, active, hooks, last = {}, {}, [], None
+        for module in self.model.modules():  # each ReLU belongs to the weighted layer before it
+            if module in layers.values():
+                last = next(n for n, m in layers.items() if m is module)
+            elif isinstance(module, torch.nn.ReLU) and last is not None:
+                owner[module] = last
+
+                def record(module, inputs, output):  # a unit is active if it fires anywhere, for any sample
+                    active[owner[module]] = output.detach().gt(0).transpose(0, 1).flatten(1).any(dim=1)
+                hooks.append(module.register_forward_hook(record))
+        self.model.eval()
+        try:
+            logits = self.model(self.to_input(X))
+            loss = F.cross_entropy(logits.float(), torch.from_numpy(y).to(self.device),
+                                   label_smoothing=self.config["label_smoothing"])
+            grads = torch.autograd.grad(loss, [m.weight for m in layers.values()])
+        finally:
+            for h in hooks:
+                h.remove()
+        return {name: {"grad_norm": float(g.norm()),
+                       "dead": float(1 - active[name].float().mean()) if name in active else None}
+                for (name, _), g in zip(layers.items(), grads)}
+
+    def torch_model(self) -> torch.nn.Module:
+        return self.model.eval()
+
     # -- state ----------------------------------------------------------------------------
     def weights(self) -> dict[str, np.ndarray]:
         return {k: v.detach().cpu().contiguous().numpy() for k, v in self.model.state_dict().items()}

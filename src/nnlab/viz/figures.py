@@ -23,6 +23,12 @@ def _grid(n: int, max_cols: int = 16) -> tuple[int, int]:
     return math.ceil(n / cols), cols
 
 
+def _titled(fig: Figure, title: str, pad: float = 0.3) -> None:
+    """Suptitle and tight layout, with room kept for the title (tight_layout alone ignores it)."""
+    fig.suptitle(title, fontsize=9)
+    fig.tight_layout(pad=pad, rect=(0, 0, 1, 1 - 0.3 / fig.get_figheight()))
+
+
 def strongest_first(W: np.ndarray) -> np.ndarray:
     """Column order of W (inputs x units) by each unit's weight norm, largest first."""
     return np.argsort(-np.linalg.norm(W, axis=0), kind="stable")
@@ -37,12 +43,9 @@ def weight_tiles(W: np.ndarray, image_shape: tuple[int, int], title: str, max_ti
     for ax in axes.flat:
         ax.axis("off")
     for ax, j in zip(axes.flat, order):
-        tile = W[:, j].reshape(image_shape)
-        limit = float(np.abs(tile).max()) or 1.0
-        ax.imshow(tile, cmap=DIVERGING, vmin=-limit, vmax=limit, interpolation="nearest")
+        _diverging(ax, W[:, j].reshape(image_shape))
         ax.set_title(str(j), fontsize=6, pad=1)
-    fig.suptitle(title, fontsize=9)
-    fig.tight_layout(pad=0.3)
+    _titled(fig, title)
     return fig
 
 
@@ -80,8 +83,7 @@ def conv_kernels(K: np.ndarray, title: str, max_out: int = 32, max_in: int = 16)
         limit = float(np.abs(K[o]).max()) or 1.0
         ax.imshow(K[o, i], cmap=DIVERGING, vmin=-limit, vmax=limit, interpolation="nearest")
     shown = f" (first {out_ch} of {K.shape[0]} outputs, {in_ch} of {K.shape[1]} inputs)" if K.shape[1] > 1 else ""
-    fig.suptitle(title + shown, fontsize=9)
-    fig.tight_layout(pad=0.2)
+    _titled(fig, title + shown, pad=0.2)
     return fig
 
 
@@ -130,8 +132,7 @@ def image_gallery(images: np.ndarray, captions: list[str], title: str, cols: int
     for ax, image, caption in zip(axes.flat, images, captions):
         ax.imshow(image, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
         ax.set_title(caption, fontsize=6)
-    fig.suptitle(title, fontsize=9)
-    fig.tight_layout(pad=0.3)
+    _titled(fig, title)
     return fig
 
 
@@ -165,6 +166,104 @@ def reliability_diagram(edges: np.ndarray, accuracy: np.ndarray, count: np.ndarr
     bottom.set_yscale("log")
     bottom.set_xlabel("confidence of the predicted class")
     bottom.set_ylabel("samples")
+    fig.tight_layout()
+    return fig
+
+
+def _hide_axes(axes) -> None:
+    for ax in np.asarray(axes).flat:
+        ax.axis("off")
+
+
+def _diverging(ax, tile: np.ndarray) -> None:
+    limit = float(np.abs(tile).max()) or 1.0
+    ax.imshow(tile, cmap=DIVERGING, vmin=-limit, vmax=limit, interpolation="nearest")
+
+
+def saliency_maps(images: np.ndarray, maps: np.ndarray, captions: list[str]) -> Figure:
+    """Images (n x h x w in [0, 1]) above their saliency maps (n x h x w, each scaled to its maximum)."""
+    n = len(images)
+    fig, axes = plt.subplots(2, n, figsize=(n * 1.3, 3.1), squeeze=False)
+    _hide_axes(axes)
+    for j in range(n):
+        axes[0, j].imshow(images[j], cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+        axes[0, j].set_title(captions[j], fontsize=6)
+        axes[1, j].imshow(maps[j], cmap="hot", vmin=0, vmax=float(maps[j].max()) or 1.0, interpolation="nearest")
+    _titled(fig, "test images (top) and their saliency: where a change moves the class score most")
+    return fig
+
+
+def feature_maps(image: np.ndarray, maps: list[np.ndarray], caption: str, max_channels: int = 16) -> Figure:
+    """One image (h x w in [0, 1]) and, one row per conv block, its first channels' maps (c x h x w)."""
+    cols = min(max_channels, max(m.shape[0] for m in maps))
+    fig, axes = plt.subplots(len(maps) + 1, cols, figsize=(cols * 0.8, (len(maps) + 1) * 0.9 + 0.3), squeeze=False)
+    _hide_axes(axes)
+    axes[0, 0].imshow(image, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+    axes[0, 0].set_title(caption, fontsize=6, loc="left")
+    for row, block in enumerate(maps, start=1):
+        for c in range(min(cols, block.shape[0])):
+            axes[row, c].imshow(block[c], cmap="viridis", vmin=0, vmax=float(block[c].max()) or 1.0,
+                                interpolation="nearest")
+        axes[row, 0].set_title(f"block {row}: {block.shape[0]} maps of {block.shape[1]}x{block.shape[2]}",
+                               fontsize=6, loc="left")
+    fig.tight_layout(pad=0.3)
+    return fig
+
+
+def weight_evolution(epochs: list[int], tiles: np.ndarray) -> Figure:
+    """tiles (epochs x units x h x w): one row per unit, one column per epoch, each tile on its own
+    symmetric colour scale (the picture shows how the pattern forms, the title how large it is)."""
+    n_epochs, n_units = tiles.shape[:2]
+    fig, axes = plt.subplots(n_units, n_epochs, figsize=(n_epochs * 0.95, n_units * 0.95 + 0.5), squeeze=False)
+    _hide_axes(axes)
+    for e in range(n_epochs):
+        axes[0, e].set_title(f"epoch {epochs[e]}", fontsize=7)
+        for u in range(n_units):
+            _diverging(axes[u, e], tiles[e, u])
+    _titled(fig, "first-layer weights during training (rows: units)")
+    return fig
+
+
+def unit_cards(weights: np.ndarray, images: np.ndarray, units: list[int], activations: np.ndarray) -> Figure:
+    """One row per unit: its weight picture (h x w), then the inputs that excite it most
+    (images: units x k x h x w in [0, 1]) with their activation."""
+    n, k = images.shape[:2]
+    fig, axes = plt.subplots(n, k + 1, figsize=((k + 1) * 1.0, n * 1.1 + 0.4), squeeze=False)
+    _hide_axes(axes)
+    for i in range(n):
+        _diverging(axes[i, 0], weights[i])
+        axes[i, 0].set_title(f"unit {units[i]}", fontsize=7)
+        for j in range(k):
+            axes[i, j + 1].imshow(images[i, j], cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+            axes[i, j + 1].set_title(f"{activations[i, j]:.2f}", fontsize=6)
+    _titled(fig, "first hidden layer: each unit's weights and the test images that excite it most")
+    return fig
+
+
+def training_health(history: list[dict], dead_warn: float, ratio_high: float, ratio_low: float) -> Figure:
+    """Per layer over the epochs: dead ReLU share, gradient norm, update-to-weight ratio; the limits of
+    the healthy range dashed."""
+    records = [(h["epoch"], h["health"]) for h in history if h.get("health")]
+    epochs = [e for e, _ in records]
+    layers = list(records[-1][1])
+    fig, axes = plt.subplots(1, 3, figsize=(12, 3.4))
+    panels = (("dead", "share of dead ReLU units", False), ("grad_norm", "gradient norm ‖dL/dW‖", True),
+              ("update_ratio", "update-to-weight ratio per epoch", True))
+    for ax, (key, label, log) in zip(axes, panels):
+        for name in layers:
+            values = [r[name][key] for _, r in records]
+            if any(v is not None for v in values):
+                ax.plot(epochs, [np.nan if v is None else v for v in values], "o-", ms=3, label=name)
+        if log:
+            ax.set_yscale("log")
+        ax.set_xlabel("epoch")
+        ax.set_title(label, fontsize=9)
+        ax.grid(alpha=0.3)
+    axes[0].axhline(dead_warn, color="tab:red", ls="--", lw=1)
+    axes[0].set_ylim(-0.02, 1.02)
+    for limit in (ratio_high, ratio_low):
+        axes[2].axhline(limit, color="tab:red", ls="--", lw=1)
+    axes[1].legend(fontsize=7)
     fig.tight_layout()
     return fig
 

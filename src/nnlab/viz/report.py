@@ -19,6 +19,7 @@ tr:nth-child(even) { background: #f6f6f6; } th { border-bottom: 1px solid #bbb; 
 .metric { display: inline-block; margin-right: 2em; } .metric b { font-size: 1.6em; display: block; }
 figure { margin: 1.5em 0; } figure img { max-width: 100%; border: 1px solid #eee; }
 figcaption { color: #555; font-size: 0.9em; max-width: 46em; }
+.notes { list-style: none; padding-left: 0; } .notes li { margin: 0.3em 0; } .warn { color: #a40; } .ok { color: #264; }
 """
 
 SETTINGS = ("model", "data", "classes", "epochs", "batch_size", "lr", "schedule", "optimizer", "weight_decay",
@@ -26,7 +27,8 @@ SETTINGS = ("model", "data", "classes", "epochs", "batch_size", "lr", "schedule"
             "device_used", "val_fraction", "seed")
 
 
-def write_report(run: Path, config: dict[str, Any], summary: dict[str, Any], figures: list) -> Path:
+def write_report(run: Path, config: dict[str, Any], summary: dict[str, Any], figures: list,
+                 health_notes: list[tuple[bool, str]] = ()) -> Path:
     dataset = config.get("dataset", {})
     rows = "".join(f"<tr><td>{escape(k)}</td><td>{escape(str(config[k]))}</td></tr>"
                    for k in SETTINGS if k in config and config[k] is not None)
@@ -37,6 +39,8 @@ def write_report(run: Path, config: dict[str, Any], summary: dict[str, Any], fig
         f'<figure id="{escape(Path(f.file).stem)}"><h3>{escape(f.title)}</h3>'
         f'<img src="figures/{escape(f.file)}" alt="{escape(f.title)}">'
         f"<figcaption>{escape(f.caption)}</figcaption></figure>" for f in figures)
+    notes = "".join(f'<li class="{"ok" if ok else "warn"}">{"✓" if ok else "⚠"} {escape(text)}</li>'
+                    for ok, text in health_notes)
     title = f"{config.get('model', '?')} on {dataset.get('name', config.get('data', '?'))}"
     page = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>nnlab · {escape(title)}</title>
@@ -52,6 +56,9 @@ def write_report(run: Path, config: dict[str, Any], summary: dict[str, Any], fig
 <div class="metric"><b>{summary.get('epochs', '?')}</b>epochs</div></section>
 <section id="per-class"><h2>Per class</h2><table><tr><th>class</th><th>precision</th><th>recall</th><th>F1</th>
 <th>test samples</th></tr>{per_class}</table></section>
+<section id="health"><h2>Training health</h2><ul class="notes">{notes or "<li>not measured for this run</li>"}</ul>
+<p>Measured after each epoch; the figure <a href="#training_health">Training health</a> shows it per layer.
+</p></section>
 <section id="figures"><h2>What it learned</h2>{figs}</section>
 <section id="settings"><h2>Settings</h2><table>{rows}</table>
 <p>Full settings, data scaling and library versions: <a href="config.json">config.json</a>;

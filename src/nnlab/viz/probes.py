@@ -1,0 +1,81 @@
+"""What a trained model does to inputs, computed with autograd and returned as arrays for the figures.
+
+Each function takes a PyTorch module in evaluation mode (the NumPy network gets there through
+`nnlab.models.from_scratch`) and inputs shaped as the module expects them; none changes the module.
+Gradients are taken with `torch.autograd.grad`, so no parameter's `.grad` is touched.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+def _tensor(X: np.ndarray, input_shape: tuple[int, ...]) -> torch.Tensor:
+    return torch.from_numpy(np.ascontiguousarray(X, dtype=np.float32)).reshape(len(X), *input_shape)
+
+
+def saliency(model: nn.Module, X: np.ndarray, target: np.ndarray, input_shape: tuple[int, ...]) -> np.ndarray:
+    """|d s / d x| per input (the largest over channels for an image), for the target class's score
+    s = logit_target - mean of the logits: the pixels whose change would most move that class against
+    the others. (Not the bare logit: the binary network's twin has a constant logit for class 0.)"""
+    x = _tensor(X, input_shape).requires_grad_(True)
+    logits = model(x)
+    score = (logits.gather(1, torch.as_tensor(target, dtype=torch.long)[:, None])[:, 0] - logits.mean(1)).sum()
+    (grad,) = torch.autograd.grad(score, x)
+    grad = grad.abs()
+    return (grad.amax(dim=1) if grad.dim() == 4 else grad).numpy()
+
+
+def relu_outputs(model: nn.Module, X: np.ndarray, input_shape: tuple[int, ...]) -> list[np.ndarray]:
+    """The output of every ReLU in forward order, for the inputs X (one array per ReLU)."""
+    outputs, hooks = [], [m.register_forward_hook(lambda mod, inp, out: outputs.append(out.detach().clone()))
+                          for m in model.modules() if isinstance(m, nn.ReLU)]
+    try:
+        with torch.no_grad():
+            model(_tensor(X, input_shape))
+    finally:
+        for h in hooks:
+            h.remove()
+    return [o.numpy() for o in outputs]
+
+
+def feature_maps(model: nn.Module, image: np.ndarray, input_shape: tuple[int, int, int]) -> list[np.ndarray]:
+    """For one image, each conv block's maps after its ReLU: (channels x h x w) per block."""
+    return [o[0] for o in relu_outputs(model, image[None], input_shape) if o.ndim == 4]
+
+
+def first_hidden_activations(model: nn.Module, X: np.ndarray, input_shape: tuple[int, ...]) -> np.ndarray:
+    """(samples x units): the first hidden layer's output; a conv layer's channels are averaged over space."""
+    first = relu_outputs(model, X, input_shape)[0]
+    return first.reshape(len(X), first.shape[1], -1).mean(axis=2)
+
+
+def optimise_class_inputs(model: nn.Module, input_shape: tuple[int, ...], n_classes: int, steps: int = 200,
+                          lr: float = 0.05, l2: float = 1e-3, seed: int = 0) -> np.ndarray:
+    """For each class, an input in [0, 1] that the model scores highly as that class: gradient ascent
+    on  logit_k(x) - l2·‖x‖²  from a grey image. A random shift of up to one pixel before each step
+    and a light blur every 10 steps keep the result from turning into high-frequency noise that only
+    this network reads as the class (the usual regularisers of activation maximisation).
+    Returns (n_classes x *input_shape)."""
+    gen = torch.Generator().manual_seed(seed)
+    x = torch.full((n_classes, *input_shape), 0.5, requires_grad=True)
+    opt = torch.optim.Adam([x], lr=lr)
+    target = torch.arange(n_classes)
+    for step in range(steps):
+        dy, dx = (int(v) for v in torch.randint(-1, 2, (2,), generator=gen))
+        shifted = torch.roll(x, shifts=(dy, dx), dims=(-2, -1))
+        score = model(shifted).gather(1, target[:, None]).sum() - l2 * (x ** 2).sum()
+        (grad,) = torch.autograd.grad(-score, x)
+        opt.zero_grad()
+        x.grad = grad
+        opt.step()
+        with torch.no_grad():
+            if step % 10 == 9:
+                channels = x.shape[1]
+                kernel = torch.tensor([[1, 2, 1], [2, 4, 2], [1, 2, 1]], dtype=x.dtype) / 16
+                x.copy_(F.conv2d(x, kernel.expand(channels, 1, 3, 3), padding=1, groups=channels))
+            x.clamp_(0, 1)
+    return x.detach().numpy()
