@@ -39,6 +39,14 @@ def test_resume_gives_the_same_weights_as_a_straight_run(tmp_path):
         np.testing.assert_array_equal(ws[name], wr[name])
     assert [h["epoch"] for h in runs.read_metrics(resumed)] == [1, 2, 3, 4]
     assert runs.read_config(resumed)["epochs"] == 4
+    # the first-layer snapshots of both sessions together are the straight run's
+    ss, _ = runs.load_tensors(straight / runs.SNAPSHOTS)
+    sr, _ = runs.load_tensors(resumed / runs.SNAPSHOTS)
+    assert sorted(ss) == sorted(sr) == [f"epoch{e}" for e in range(5)]
+    for name in ss:
+        np.testing.assert_array_equal(ss[name], sr[name])
+    np.testing.assert_array_equal(ss["epoch4"], ws["W1"][:, :job.SNAPSHOT_UNITS])
+    assert all(set(h["health"]) == {"dense1", "dense2", "dense3"} for h in runs.read_metrics(resumed))
 
 
 def test_resume_after_a_kill_matches_with_the_cosine_schedule(tmp_path):

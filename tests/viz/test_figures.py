@@ -103,3 +103,67 @@ def test_class_templates_are_the_weight_product_and_binary_gets_two():
     shown = [ax for ax in fig.axes if ax.images]
     assert [ax.get_title() for ax in shown] == ["row", "not row"]
     np.testing.assert_array_equal(shown[0].images[0].get_array(), pattern)
+
+
+def images_of(fig):
+    return [ax.images[0].get_array() for ax in fig.axes if ax.images]
+
+
+def test_saliency_maps_put_each_map_under_its_image():
+    rng = np.random.default_rng(0)
+    images, maps = rng.random((3, 5, 5)), rng.random((3, 5, 5))
+    shown = images_of(figures.saliency_maps(images, maps, ["a", "b", "c"]))
+    assert len(shown) == 6
+    for j in range(3):
+        np.testing.assert_array_equal(shown[j], images[j])
+        np.testing.assert_array_equal(shown[3 + j], maps[j])
+
+
+def test_feature_maps_one_row_per_block_capped_at_max_channels():
+    maps = [np.ones((4, 8, 8)), np.ones((20, 4, 4))]
+    fig = figures.feature_maps(np.zeros((8, 8)), maps, "x", max_channels=16)
+    shapes = [a.shape for a in images_of(fig)]
+    assert shapes == [(8, 8)] + [(8, 8)] * 4 + [(4, 4)] * 16
+
+
+def test_weight_evolution_rows_are_units_columns_epochs():
+    tiles = np.arange(2 * 3 * 4 * 4, dtype=float).reshape(2, 3, 4, 4) - 40
+    fig = figures.weight_evolution([0, 5], tiles)
+    titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
+    assert titles == ["epoch 0", "epoch 5"]
+    shown = images_of(fig)  # row-major over (unit, epoch)
+    np.testing.assert_array_equal(shown[1], tiles[1, 0])
+    np.testing.assert_array_equal(shown[2], tiles[0, 1])
+
+
+def test_unit_cards_show_weights_then_top_images_with_activations():
+    weights, images = np.ones((2, 3, 3)), np.zeros((2, 4, 3, 3))
+    fig = figures.unit_cards(weights, images, [7, 9], np.array([[4.0, 3, 2, 1], [9, 8, 7, 6]]))
+    assert len(images_of(fig)) == 2 * 5
+    titles = [ax.get_title() for ax in fig.axes]
+    assert "unit 7" in titles and "unit 9" in titles and "9.00" in titles
+
+
+def test_training_health_plots_each_layer_and_the_limits():
+    history = [{"epoch": e, "health": {"dense1": {"grad_norm": 1.0 / e, "update_ratio": 0.1 / e, "dead": 0.1},
+                                       "dense2": {"grad_norm": 2.0 / e, "update_ratio": 0.2 / e, "dead": None}}}
+               for e in (1, 2, 3)]
+    fig = figures.training_health(history, 0.25, 1.0, 1e-4)
+    dead, grads, ratios = fig.axes[:3]
+    assert len(dead.lines) == 1 + 1          # dense1 (dense2 has no ReLU) + the warning level
+    np.testing.assert_allclose(grads.lines[1].get_ydata(), [2.0, 1.0, 2 / 3])
+    assert len(ratios.lines) == 2 + 2         # both layers + both limits
+
+
+def test_evolution_frames_pick_spread_epochs_and_the_strongest_units():
+    from nnlab.viz.render import evolution_frames
+
+    snapshots = {f"epoch{e}": np.full((4, 3), float(e)) for e in range(10)}
+    snapshots["epoch9"][:, 2] = 50.0          # unit 2 ends strongest
+    epochs, tiles = evolution_frames(snapshots, (2, 2), units=2, frames=4)
+    assert epochs == [0, 3, 6, 9]
+    assert tiles.shape == (4, 2, 2, 2)
+    assert (tiles[-1, 0] == 50.0).all()
+    kernels = {f"epoch{e}": np.random.default_rng(e).normal(size=(6, 1, 3, 3)) for e in range(3)}
+    epochs, tiles = evolution_frames(kernels, (28, 28), units=4)
+    assert epochs == [0, 1, 2] and tiles.shape == (3, 4, 3, 3)

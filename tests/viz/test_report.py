@@ -25,9 +25,10 @@ def run(tmp_path_factory):
 
 def test_train_writes_figures_and_report(run):
     names = {p.name for p in (run / "figures").iterdir()}
-    assert {"learning_curves.png", "first_layer_weights.png", "confusion_matrix.png"} <= names
+    assert {"learning_curves.png", "first_layer_weights.png", "confusion_matrix.png", "saliency.png",
+            "unit_cards.png", "weight_evolution.png", "training_health.png", "calibration.png"} <= names
     html = (run / "report.html").read_text()
-    for section in ("metrics", "per-class", "figures", "settings"):
+    for section in ("metrics", "per-class", "health", "figures", "settings"):
         assert f'id="{section}"' in html
     for name in names:
         assert f'src="figures/{name}"' in html
@@ -61,4 +62,16 @@ window.addEventListener('load', () => {
     images = int(re.search(r'data-images="(\d+)"', dom).group(1))
     loaded = int(re.search(r'data-loaded="(\d+)"', dom).group(1))
     assert images >= 3 and loaded == images
-    assert "Test metrics" in dom and "What it learned" in dom
+    assert "Test metrics" in dom and "What it learned" in dom and "Training health" in dom
+
+
+def test_a_cnn_run_gets_its_own_pictures(tmp_path):
+    from tests.training.test_torch_engine import CONFIG
+
+    run = job.train({**CONFIG, "model": "cnn", "epochs": 1}, tmp_path, "cnn", quiet=True)
+    names = {p.name for p in (run / "figures").iterdir()}
+    assert {"conv1_kernels.png", "feature_maps.png", "class_templates.png", "saliency.png", "unit_cards.png",
+            "weight_evolution.png", "training_health.png"} <= names
+    assert "first_layer_weights.png" not in names  # a conv layer's weights are kernels, shown as such
+    html = (run / "report.html").read_text()
+    assert all(f'src="figures/{name}"' in html for name in names)
