@@ -1,4 +1,5 @@
-"""`nnlab viz RUN_DIR`: (re)draw a run's figures and write its report.html."""
+"""`nnlab viz RUN_DIR`: (re)draw a run's figures and write its report.html;
+`nnlab compare RUN_DIR...`: one page comparing runs."""
 
 from __future__ import annotations
 
@@ -9,6 +10,10 @@ def register(commands, common) -> None:
     p = commands.add_parser("viz", parents=[common], help="(re)render a run's figures and report.html")
     p.add_argument("run_dir", metavar="RUN_DIR")
     p.set_defaults(run=run)
+    p = commands.add_parser("compare", parents=[common], help="write a page comparing runs")
+    p.add_argument("run_dirs", metavar="RUN_DIR", nargs="+")
+    p.add_argument("--out", default="compare.html", help="the page to write (default: compare.html)")
+    p.set_defaults(run=compare)
 
 
 def run(args) -> None:
@@ -17,3 +22,12 @@ def run(args) -> None:
 
     read_config(args.run_dir)  # a clear error for a missing or foreign directory before any work
     print(f"report={render_run(Path(args.run_dir))}")
+
+
+def compare(args) -> None:
+    from nnlab.errors import NNLabError
+    from nnlab.viz.compare import write_compare
+
+    if len(args.run_dirs) < 2:
+        raise NNLabError("compare needs two runs or more: nnlab compare RUN_DIR RUN_DIR ...")
+    print(f"page={write_compare([Path(r) for r in args.run_dirs], Path(args.out))}")

@@ -268,6 +268,24 @@ def training_health(history: list[dict], dead_warn: float, ratio_high: float, ra
     return fig
 
 
+def compare_curves(histories: dict[str, list[dict]]) -> Figure:
+    """Validation loss and accuracy per epoch of several runs on shared axes (training loss dashed)."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8))
+    for i, (label, history) in enumerate(histories.items()):
+        colour = f"C{i % 10}"
+        epochs = [h["epoch"] for h in history]
+        left.plot(epochs, [h["val_loss"] for h in history], "-", color=colour, label=label)
+        left.plot(epochs, [h["loss"] for h in history], "--", color=colour, lw=0.8)
+        right.plot(epochs, [h["val_accuracy"] for h in history], "-", color=colour, label=label)
+    for ax, label in ((left, "log loss (validation; training dashed)"), (right, "validation accuracy")):
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(label)
+        ax.grid(alpha=0.3)
+    right.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
 def save(fig: Figure, path) -> None:
     """Write the figure as PNG atomically, then free it."""
     import io

@@ -1,0 +1,84 @@
+"""A page comparing runs: their settings, test metrics, size and time side by side, and their learning
+curves on shared axes. One self-contained HTML file (the figure is embedded), linking each run's report."""
+
+from __future__ import annotations
+
+import base64
+import io
+import os
+from html import escape
+from pathlib import Path
+
+from nnlab import runs
+from nnlab.errors import NNLabError
+from nnlab.files import write_bytes_atomic
+from nnlab.viz import figures
+from nnlab.viz.report import STYLE
+
+
+def parameter_count(run: Path) -> int:
+    """Trainable numbers in the model: every tensor but batch norm's running statistics."""
+    tensors, _ = runs.load_tensors(run / runs.MODEL)
+    return sum(int(t.size) for name, t in tensors.items() if "running_" not in name and "num_batches" not in name)
+
+
+def load(run: Path) -> dict:
+    config = runs.read_config(run)
+    if not (run / runs.SUMMARY).is_file():
+        raise NNLabError(f"{run} has no test results yet (summary.json); finish it with "
+                         f"nnlab train --resume {run} --epochs {config.get('epochs', 'N')}")
+    return {"run": run, "config": config, "summary": runs.read_json(run / runs.SUMMARY, what="run summary"),
+            "history": runs.read_metrics(run), "params": parameter_count(run)}
+
+
+def write_compare(run_dirs: list[Path], out: Path) -> Path:
+    if out.suffix.lower() not in (".html", ".htm"):
+        raise NNLabError(f"--out {out}: the comparison is a web page; give a file name ending in .html")
+    if out.exists() and not out.is_file():
+        raise NNLabError(f"--out {out} is a folder; give a file name ending in .html")
+    items = [load(Path(r)) for r in run_dirs]  # every run checked before anything is written
+    labels = _labels(items)
+    curves = figures.compare_curves({label: item["history"] for label, item in zip(labels, items)})
+    buffer = io.BytesIO()
+    curves.savefig(buffer, format="png", dpi=110)
+    figures.plt.close(curves)
+    png = base64.b64encode(buffer.getvalue()).decode("ascii")
+
+    best = max(item["summary"]["test_accuracy"] for item in items)
+    rows = []
+    for label, item in zip(labels, items):
+        c, s = item["config"], item["summary"]
+        report = item["run"] / "report.html"
+        link = Path(os.path.relpath(report.resolve(), out.resolve().parent)).as_posix()
+        shape = c.get("hidden") if c["model"] != "cnn" else c.get("widths")
+        acc = f"{s['test_accuracy']:.2%}"
+        rows.append(
+            f"<tr><td><a href=\"{escape(link)}\">{escape(label)}</a></td><td>{escape(c['model'])}</td>"
+            f"<td>{escape(str(c.get('data_label', c.get('data'))))}</td><td>{escape(str(shape))}</td>"
+            f"<td>{'<b>' + acc + '</b>' if s['test_accuracy'] == best else acc}</td><td>{s['test_loss']:.4f}</td>"
+            f"<td>{s.get('train_seconds', 0):.1f}</td><td>{s.get('epochs', '?')}</td><td>{item['params']:,}</td>"
+            f"<td>{escape(str(c.get('lr')))}</td><td>{escape(str(c.get('batch_size')))}</td>"
+            f"<td>{escape(str(c.get('seed')))}</td></tr>")
+    page = f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>nnlab · comparing {len(items)} runs</title>
+<style>{STYLE}</style></head><body>
+<h1>nnlab: comparing {len(items)} runs</h1>
+<section id="table"><h2>Results</h2><table>
+<tr><th>run</th><th>model</th><th>data</th><th>layers</th><th>test accuracy</th><th>test log loss</th>
+<th>training s</th><th>epochs</th><th>parameters</th><th>lr</th><th>batch</th><th>seed</th></tr>
+{''.join(rows)}</table>
+<p>The best test accuracy is in bold. Each run's name links to its own report.</p></section>
+<section id="curves"><h2>Learning curves</h2>
+<figure><img src="data:image/png;base64,{png}" alt="learning curves of every run">
+<figcaption>Validation loss and accuracy per epoch, one colour per run (training loss dashed). Compare where
+each curve flattens and which one overfits first (validation loss turning up).</figcaption></figure></section>
+</body></html>
+"""
+    write_bytes_atomic(out, page.encode("utf-8"))
+    return out
+
+
+def _labels(items: list[dict]) -> list[str]:
+    """Each run's folder name; its path where two runs share a name."""
+    names = [item["run"].name for item in items]
+    return [str(item["run"]) if names.count(n) > 1 else n for item, n in zip(items, names)]
