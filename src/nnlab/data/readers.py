@@ -55,8 +55,13 @@ def read_idx_folder(folder: Path, name: str, classes: tuple[str, ...] | None = N
             )
     images = arrays["train_images"]
     image_shape = (1, *images.shape[1:]) if images.ndim == 3 else tuple(images.shape[1:])
-    if classes is None:
-        n = int(max(arrays["train_labels"].max(), arrays["test_labels"].max())) + 1
+    if classes is None:  # a folder of your own: the labels must be the classes 0..k-1, each one trained on
+        labels = arrays["train_labels"]
+        n = int(max(labels.max(), arrays["test_labels"].max())) + 1
+        missing = n - len(np.unique(labels[labels >= 0]))
+        if missing:
+            raise NNLabError(f"{folder}: the labels run up to {n - 1} but {missing} of the classes 0..{n - 1} have "
+                             "no training image; number the classes 0..k-1 without gaps")
         classes = tuple(str(i) for i in range(n))
     pixel_max = 255.0 if images.dtype == np.uint8 else None
     return make_dataset(

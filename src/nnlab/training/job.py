@@ -9,6 +9,7 @@ import math
 import platform
 import sys
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -107,13 +108,17 @@ def resume(run: str | Path, epochs: int, quiet: bool = False) -> Path:
     if epochs != config["epochs"] and config.get("schedule") != "constant" and not quiet:
         print(f"note: the {config['schedule']} schedule now spans {epochs} epochs instead of "
               f"{config['epochs']}; the result differs from a straight run of either length")
+    if state.get("model", config.get("model")) != config.get("model"):
+        raise NNLabError(f"{run}: {runs.CHECKPOINT} holds a {state.get('model')!r} model but the config says "
+                         f"{config.get('model')!r}; the run directory was tampered with")
     config = {**config, "epochs": epochs}  # (keeps device_used etc. from the first session)
-    dist = distributed.context()
-    if dist.main:
-        runs.write_config(run, config)
-    splits = load_splits(config)
-    engine = engine_for(config, splits)
+    with _settings_of(run):
+        splits = load_splits(config)
+        engine = engine_for(config, splits)
     engine.load_state(tensors, state)
+    dist = distributed.context()
+    if dist.main:  # only now that everything loaded: a refused resume changes nothing
+        runs.write_config(run, config)
     return _fit(run, config, engine, splits, done, state.get("history", []), state.get("train_seconds", 0.0),
                 quiet or not dist.main)
 
@@ -174,8 +179,8 @@ def _fit(run: Path, config, engine, splits: Splits, start_epoch: int, history: l
 def save_checkpoint(run: Path, engine, epoch: int, history: list, train_seconds: float) -> None:
     """Checkpoint first (the file resume trusts), then the files derived from it."""
     tensors, state = engine.state()
-    runs.save_tensors(run / runs.CHECKPOINT, tensors,
-                      {**state, "epoch": epoch, "history": history, "train_seconds": train_seconds})
+    runs.save_tensors(run / runs.CHECKPOINT, tensors, {**state, "model": engine.kind, "epoch": epoch,
+                                                       "history": history, "train_seconds": train_seconds})
     runs.save_tensors(run / runs.MODEL, engine.weights(), {"model": engine.kind, "epoch": epoch})
     runs.write_metrics(run, history)
 
@@ -215,10 +220,22 @@ def load_run(run: str | Path):
     if meta.get("model") != config.get("model"):
         raise NNLabError(f"{run}: {runs.MODEL} holds a {meta.get('model')!r} model but the config says "
                          f"{config.get('model')!r}; the run directory was tampered with")
-    record = config["dataset"]
-    engine = make_engine(config, record["n_features"], len(record["classes"]), record["image_shape"])
+    with _settings_of(run):
+        record = config["dataset"]
+        engine = make_engine(config, record["n_features"], len(record["classes"]), record["image_shape"])
     engine.load_weights(tensors)
     return config, engine
+
+
+@contextmanager
+def _settings_of(run: Path):
+    """A setting missing from a stored config (edited by hand, or written by another version) is the
+    user's problem to fix, not a crash."""
+    try:
+        yield
+    except KeyError as e:
+        raise NNLabError(f"{run}/{runs.CONFIG} lacks the setting {e}; it was edited or written by another "
+                         "nnlab version: restore it or train the run again") from None
 
 
 def scaler_of(config: dict[str, Any]) -> Scaler:
