@@ -60,6 +60,13 @@ def _safe(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._,+=@-]+", "_", text).strip("_.") or "run"
 
 
+def remove_stale_temp_files(run: Path) -> None:
+    """Temp files of atomic writes that a killed process left behind (the files they were to replace
+    are intact: that is what the temp-and-rename is for)."""
+    for path in [*run.glob(".*.tmp"), *run.glob("figures/.*.tmp")]:
+        path.unlink(missing_ok=True)
+
+
 def write_config(run: Path, config: dict[str, Any]) -> None:
     write_json_atomic(run / CONFIG, {"format": FORMAT, **config})
 

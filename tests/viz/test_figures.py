@@ -4,6 +4,28 @@ import pytest
 from nnlab.viz import figures
 
 
+def tiles_of(fig, shape: tuple[int, int, int], cols: int, labelled: bool, axes: int = 0) -> np.ndarray:
+    """The tiles drawn on fig.axes[axes], cut back out of its montage."""
+    canvas = np.ma.filled(fig.axes[axes].images[0].get_array(), np.nan)
+    _, corners = figures.montage(np.zeros(shape), cols, label_room=labelled)
+    h, w = shape[1:]
+    return np.stack([canvas[y:y + h, x:x + w] for y, x in corners])
+
+
+def labels_of(fig, axes: int = 0) -> list[str]:
+    return [t.get_text() for t in fig.axes[axes].texts]
+
+
+def test_montage_places_tiles_in_rows_with_blank_gaps():
+    tiles = np.arange(5 * 2 * 3, dtype=float).reshape(5, 2, 3)
+    canvas, corners = figures.montage(tiles, 3)
+    assert canvas.shape == (2 * 2 + 1, 3 * 3 + 2) and corners[3] == (3, 0) and corners[4] == (3, 4)
+    np.testing.assert_array_equal(canvas[3:5, 4:7], tiles[4])
+    assert np.isnan(canvas[2]).all() and np.isnan(canvas[3:5, 8:]).all()  # gap row, empty last cell
+    labelled, corners = figures.montage(tiles, 3, label_room=True)
+    assert corners[0][0] >= 2 and labelled.shape[0] > canvas.shape[0]
+
+
 def test_weight_tiles_show_each_units_pattern_strongest_first():
     rng = np.random.default_rng(0)
     W = rng.normal(0, 0.01, (36, 5))
@@ -11,30 +33,26 @@ def test_weight_tiles_show_each_units_pattern_strongest_first():
     cross[2, :] = cross[:, 2] = 1.0
     W[:, 3] = cross.ravel() * 5  # unit 3: a strong cross
     fig = figures.weight_tiles(W, (6, 6), "t")
-    shown = [ax for ax in fig.axes if ax.images]
-    assert len(shown) == 5
-    first = shown[0]
-    assert first.get_title() == "3"  # the strongest unit comes first
-    np.testing.assert_array_equal(first.images[0].get_array(), cross * 5)
-    vmin, vmax = first.images[0].get_clim()
-    assert vmin == -vmax == -5.0  # symmetric scale: white is zero
-    assert first.images[0].get_cmap().name == "RdBu_r"
+    assert labels_of(fig)[0] == "3"  # the strongest unit comes first
+    tiles = tiles_of(fig, (5, 6, 6), 5, labelled=True)
+    np.testing.assert_array_equal(tiles[0], cross)          # its own symmetric scale: the cross at +1
+    assert all(np.abs(t).max() == pytest.approx(1.0) for t in tiles)
+    image = fig.axes[0].images[0]
+    assert image.get_clim() == (-1, 1) and image.get_cmap().name.startswith("RdBu_r")
 
 
 def test_weight_tiles_are_capped():
     fig = figures.weight_tiles(np.ones((4, 100)), (2, 2), "t", max_tiles=64)
-    assert sum(1 for ax in fig.axes if ax.images) == 64
+    assert len(labels_of(fig)) == 64
 
 
 def test_conv_kernels_first_layer_and_deeper_layer():
     K = np.zeros((8, 1, 3, 3))
     K[2, 0, :, 0], K[2, 0, :, 2] = 1, -1  # a vertical edge detector
     fig = figures.conv_kernels(K, "c")
-    shown = [ax for ax in fig.axes if ax.images]
-    assert len(shown) == 8
-    np.testing.assert_array_equal(shown[2].images[0].get_array(), K[2, 0])
+    np.testing.assert_array_equal(tiles_of(fig, (8, 3, 3), 8, labelled=False)[2], K[2, 0])
     deep = figures.conv_kernels(np.ones((40, 20, 3, 3)), "d")
-    assert sum(1 for ax in deep.axes if ax.images) == 32 * 16
+    assert tiles_of(deep, (32 * 16, 3, 3), 16, labelled=False).shape == (512, 3, 3)
     assert "first 32 of 40 outputs" in deep._suptitle.get_text()
 
 
@@ -69,8 +87,10 @@ def test_decision_boundary_and_save(tmp_path):
 
 @pytest.mark.parametrize("n", [1, 5, 30])
 def test_gallery(n):
-    fig = figures.image_gallery(np.zeros((n, 4, 4)), [f"c{i}" for i in range(n)], "g")
-    assert sum(1 for ax in fig.axes if ax.images) == n
+    images = np.random.default_rng(n).random((n, 4, 4))
+    fig = figures.image_gallery(images, [f"c{i}" for i in range(n)], "g")
+    assert labels_of(fig) == [f"c{i}" for i in range(n)]
+    np.testing.assert_array_equal(tiles_of(fig, images.shape, min(n, 8), labelled=True), images)
 
 
 def test_calibration_of_a_known_model_and_its_diagram():
@@ -100,48 +120,46 @@ def test_class_templates_are_the_weight_product_and_binary_gets_two():
     pattern = np.zeros((3, 3))
     pattern[1] = 1
     fig = figures.class_tiles(np.c_[pattern.ravel(), -pattern.ravel()], (3, 3), ["row", "not row"])
-    shown = [ax for ax in fig.axes if ax.images]
-    assert [ax.get_title() for ax in shown] == ["row", "not row"]
-    np.testing.assert_array_equal(shown[0].images[0].get_array(), pattern)
-
-
-def images_of(fig):
-    return [ax.images[0].get_array() for ax in fig.axes if ax.images]
+    assert labels_of(fig) == ["row", "not row"]
+    shown = tiles_of(fig, (2, 3, 3), 2, labelled=True)
+    np.testing.assert_array_equal(shown[0], pattern)
+    np.testing.assert_array_equal(shown[1], -pattern)
 
 
 def test_saliency_maps_put_each_map_under_its_image():
     rng = np.random.default_rng(0)
     images, maps = rng.random((3, 5, 5)), rng.random((3, 5, 5))
-    shown = images_of(figures.saliency_maps(images, maps, ["a", "b", "c"]))
-    assert len(shown) == 6
-    for j in range(3):
-        np.testing.assert_array_equal(shown[j], images[j])
-        np.testing.assert_array_equal(shown[3 + j], maps[j])
+    fig = figures.saliency_maps(images, maps, ["a", "b", "c"])
+    np.testing.assert_array_equal(tiles_of(fig, images.shape, 3, labelled=True), images)
+    np.testing.assert_allclose(tiles_of(fig, maps.shape, 3, labelled=False, axes=1),
+                               maps / maps.reshape(3, -1).max(axis=1)[:, None, None])
+    assert labels_of(fig) == ["a", "b", "c"]
 
 
 def test_feature_maps_one_row_per_block_capped_at_max_channels():
-    maps = [np.ones((4, 8, 8)), np.ones((20, 4, 4))]
+    maps = [np.ones((4, 8, 8)), np.arange(20 * 16, dtype=float).reshape(20, 4, 4)]
     fig = figures.feature_maps(np.zeros((8, 8)), maps, "x", max_channels=16)
-    shapes = [a.shape for a in images_of(fig)]
-    assert shapes == [(8, 8)] + [(8, 8)] * 4 + [(4, 4)] * 16
+    assert len(fig.axes) == 3
+    second = tiles_of(fig, (16, 4, 4), 16, labelled=False, axes=2)
+    np.testing.assert_allclose(second[5], maps[1][5] / maps[1][5].max())
+    assert "20 maps of 4x4 (first 16)" in fig.axes[2].get_title()
 
 
 def test_weight_evolution_rows_are_units_columns_epochs():
-    tiles = np.arange(2 * 3 * 4 * 4, dtype=float).reshape(2, 3, 4, 4) - 40
+    tiles = np.arange(2 * 3 * 4 * 4, dtype=float).reshape(2, 3, 4, 4) + 1
     fig = figures.weight_evolution([0, 5], tiles)
-    titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
-    assert titles == ["epoch 0", "epoch 5"]
-    shown = images_of(fig)  # row-major over (unit, epoch)
-    np.testing.assert_array_equal(shown[1], tiles[1, 0])
-    np.testing.assert_array_equal(shown[2], tiles[0, 1])
+    assert labels_of(fig)[:2] == ["epoch 0", "epoch 5"]
+    shown = tiles_of(fig, (6, 4, 4), 2, labelled=True)  # row-major over (unit, epoch)
+    np.testing.assert_allclose(shown[1], tiles[1, 0] / tiles[1, 0].max())
+    np.testing.assert_allclose(shown[2], tiles[0, 1] / tiles[0, 1].max())
 
 
 def test_unit_cards_show_weights_then_top_images_with_activations():
-    weights, images = np.ones((2, 3, 3)), np.zeros((2, 4, 3, 3))
+    weights, images = np.ones((2, 3, 3)), np.random.default_rng(0).random((2, 4, 3, 3))
     fig = figures.unit_cards(weights, images, [7, 9], np.array([[4.0, 3, 2, 1], [9, 8, 7, 6]]))
-    assert len(images_of(fig)) == 2 * 5
-    titles = [ax.get_title() for ax in fig.axes]
-    assert "unit 7" in titles and "unit 9" in titles and "9.00" in titles
+    assert labels_of(fig, 0) == ["unit 7", "unit 9"]
+    assert labels_of(fig, 1)[4] == "9.00"
+    np.testing.assert_array_equal(tiles_of(fig, (8, 3, 3), 4, labelled=True, axes=1), images.reshape(8, 3, 3))
 
 
 def test_training_health_plots_each_layer_and_the_limits():

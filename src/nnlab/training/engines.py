@@ -40,7 +40,9 @@ class ScratchEngine:
     def train_epoch(self, epoch: int, epochs: int, on_batch=None):
         # one rate per epoch: the NumPy loop keeps its optimiser step free of Python bookkeeping
         self.optimizer.lr = learning_rate(self.config["schedule"], self.config["lr"], epoch / epochs)
-        return self.runner.run(self.X, self.y, self.rng, on_batch)
+        # Overflow shows up as a non-finite loss, which the job reports in one line: no warnings on the way.
+        with np.errstate(over="ignore", invalid="ignore"):
+            return self.runner.run(self.X, self.y, self.rng, on_batch)
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         return predict_proba(self.net, X)

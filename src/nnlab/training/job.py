@@ -118,6 +118,7 @@ def resume(run: str | Path, epochs: int, quiet: bool = False) -> Path:
     engine.load_state(tensors, state)
     dist = distributed.context()
     if dist.main:  # only now that everything loaded: a refused resume changes nothing
+        runs.remove_stale_temp_files(run)
         runs.write_config(run, config)
     return _fit(run, config, engine, splits, done, state.get("history", []), state.get("train_seconds", 0.0),
                 quiet or not dist.main)
@@ -129,6 +130,7 @@ def _fit(run: Path, config, engine, splits: Splits, start_epoch: int, history: l
     main = dist.main
     X_probe, y_probe = splits.X_val[:health.PROBE], splits.y_val[:health.PROBE]
     snapshots = load_snapshots(run, start_epoch) if main else {}
+    epoch = start_epoch
     try:
         for epoch in range(start_epoch, epochs):
             started = time.perf_counter()
@@ -138,10 +140,8 @@ def _fit(run: Path, config, engine, splits: Splits, start_epoch: int, history: l
             with progress_bar(len(splits.y_train), f"epoch {epoch + 1}/{epochs}", quiet) as bar:
                 loss, acc = engine.train_epoch(epoch, epochs, bar.update)
                 if not math.isfinite(loss):
-                    raise NNLabError(
-                        f"the training loss became {loss} in epoch {epoch + 1}; lower --lr (now "
-                        f"{config['lr']:g}) or --batch-size. The last good checkpoint (epoch {epoch}) is "
-                        f"kept in {run}")
+                    raise NNLabError(f"the training loss became {loss} in epoch {epoch + 1}; lower --lr (now "
+                                     f"{config['lr']:g}) or --batch-size. " + _what_is_kept(run, epoch, main))
                 val_loss, val_acc = _loss_acc(engine.predict_proba(splits.X_val), splits.y_val)
             train_seconds += time.perf_counter() - started
             history.append({"epoch": epoch + 1, "loss": round(loss, 6), "accuracy": round(acc, 6),
@@ -156,6 +156,8 @@ def _fit(run: Path, config, engine, splits: Splits, start_epoch: int, history: l
                 print(f"epoch {epoch + 1:>3}/{epochs}  loss {loss:.4f}  acc {acc:.4f}  "
                       f"val_loss {val_loss:.4f}  val_acc {val_acc:.4f}", flush=True)
     except KeyboardInterrupt:
+        if epoch == 0:
+            raise Interrupted("interrupted; " + _what_is_kept(run, epoch, main)) from None
         raise Interrupted(f"interrupted; the last finished epoch is saved in {run}: continue with "
                           f"nnlab train --resume {run} --epochs {epochs}") from None
     ds = splits.data
@@ -174,6 +176,17 @@ def _fit(run: Path, config, engine, splits: Splits, start_epoch: int, history: l
 
         render_run(run, engine, splits, P_test)  # every run explains itself: figures and report.html
     return run
+
+
+def _what_is_kept(run: Path, epoch: int, main: bool) -> str:
+    """After a failed epoch: say what is left. Before the first checkpoint the run holds nothing to
+    resume, so its directory (the config alone) goes, rather than stay half-written."""
+    if epoch > 0:
+        return f"The last good checkpoint (epoch {epoch}) is kept in {run}"
+    if main and {p.name for p in run.iterdir()} <= {runs.CONFIG}:
+        (run / runs.CONFIG).unlink(missing_ok=True)
+        run.rmdir()
+    return "No epoch finished, so nothing was saved"
 
 
 def save_checkpoint(run: Path, engine, epoch: int, history: list, train_seconds: float) -> None:

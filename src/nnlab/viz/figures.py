@@ -2,6 +2,8 @@
 
 Weights are drawn with a diverging colormap centred on zero (red positive, blue negative) and a
 symmetric colour scale, so that the sign of a weight reads at a glance and 0 is always white.
+Grids of many small pictures (units, kernels, images) are drawn as one image built by `montage`,
+with one axes per grid rather than per tile: a few hundred tiles then cost milliseconds, not seconds.
 """
 
 from __future__ import annotations
@@ -18,9 +20,46 @@ from matplotlib.figure import Figure  # noqa: E402
 DIVERGING = "RdBu_r"
 
 
-def _grid(n: int, max_cols: int = 16) -> tuple[int, int]:
-    cols = min(n, max_cols)
-    return math.ceil(n / cols), cols
+def montage(tiles: np.ndarray, cols: int, label_room: bool = False) -> tuple[np.ndarray, list[tuple[int, int]]]:
+    """Tiles (n x h x w) laid out in rows of `cols`, one blank (NaN) pixel line between them and, with
+    `label_room`, a strip above each row for labels. Returns the canvas and each tile's top-left corner."""
+    n, h, w = tiles.shape
+    rows, gap = math.ceil(n / cols), max(1, round(0.1 * min(h, w)))
+    top = max(2, round(0.45 * h)) if label_room else 0
+    cell_h, cell_w = top + h + gap, w + gap
+    canvas = np.full((rows * cell_h - gap, cols * cell_w - gap), np.nan)
+    corners = []
+    for i, tile in enumerate(tiles):
+        r, c = divmod(i, cols)
+        y, x = r * cell_h + top, c * cell_w
+        canvas[y:y + h, x:x + w] = tile
+        corners.append((y, x))
+    return canvas, corners
+
+
+def _show_tiles(ax, tiles: np.ndarray, cols: int, cmap: str, vmin: float, vmax: float,
+                labels: list[str] | None = None, fontsize: float = 6) -> None:
+    """Draw `montage(tiles)` on ax (blank gaps), with labels above the tiles."""
+    canvas, corners = montage(tiles, cols, label_room=labels is not None)
+    colours = plt.get_cmap(cmap).with_extremes(bad="white")
+    ax.imshow(canvas, cmap=colours, vmin=vmin, vmax=vmax, interpolation="nearest")
+    ax.axis("off")
+    for (y, x), label in zip(corners, labels or []):
+        ax.text(x + tiles.shape[2] / 2 - 0.5, y - 0.8, label, ha="center", va="bottom", fontsize=fontsize)
+
+
+def symmetric(tiles: np.ndarray) -> np.ndarray:
+    """Each tile divided by its largest |value|: every tile on its own symmetric scale [-1, 1]."""
+    limits = np.abs(tiles).reshape(len(tiles), -1).max(axis=1)
+    return tiles / np.where(limits > 0, limits, 1.0)[:, None, None]
+
+
+def _tile_figure(tiles: np.ndarray, cols: int, inch: float, labelled: bool, title_room: float = 0.45):
+    """A figure with one axes, sized so that the montage of `tiles` fills its width at `inch` per column."""
+    canvas, _ = montage(tiles, cols, label_room=labelled)
+    width = max(cols * inch, 3.0)
+    fig, ax = plt.subplots(figsize=(width, width * canvas.shape[0] / canvas.shape[1] + title_room))
+    return fig, ax
 
 
 def _titled(fig: Figure, title: str, pad: float = 0.3) -> None:
@@ -36,52 +75,40 @@ def strongest_first(W: np.ndarray) -> np.ndarray:
 
 def weight_tiles(W: np.ndarray, image_shape: tuple[int, int], title: str, max_tiles: int = 64) -> Figure:
     """First-layer weights as images: tile j is unit j's incoming weights folded to the image shape,
-    each with its own symmetric colour scale; the strongest units first."""
+    each with its own symmetric colour scale; the strongest units first, labelled with their index."""
     order = strongest_first(W)[:max_tiles]
-    rows, cols = _grid(len(order))
-    fig, axes = plt.subplots(rows, cols, figsize=(cols * 0.9, rows * 0.9 + 0.5), squeeze=False)
-    for ax in axes.flat:
-        ax.axis("off")
-    for ax, j in zip(axes.flat, order):
-        _diverging(ax, W[:, j].reshape(image_shape))
-        ax.set_title(str(j), fontsize=6, pad=1)
+    cols = min(len(order), 16)
+    tiles = symmetric(W[:, order].T.reshape(-1, *image_shape))
+    fig, ax = _tile_figure(tiles, cols, 0.9, labelled=True)
+    _show_tiles(ax, tiles, cols, DIVERGING, -1, 1, [str(j) for j in order])
     _titled(fig, title)
     return fig
 
 
 def class_tiles(T: np.ndarray, image_shape: tuple[int, int], classes: list[str]) -> Figure:
-    """One image per class (column of T), titled by the class. Each has its own symmetric colour scale
+    """One image per class (column of T), labelled by the class. Each has its own symmetric colour scale
     set at the 99th percentile of |T|: a few border pixels, rarely lit in training, keep large weights
     and would otherwise wash the rest of the picture out."""
-    rows, cols = _grid(T.shape[1], 10)
-    fig, axes = plt.subplots(rows, cols, figsize=(cols * 1.3, rows * 1.5 + 0.3), squeeze=False)
-    for ax in axes.flat:
-        ax.axis("off")
-    for ax, k in zip(axes.flat, range(T.shape[1])):
-        tile = T[:, k].reshape(image_shape)
-        limit = float(np.percentile(np.abs(tile), 99)) or float(np.abs(tile).max()) or 1.0
-        ax.imshow(tile, cmap=DIVERGING, vmin=-limit, vmax=limit, interpolation="nearest")
-        ax.set_title(classes[k], fontsize=7)
+    tiles = T.T.reshape(-1, *image_shape)
+    limits = np.array([np.percentile(np.abs(t), 99) or np.abs(t).max() or 1.0 for t in tiles])
+    cols = min(len(tiles), 10)
+    fig, ax = _tile_figure(tiles, cols, 1.3, labelled=True, title_room=0.1)
+    _show_tiles(ax, np.clip(tiles / limits[:, None, None], -1, 1), cols, DIVERGING, -1, 1, list(classes), 7)
     fig.tight_layout(pad=0.3)
     return fig
 
 
 def conv_kernels(K: np.ndarray, title: str, max_out: int = 32, max_in: int = 16) -> Figure:
-    """Conv kernels (out x in x kh x kw) as a grid: one row per output channel, one column per input
-    channel (up to the limits), one symmetric colour scale per output channel."""
+    """Conv kernels (out x in x kh x kw). First layer (one input channel): one tile per filter. Deeper:
+    one row per output channel, one column per input channel (up to the limits). One symmetric colour
+    scale per output channel."""
     out_ch, in_ch = min(K.shape[0], max_out), min(K.shape[1], max_in)
-    if K.shape[1] == 1:  # first layer: one picture per filter, laid out in a grid
-        rows, cols = _grid(out_ch, 8)
-        fig, axes = plt.subplots(rows, cols, figsize=(cols * 0.9, rows * 0.9 + 0.5), squeeze=False)
-        pairs = [(o, 0) for o in range(out_ch)]
-    else:
-        fig, axes = plt.subplots(out_ch, in_ch, figsize=(in_ch * 0.45, out_ch * 0.45 + 0.5), squeeze=False)
-        pairs = [(o, i) for o in range(out_ch) for i in range(in_ch)]
-    for ax in axes.flat:
-        ax.axis("off")
-    for ax, (o, i) in zip(axes.flat, pairs):
-        limit = float(np.abs(K[o]).max()) or 1.0
-        ax.imshow(K[o, i], cmap=DIVERGING, vmin=-limit, vmax=limit, interpolation="nearest")
+    limits = np.abs(K[:out_ch]).reshape(out_ch, -1).max(axis=1)
+    scaled = K[:out_ch, :in_ch] / np.where(limits > 0, limits, 1.0)[:, None, None, None]
+    tiles = scaled.reshape(-1, *K.shape[2:])
+    cols = min(out_ch, 8) if in_ch == 1 else in_ch
+    fig, ax = _tile_figure(tiles, cols, 0.9 if in_ch == 1 else 0.45, labelled=False)
+    _show_tiles(ax, tiles, cols, DIVERGING, -1, 1)
     shown = f" (first {out_ch} of {K.shape[0]} outputs, {in_ch} of {K.shape[1]} inputs)" if K.shape[1] > 1 else ""
     _titled(fig, title + shown, pad=0.2)
     return fig
@@ -124,14 +151,10 @@ def confusion_matrix(C: np.ndarray, classes: list[str]) -> Figure:
 
 
 def image_gallery(images: np.ndarray, captions: list[str], title: str, cols: int = 8) -> Figure:
-    """Images (n x h x w, values in [0, 1]) in a grid, each with a caption."""
-    rows, cols = _grid(max(len(images), 1), cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(cols * 1.3, rows * 1.5 + 0.4), squeeze=False)
-    for ax in axes.flat:
-        ax.axis("off")
-    for ax, image, caption in zip(axes.flat, images, captions):
-        ax.imshow(image, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
-        ax.set_title(caption, fontsize=6)
+    """Images (n x h x w, values in [0, 1]) in a grid, each with a caption above it."""
+    cols = min(cols, max(len(images), 1))
+    fig, ax = _tile_figure(images, cols, 1.3, labelled=True)
+    _show_tiles(ax, images, cols, "gray", 0, 1, captions)
     _titled(fig, title)
     return fig
 
@@ -170,72 +193,55 @@ def reliability_diagram(edges: np.ndarray, accuracy: np.ndarray, count: np.ndarr
     return fig
 
 
-def _hide_axes(axes) -> None:
-    for ax in np.asarray(axes).flat:
-        ax.axis("off")
-
-
-def _diverging(ax, tile: np.ndarray) -> None:
-    limit = float(np.abs(tile).max()) or 1.0
-    ax.imshow(tile, cmap=DIVERGING, vmin=-limit, vmax=limit, interpolation="nearest")
-
-
 def saliency_maps(images: np.ndarray, maps: np.ndarray, captions: list[str]) -> Figure:
     """Images (n x h x w in [0, 1]) above their saliency maps (n x h x w, each scaled to its maximum)."""
-    n = len(images)
-    fig, axes = plt.subplots(2, n, figsize=(n * 1.3, 3.1), squeeze=False)
-    _hide_axes(axes)
-    for j in range(n):
-        axes[0, j].imshow(images[j], cmap="gray", vmin=0, vmax=1, interpolation="nearest")
-        axes[0, j].set_title(captions[j], fontsize=6)
-        axes[1, j].imshow(maps[j], cmap="hot", vmin=0, vmax=float(maps[j].max()) or 1.0, interpolation="nearest")
+    n, h, w = images.shape
+    peaks = maps.reshape(n, -1).max(axis=1)
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(max(n * 1.3, 3.0), 3.3))
+    _show_tiles(top, images, n, "gray", 0, 1, captions)
+    _show_tiles(bottom, maps / np.where(peaks > 0, peaks, 1.0)[:, None, None], n, "hot", 0, 1)
     _titled(fig, "test images (top) and their saliency: where a change moves the class score most")
     return fig
 
 
 def feature_maps(image: np.ndarray, maps: list[np.ndarray], caption: str, max_channels: int = 16) -> Figure:
-    """One image (h x w in [0, 1]) and, one row per conv block, its first channels' maps (c x h x w)."""
-    cols = min(max_channels, max(m.shape[0] for m in maps))
-    fig, axes = plt.subplots(len(maps) + 1, cols, figsize=(cols * 0.8, (len(maps) + 1) * 0.9 + 0.3), squeeze=False)
-    _hide_axes(axes)
-    axes[0, 0].imshow(image, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
-    axes[0, 0].set_title(caption, fontsize=6, loc="left")
-    for row, block in enumerate(maps, start=1):
-        for c in range(min(cols, block.shape[0])):
-            axes[row, c].imshow(block[c], cmap="viridis", vmin=0, vmax=float(block[c].max()) or 1.0,
-                                interpolation="nearest")
-        axes[row, 0].set_title(f"block {row}: {block.shape[0]} maps of {block.shape[1]}x{block.shape[2]}",
-                               fontsize=6, loc="left")
+    """One image (h x w in [0, 1]) and, one row per conv block, its first channels' maps (c x h x w),
+    each map on its own scale from 0 to its maximum."""
+    fig, axes = plt.subplots(len(maps) + 1, 1, figsize=(max_channels * 0.75, (len(maps) + 1) * 1.05 + 0.2),
+                             gridspec_kw={"height_ratios": [1.3] + [1] * len(maps)})
+    _show_tiles(axes[0], image[None], 1, "gray", 0, 1)
+    axes[0].set_title(caption, fontsize=7)
+    for ax, (row, block) in zip(axes[1:], enumerate(maps, start=1)):
+        shown = block[:max_channels]
+        peaks = shown.reshape(len(shown), -1).max(axis=1)
+        _show_tiles(ax, shown / np.where(peaks > 0, peaks, 1.0)[:, None, None], max_channels, "viridis", 0, 1)
+        ax.set_title(f"block {row}: {block.shape[0]} maps of {block.shape[1]}x{block.shape[2]}"
+                     + (f" (first {max_channels})" if block.shape[0] > max_channels else ""), fontsize=7)
     fig.tight_layout(pad=0.3)
     return fig
 
 
 def weight_evolution(epochs: list[int], tiles: np.ndarray) -> Figure:
     """tiles (epochs x units x h x w): one row per unit, one column per epoch, each tile on its own
-    symmetric colour scale (the picture shows how the pattern forms, the title how large it is)."""
-    n_epochs, n_units = tiles.shape[:2]
-    fig, axes = plt.subplots(n_units, n_epochs, figsize=(n_epochs * 0.95, n_units * 0.95 + 0.5), squeeze=False)
-    _hide_axes(axes)
-    for e in range(n_epochs):
-        axes[0, e].set_title(f"epoch {epochs[e]}", fontsize=7)
-        for u in range(n_units):
-            _diverging(axes[u, e], tiles[e, u])
+    symmetric colour scale (the picture shows how the pattern forms, not how large it grows)."""
+    n_epochs, n_units, h, w = tiles.shape
+    by_unit = tiles.transpose(1, 0, 2, 3).reshape(-1, h, w)
+    fig, ax = _tile_figure(by_unit, n_epochs, 0.95, labelled=True)
+    labels = [f"epoch {e}" for e in epochs] + [""] * (len(by_unit) - n_epochs)
+    _show_tiles(ax, symmetric(by_unit), n_epochs, DIVERGING, -1, 1, labels, fontsize=7)
     _titled(fig, "first-layer weights during training (rows: units)")
     return fig
 
 
 def unit_cards(weights: np.ndarray, images: np.ndarray, units: list[int], activations: np.ndarray) -> Figure:
-    """One row per unit: its weight picture (h x w), then the inputs that excite it most
-    (images: units x k x h x w in [0, 1]) with their activation."""
+    """One row per unit: its weight picture (h x w, left), then the inputs that excite it most
+    (images: units x k x h x w in [0, 1]) labelled with their activation."""
     n, k = images.shape[:2]
-    fig, axes = plt.subplots(n, k + 1, figsize=((k + 1) * 1.0, n * 1.1 + 0.4), squeeze=False)
-    _hide_axes(axes)
-    for i in range(n):
-        _diverging(axes[i, 0], weights[i])
-        axes[i, 0].set_title(f"unit {units[i]}", fontsize=7)
-        for j in range(k):
-            axes[i, j + 1].imshow(images[i, j], cmap="gray", vmin=0, vmax=1, interpolation="nearest")
-            axes[i, j + 1].set_title(f"{activations[i, j]:.2f}", fontsize=6)
+    fig, (left, right) = plt.subplots(1, 2, figsize=((k + 1) * 1.0 + 0.3, n * 1.1 + 0.5),
+                                      gridspec_kw={"width_ratios": [1, k]})
+    _show_tiles(left, symmetric(weights), 1, DIVERGING, -1, 1, [f"unit {u}" for u in units], fontsize=7)
+    _show_tiles(right, images.reshape(-1, *images.shape[2:]), k, "gray", 0, 1,
+                [f"{a:.2f}" for a in activations.ravel()])
     _titled(fig, "first hidden layer: each unit's weights and the test images that excite it most")
     return fig
 

@@ -1,0 +1,77 @@
+"""Faults during training: a loss that blows up, a process killed with SIGKILL at any moment."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from nnlab import runs
+from tests.conftest import assert_clean_error
+
+
+def nnlab(*args, **kw):
+    return subprocess.run([sys.executable, "-m", "nnlab", *map(str, args)], capture_output=True, text=True,
+                          timeout=600, **kw)
+
+
+def test_a_loss_that_becomes_nan_stops_with_advice_and_keeps_the_last_good_epoch(tmp_path):
+    # SGD at 10 with a one-cycle schedule: fine in epochs 1-2, the rising rate blows up epoch 3 (seed 0).
+    proc = nnlab("train", "scratch", "--data", "moons", "--optimizer", "sgd", "--schedule", "onecycle",
+                 "--lr", "10", "--epochs", "10", "--out", tmp_path, "--name", "boom", "--quiet")
+    assert_clean_error(proc, "the training loss became nan in epoch 3", "lower --lr",
+                       "last good checkpoint (epoch 2)")
+    _, state = runs.load_tensors(tmp_path / "boom" / runs.CHECKPOINT)
+    assert state["epoch"] == 2
+    assert [h["epoch"] for h in runs.read_metrics(tmp_path / "boom")] == [1, 2]
+    weights, _ = runs.load_tensors(tmp_path / "boom" / runs.MODEL)
+    assert all(np.isfinite(w).all() for w in weights.values())
+    assert nnlab("eval", tmp_path / "boom").returncode == 0   # the kept epoch still works
+
+
+@pytest.mark.parametrize("model", ["scratch", "mlp"])
+def test_a_loss_that_blows_up_in_the_first_epoch_leaves_nothing_behind(tmp_path, model):
+    proc = nnlab("train", model, "--data", "moons", "--optimizer", "sgd", "--lr", "100", "--epochs", "3",
+                 "--out", tmp_path, "--name", "boom", "--quiet")
+    assert_clean_error(proc, "the training loss became nan in epoch 1", "nothing was saved")
+    assert not (tmp_path / "boom").exists()
+
+
+def test_sigkill_at_any_moment_leaves_the_last_epoch_loadable_and_resumable(tmp_path):
+    """Kill real training processes at random moments (several kills land while a checkpoint is being
+    written); each time the run must load, resume, and end exactly where a straight run ends."""
+    args = ["train", "scratch", "--data", "mnist-5k", "--hidden", "384,384", "--epochs", "8", "--quiet"]
+    env = {**os.environ, "NNLAB_DATA": str(tmp_path / "no-data")}
+    straight = nnlab(*args, "--out", tmp_path, "--name", "straight", env=env)
+    assert straight.returncode == 0, straight.stderr
+    expected, _ = runs.load_tensors(tmp_path / "straight" / runs.MODEL)
+
+    chance = random.Random(0)
+    resumed_from = []
+    for k in range(4):
+        run = tmp_path / f"killed{k}"
+        proc = subprocess.Popen([sys.executable, "-m", "nnlab", *args, "--out", str(tmp_path), "--name", run.name],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+        deadline = time.monotonic() + 120
+        while not (run / runs.CHECKPOINT).exists() and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(chance.uniform(0.0, 0.6))  # somewhere in a later epoch, or in the middle of a save
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=60)
+        _, state = runs.load_tensors(run / runs.CHECKPOINT)     # never a half-written checkpoint
+        assert 1 <= state["epoch"] <= 8 and len(state["history"]) == state["epoch"]
+        resumed_from.append(state["epoch"])
+        resumed = nnlab("train", "--resume", run, "--epochs", 8, "--quiet", env=env)
+        assert resumed.returncode == 0, resumed.stderr
+        got, _ = runs.load_tensors(run / runs.MODEL)
+        for name in expected:
+            np.testing.assert_array_equal(got[name], expected[name])
+        assert [h["epoch"] for h in runs.read_metrics(run)] == list(range(1, 9))
+        assert not list(run.glob(".*.tmp")), "the resumed run cleans up what the kill left"
+    assert len(set(resumed_from)) > 1 or resumed_from[0] < 8  # the kills really landed mid-training
