@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
 
 from nnlab.data.dataset import Scaler
-from nnlab.data.readers import IMAGE_SUFFIXES
+from nnlab.data.readers import IMAGE_SUFFIXES, read_grayscale
 from nnlab.errors import NNLabError
 
 
@@ -28,14 +29,7 @@ def read_input(path: Path, n_features: int, image_shape: tuple[int, int, int] | 
                              f"give a .npy array of {n_features} values")
         raw, notice = _read_image(path, image_shape)
     elif suffix == ".npy":
-        try:
-            raw = np.load(path, allow_pickle=False)
-        except (ValueError, OSError) as e:
-            raise NNLabError(f"{path}: not a readable .npy array ({e})") from None
-        if raw.size != n_features or not np.issubdtype(raw.dtype, np.number):
-            shape = "x".join(map(str, image_shape)) if image_shape else str(n_features)
-            raise NNLabError(f"{path}: array of shape {raw.shape} and dtype {raw.dtype}; this run expects "
-                             f"{n_features} numbers (shape {shape})")
+        raw = _read_npy(path, n_features, image_shape)
         if not np.isfinite(raw).all():
             raise NNLabError(f"{path}: the array contains NaN or infinite values")
     else:
@@ -43,15 +37,34 @@ def read_input(path: Path, n_features: int, image_shape: tuple[int, int, int] | 
     return scaler.transform(raw.reshape(1, -1)), notice
 
 
+def _read_npy(path: Path, n_features: int, image_shape) -> np.ndarray:
+    """A numeric .npy array of n_features values. The header is checked before the data are read:
+    a header may claim any shape, and object arrays would need pickle."""
+    expected = "x".join(map(str, image_shape)) if image_shape else str(n_features)
+    try:
+        with open(path, "rb") as f:
+            version = np.lib.format.read_magic(f)
+            read_header = {(1, 0): np.lib.format.read_array_header_1_0,
+                           (2, 0): np.lib.format.read_array_header_2_0}.get(version)
+            if read_header is None:
+                raise NNLabError(f"{path}: .npy format version {version} is not supported; save it with numpy.save")
+            shape, _, dtype = read_header(f)
+            if math.prod(shape) != n_features or not np.issubdtype(dtype, np.number) or dtype.hasobject:
+                raise NNLabError(f"{path}: array of shape {shape} and dtype {dtype}; this run expects "
+                                 f"{n_features} numbers (shape {expected})")
+            f.seek(0)
+            return np.load(f, allow_pickle=False)
+    except NNLabError:
+        raise
+    except Exception as e:  # noqa: BLE001 (numpy raises ValueError, OSError, EOFError, SyntaxError, ...)
+        raise NNLabError(f"{path}: not a readable .npy array ({type(e).__name__}: {e})") from None
+
+
 def _read_image(path: Path, image_shape: tuple[int, int, int]) -> tuple[np.ndarray, str | None]:
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image
 
     _, h, w = image_shape
-    try:
-        with Image.open(path) as im:
-            gray = im.convert("L")
-    except (UnidentifiedImageError, OSError, ValueError) as e:
-        raise NNLabError(f"{path}: not a readable image ({e})") from None
+    gray = read_grayscale(path, "give a PNG or JPEG image")
     notice = None
     if gray.size != (w, h):
         notice = f"note: {path} resized from {gray.size[0]}x{gray.size[1]} to {w}x{h}"

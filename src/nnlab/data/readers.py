@@ -185,16 +185,31 @@ def _list_images(folder: Path) -> tuple[list[tuple[Path, str]], list[str]]:
     return paths, classes
 
 
-def _load_images(paths: list[tuple[Path, str]], classes: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
-    from PIL import Image, UnidentifiedImageError
+# Far beyond any image a small network is trained on; a file that claims more is refused before decoding
+# (a PNG of a few KB can claim gigapixels).
+MAX_IMAGE_PIXELS = 4096 * 4096
 
-    pictures = []
-    for path, _ in paths:
-        try:
-            with Image.open(path) as im:
-                pictures.append(im.convert("L"))
-        except (UnidentifiedImageError, OSError, ValueError) as e:
-            raise NNLabError(f"{path}: not a readable image ({e}); remove or replace it") from None
+
+def read_grayscale(path: Path, fix: str):
+    """The image at `path` as an 8-bit grayscale PIL image, or one clear error ending with `fix`."""
+    from PIL import Image
+
+    try:
+        with Image.open(path) as im:
+            if im.width * im.height > MAX_IMAGE_PIXELS:
+                raise NNLabError(f"{path}: {im.width}x{im.height} pixels is larger than nnlab reads "
+                                 f"({MAX_IMAGE_PIXELS:,} pixels); {fix}")
+            return im.convert("L")
+    except NNLabError:
+        raise
+    except Exception as e:  # noqa: BLE001 (PIL's decoders raise OSError, ValueError, SyntaxError, ... on bad data)
+        raise NNLabError(f"{path}: not a readable image ({type(e).__name__}: {e}); {fix}") from None
+
+
+def _load_images(paths: list[tuple[Path, str]], classes: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
+    from PIL import Image
+
+    pictures = [read_grayscale(path, "remove or replace it") for path, _ in paths]
     size = Counter(p.size for p in pictures).most_common(1)[0][0]
     resized = sum(p.size != size for p in pictures)
     if resized:
