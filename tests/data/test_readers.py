@@ -76,6 +76,7 @@ def test_csv_integer_labels_sort_numerically(tmp_path):
         ("a,b,label\n", "no data rows"),
         ("", "empty CSV"),
         ("a,b,label\n1,2,\n2,3,y\n", "empty label"),
+        ("a,label\n1,x\n2,y\n", "too few rows to hold any out for testing"),  # found by the fuzzer
     ],
 )
 def test_bad_csv_is_refused_with_a_message(tmp_path, text, message):

@@ -6,6 +6,7 @@ back into a picture. Labels are int64 in 0..k-1 and `classes[k]` names class k.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -135,7 +136,7 @@ def _rows(X: np.ndarray, split: str) -> np.ndarray:
     X = np.asarray(X)
     if X.ndim == 1:
         raise NNLabError(f"the {split} features are one-dimensional; expected one row per sample")
-    return X.reshape(len(X), -1)
+    return X.reshape(len(X), math.prod(X.shape[1:]))  # (not -1: that fails for zero rows)
 
 
 def select_classes(ds: Dataset, wanted: list[str]) -> Dataset:

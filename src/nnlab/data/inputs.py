@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -48,7 +49,9 @@ def _read_npy(path: Path, n_features: int, image_shape) -> np.ndarray:
                            (2, 0): np.lib.format.read_array_header_2_0}.get(version)
             if read_header is None:
                 raise NNLabError(f"{path}: .npy format version {version} is not supported; save it with numpy.save")
-            shape, _, dtype = read_header(f)
+            with warnings.catch_warnings():  # a mangled header can make numpy's parser warn
+                warnings.simplefilter("ignore")
+                shape, _, dtype = read_header(f)
             if math.prod(shape) != n_features or not np.issubdtype(dtype, np.number) or dtype.hasobject:
                 raise NNLabError(f"{path}: array of shape {shape} and dtype {dtype}; this run expects "
                                  f"{n_features} numbers (shape {expected})")

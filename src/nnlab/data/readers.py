@@ -125,6 +125,8 @@ def read_csv(path: Path) -> Dataset:
     if len(classes) < 2:
         raise NNLabError(f"{path}: every row has label {classes[0]!r}; a classifier needs two or more classes")
     test = stratified_test_split(y)
+    if not test.any():
+        raise NNLabError(f"{path}: too few rows to hold any out for testing; give each class 2 rows or more")
     return make_dataset(
         path.stem, features[~test], y[~test], features[test], y[test], classes, source=str(path)
     )
