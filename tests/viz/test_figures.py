@@ -131,9 +131,10 @@ def test_saliency_maps_put_each_map_under_its_image():
     images, maps = rng.random((3, 5, 5)), rng.random((3, 5, 5))
     fig = figures.saliency_maps(images, maps, ["a", "b", "c"])
     np.testing.assert_array_equal(tiles_of(fig, images.shape, 3, labelled=True), images)
-    np.testing.assert_allclose(tiles_of(fig, maps.shape, 3, labelled=False, axes=1),
+    np.testing.assert_allclose(tiles_of(fig, maps.shape, 3, labelled=True, axes=1),
                                maps / maps.reshape(3, -1).max(axis=1)[:, None, None])
     assert labels_of(fig) == ["a", "b", "c"]
+    assert fig.axes[0].images[0].get_array().shape == fig.axes[1].images[0].get_array().shape  # aligned
 
 
 def test_feature_maps_one_row_per_block_capped_at_max_channels():
@@ -185,3 +186,13 @@ def test_evolution_frames_pick_spread_epochs_and_the_strongest_units():
     kernels = {f"epoch{e}": np.random.default_rng(e).normal(size=(6, 1, 3, 3)) for e in range(3)}
     epochs, tiles = evolution_frames(kernels, (28, 28), units=4)
     assert epochs == [0, 1, 2] and tiles.shape == (3, 4, 3, 3)
+
+
+def test_compare_curves_one_colour_per_run():
+    history = [{"epoch": e, "loss": 1 / e, "val_loss": 1.2 / e, "val_accuracy": 1 - 1 / e} for e in (1, 2, 3)]
+    fig = figures.compare_curves({"a": history, "b": history[:2]})
+    left, right = fig.axes
+    assert len(left.lines) == 4 and len(right.lines) == 2       # validation + training loss per run
+    assert [t.get_text() for t in right.get_legend().get_texts()] == ["a", "b"]
+    np.testing.assert_allclose(right.lines[1].get_ydata(), [0, 0.5])
+    assert left.lines[0].get_color() == right.lines[0].get_color() != right.lines[1].get_color()

@@ -199,7 +199,8 @@ def saliency_maps(images: np.ndarray, maps: np.ndarray, captions: list[str]) -> 
     peaks = maps.reshape(n, -1).max(axis=1)
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(max(n * 1.3, 3.0), 3.3))
     _show_tiles(top, images, n, "gray", 0, 1, captions)
-    _show_tiles(bottom, maps / np.where(peaks > 0, peaks, 1.0)[:, None, None], n, "hot", 0, 1)
+    # (empty labels keep both montages the same shape, so each map sits exactly under its image)
+    _show_tiles(bottom, maps / np.where(peaks > 0, peaks, 1.0)[:, None, None], n, "hot", 0, 1, [""] * n)
     _titled(fig, "test images (top) and their saliency: where a change moves the class score most")
     return fig
 
