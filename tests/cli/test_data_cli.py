@@ -53,3 +53,16 @@ def test_corrupt_idx_file_is_a_clean_error(cli, tmp_path):
     path = folder / "train-images-idx3-ubyte.gz"
     path.write_bytes(path.read_bytes()[:40])
     assert_clean_error(cli("data", "info", folder), "train-images-idx3-ubyte.gz")
+
+
+def test_output_into_a_pipe_that_closes_early_is_not_a_traceback(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-m", "nnlab", "data", "list"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env={**os.environ, "NNLAB_DATA": str(tmp_path)})
+    proc.stdout.close()  # a reader gone before the output comes, as `| head -1` is after one line
+    err = proc.stderr.read().decode()
+    proc.wait(timeout=60)
+    assert "Traceback" not in err and proc.returncode in (0, 1), err
