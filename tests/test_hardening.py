@@ -82,6 +82,7 @@ def world(tmp_path_factory):
     damaged("truncated-checkpoint", lambda r: truncate(r / "checkpoint.safetensors"))
     damaged("edited-checkpoint", lambda r: flip_header(r / "checkpoint.safetensors"))
     damaged("broken-metrics", lambda r: (r / "metrics.jsonl").write_text('{"epoch": 1,\n'))
+    damaged("broken-snapshots", lambda r: truncate(r / "snapshots.safetensors"))
     damaged("broken-summary", lambda r: (r / "summary.json").write_text("{"))
 
     bad = root / "bad"
@@ -232,3 +233,13 @@ def test_bad_input_is_one_clean_error_and_changes_nothing(world, argv, expect, c
     assert expect in lines[0], lines[0]
     assert tree(world) == before          # nothing written, nothing changed, nothing lost
     assert list(tmp_path.iterdir()) == []  # not even in the working folder
+
+
+def test_damaged_snapshots_cost_only_their_picture(world, tmp_path):
+    run = tmp_path / "run"
+    shutil.copytree(world / "damaged" / "broken-snapshots", run)
+    assert main(["train", "--resume", str(run), "--epochs", "3", "--quiet"]) == 0
+    from nnlab import runs
+
+    tensors, _ = runs.load_tensors(run / runs.SNAPSHOTS)   # written afresh from the resumed epoch on
+    assert sorted(tensors) == ["epoch3"]

@@ -208,13 +208,19 @@ def first_layer(layer_weights: dict[str, np.ndarray]) -> np.ndarray:
     return W if W.ndim == 4 else np.ascontiguousarray(W[:, :SNAPSHOT_UNITS])
 
 
-def load_snapshots(run: Path, done: int) -> dict[str, np.ndarray]:
-    """The snapshots of epochs 0..done kept by an earlier session of `run` (none for a new run)."""
+def load_snapshots(run: Path, done: int | None = None) -> dict[str, np.ndarray]:
+    """The snapshots `epochN` kept in `run` (up to epoch `done`). They only feed a picture: a damaged
+    file costs that picture, with a note, never the run."""
     path = run / runs.SNAPSHOTS
     if done == 0 or not path.exists():
         return {}
-    tensors, _ = runs.load_tensors(path)
-    return {k: v for k, v in tensors.items() if int(k.removeprefix("epoch")) <= done}
+    try:
+        tensors, _ = runs.load_tensors(path)
+    except NNLabError as e:
+        print(f"note: {e}; the weight-evolution picture starts afresh")
+        return {}
+    epochs = {k: int(k[5:]) for k in tensors if k.startswith("epoch") and k[5:].isdigit()}
+    return {k: tensors[k] for k, e in sorted(epochs.items(), key=lambda t: t[1]) if done is None or e <= done}
 
 
 def _loss_acc(P: np.ndarray, y: np.ndarray) -> tuple[float, float]:

@@ -195,9 +195,10 @@ def _image_figures(run: Path, engine, ds, P: np.ndarray, image_hw: tuple[int, in
         "with the highest activation (mean over the map, for a filter) and its value. A unit that prefers "
         "one class is a detector for it; mixed classes mean a shared part such as an edge or a sleeve.")
 
-    path = run / runs.SNAPSHOTS
-    if path.is_file():
-        snapshots, _ = runs.load_tensors(path)
+    from nnlab.training.job import load_snapshots
+
+    snapshots = load_snapshots(run)
+    if snapshots:
         epochs, tiles = evolution_frames(snapshots, image_hw)
         add(figures.weight_evolution(epochs, tiles), "weight_evolution.png", "Weight evolution",
             "The strongest first-layer units (filters, for the CNN) from their random start (epoch 0) to the "
