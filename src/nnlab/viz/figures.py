@@ -197,7 +197,7 @@ def saliency_maps(images: np.ndarray, maps: np.ndarray, captions: list[str]) -> 
     """Images (n x h x w in [0, 1]) above their saliency maps (n x h x w, each scaled to its maximum)."""
     n, h, w = images.shape
     peaks = maps.reshape(n, -1).max(axis=1)
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(max(n * 1.3, 3.0), 3.3))
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(max(n * 1.3, 3.0), 3.7))
     _show_tiles(top, images, n, "gray", 0, 1, captions)
     # (empty labels keep both montages the same shape, so each map sits exactly under its image)
     _show_tiles(bottom, maps / np.where(peaks > 0, peaks, 1.0)[:, None, None], n, "hot", 0, 1, [""] * n)

@@ -17,15 +17,26 @@ def _tensor(X: np.ndarray, input_shape: tuple[int, ...]) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(X, dtype=np.float32)).reshape(len(X), *input_shape)
 
 
-def saliency(model: nn.Module, X: np.ndarray, target: np.ndarray, input_shape: tuple[int, ...]) -> np.ndarray:
+def saliency(model: nn.Module, X: np.ndarray, target: np.ndarray, input_shape: tuple[int, ...],
+             samples: int = 16, noise: float = 0.15, seed: int = 0) -> np.ndarray:
     """|d s / d x| per input (the largest over channels for an image), for the target class's score
     s = logit_target - mean of the logits: the pixels whose change would most move that class against
-    the others. (Not the bare logit: the binary network's twin has a constant logit for class 0.)"""
-    x = _tensor(X, input_shape).requires_grad_(True)
-    logits = model(x)
-    score = (logits.gather(1, torch.as_tensor(target, dtype=torch.long)[:, None])[:, 0] - logits.mean(1)).sum()
-    (grad,) = torch.autograd.grad(score, x)
-    grad = grad.abs()
+    the others. (Not the bare logit: the binary network's twin has a constant logit for class 0.)
+    The gradient is averaged over `samples` copies of each input with Gaussian noise of `noise` times its
+    value range (SmoothGrad): a plain gradient of a ReLU network is speckled by which units happen to be on."""
+    x = _tensor(X, input_shape)
+    spread = (x.flatten(1).amax(1) - x.flatten(1).amin(1)).clamp_min(1e-6) * noise
+    gen = torch.Generator().manual_seed(seed)
+    target = torch.as_tensor(target, dtype=torch.long)[:, None]
+    total = torch.zeros_like(x)
+    for _ in range(samples):
+        shake = torch.randn(x.shape, generator=gen) * spread.view(-1, *[1] * (x.dim() - 1))
+        noisy = (x + shake).requires_grad_(True)
+        logits = model(noisy)
+        score = (logits.gather(1, target)[:, 0] - logits.mean(1)).sum()
+        (grad,) = torch.autograd.grad(score, noisy)
+        total += grad
+    grad = (total / samples).abs()
     return (grad.amax(dim=1) if grad.dim() == 4 else grad).numpy()
 
 
