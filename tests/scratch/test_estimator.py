@@ -51,7 +51,11 @@ def test_fitted_attributes_and_string_labels():
     assert clf.loss_curve_[-1] < clf.loss_curve_[0]
     assert set(clf.predict(X)) <= {"cat", "dog", "emu"}
     assert clf.score(X, y) > 0.9
-    assert clf.predict_proba(X).dtype == np.float32
+    assert clf.coefs_[0].dtype == np.float32                  # trained in float32 ...
+    P = clf.predict_proba(X)
+    assert P.dtype == np.float64                              # ... predicted in float64,
+    order = np.random.default_rng(1).permutation(len(X))     # so a row's prediction ignores its neighbours
+    np.testing.assert_array_equal(clf.predict_proba(X[order]), P[order])
 
 
 def test_same_random_state_same_model():

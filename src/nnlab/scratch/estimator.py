@@ -66,8 +66,14 @@ class ScratchClassifier(ClassifierMixin, BaseEstimator):
 
     def predict_proba(self, X):
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=self._np_dtype())
-        return predict_proba(self.network_, X)
+        X = validate_data(self, X, reset=False, dtype=np.float64)
+        # Predictions in float64 from the trained weights, whatever dtype trained them: a float32 matrix
+        # product can differ in its last bit with a row's position in the batch (BLAS kernels block rows),
+        # and a prediction must not depend on which other rows came with it.
+        net = self.network_
+        if net.dtype != np.float64:
+            net = Network([W.astype(np.float64) for W in net.W], [b.astype(np.float64) for b in net.b])
+        return predict_proba(net, X)
 
     def predict_log_proba(self, X):
         with np.errstate(divide="ignore"):  # a probability of exactly 0 is log 0 = -inf, as in sklearn
