@@ -16,6 +16,7 @@ matplotlib.use("Agg")  # files only: no display needed, no GUI toolkit loaded
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 DIVERGING = "RdBu_r"
 
@@ -122,6 +123,7 @@ def learning_curves(history: list[dict]) -> Figure:
         ax.plot(epochs, [h[key] for h in history], "o-", ms=3, label="training")
         ax.plot(epochs, [h[f"val_{key}"] for h in history], "o-", ms=3, label="validation")
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
         ax.legend()
@@ -264,6 +266,7 @@ def training_health(history: list[dict], dead_warn: float, ratio_high: float, ra
         if log:
             ax.set_yscale("log")
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_title(label, fontsize=9)
         ax.grid(alpha=0.3)
     axes[0].axhline(dead_warn, color="tab:red", ls="--", lw=1)
@@ -286,6 +289,7 @@ def compare_curves(histories: dict[str, list[dict]]) -> Figure:
         right.plot(epochs, [h["val_accuracy"] for h in history], "-", color=colour, label=label)
     for ax, label in ((left, "log loss (validation; training dashed)"), (right, "validation accuracy")):
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
     right.legend(fontsize=7)

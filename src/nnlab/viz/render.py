@@ -80,7 +80,9 @@ def render(run: Path, engine, ds, P: np.ndarray, summary: dict, history: list[di
     if history:
         add(figures.learning_curves(history), "learning_curves.png", "Learning curves",
             "Loss and accuracy per epoch. A validation curve that turns up while training keeps falling "
-            "means overfitting; two curves still falling mean more epochs would help.")
+            "means overfitting; two curves still falling mean more epochs would help. Training figures are "
+            "measured during the epoch, with dropout, augmentation and label smoothing on, so they can sit "
+            "below the validation ones.")
     image_hw = tuple(ds.image_shape[1:]) if ds.image_shape and ds.image_shape[0] == 1 else None
     layers = engine.layer_weights()
     dense = [W for name, W in layers.items() if name.startswith("dense")]
