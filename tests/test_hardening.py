@@ -184,6 +184,8 @@ CASES = [
     *[case("train", "mlp", "--data", "moons", "--out", "{root}/new-runs", option, value, expect=option)
       for option, value in (("--dropout", "1"), ("--dropout", "-0.1"), ("--label-smoothing", "1"))],
     case("train", "cnn", "--data", "mnist-5k", "--out", "{root}/new-runs", "--widths", "0", expect="--widths"),
+    *[case("gradcheck", option, value, expect=option)
+      for option, value in (("--classes", "1"), ("--classes", "x"), ("--hidden", "0"), ("--seed", "-1"))],
     case("train", "--resume", GOOD, "--epochs", "0", expect="--epochs"),
     case("train", "--resume", GOOD, "--epochs", "1", expect="already trained 2 epochs"),
     # --- run directories: missing, incomplete, of another kind, tampered ---
