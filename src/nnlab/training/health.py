@@ -31,9 +31,9 @@ def measure(engine, before: dict[str, np.ndarray], X: np.ndarray, y: np.ndarray)
     for name, W in after.items():
         size = float(np.linalg.norm(before[name]))
         ratio = float(np.linalg.norm(W - before[name])) / size if size else math.inf
+        dead = probed[name]["dead"]
         record[name] = {"grad_norm": _round(probed[name]["grad_norm"]), "update_ratio": _round(ratio),
-                        "dead": probed[name]["dead"] if probed[name]["dead"] is None
-                        else round(probed[name]["dead"], 4)}
+                        "dead": None if dead is None else round(dead, 4)}
     return record
 
 

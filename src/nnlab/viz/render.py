@@ -40,10 +40,12 @@ def evolution_frames(snapshots: dict[str, np.ndarray], image_hw: tuple[int, int]
     as (epochs, (frames x units x h x w))."""
     epochs = sorted(int(k.removeprefix("epoch")) for k in snapshots)
     picked = sorted({epochs[round(i)] for i in np.linspace(0, len(epochs) - 1, min(frames, len(epochs)))})
+
     def as_tiles(W: np.ndarray) -> np.ndarray:  # (units x h x w)
         return W[:, 0] if W.ndim == 4 else W.T.reshape(W.shape[1], *image_hw)
+
     final = as_tiles(snapshots[f"epoch{epochs[-1]}"])
-    strongest = np.argsort(-np.abs(final).reshape(len(final), -1).sum(axis=1), kind="stable")[:units]
+    strongest = figures.strongest_first(final.reshape(len(final), -1).T)[:units]
     return picked, np.stack([as_tiles(snapshots[f"epoch{e}"])[strongest] for e in picked])
 
 
