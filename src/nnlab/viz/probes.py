@@ -58,10 +58,21 @@ def feature_maps(model: nn.Module, image: np.ndarray, input_shape: tuple[int, in
     return [o[0] for o in relu_outputs(model, image[None], input_shape) if o.ndim == 4]
 
 
-def first_hidden_activations(model: nn.Module, X: np.ndarray, input_shape: tuple[int, ...]) -> np.ndarray:
-    """(samples x units): the first hidden layer's output; a conv layer's channels are averaged over space."""
-    first = relu_outputs(model, X, input_shape)[0]
-    return first.reshape(len(X), first.shape[1], -1).mean(axis=2)
+def first_hidden_activations(model: nn.Module, X: np.ndarray, input_shape: tuple[int, ...],
+                             batch_size: int = 500) -> np.ndarray:
+    """(samples x units): the first hidden layer's output; a conv layer's channels are averaged over space.
+    In batches, keeping only those means: a whole test set's conv maps would take gigabytes."""
+    first = next(m for m in model.modules() if isinstance(m, nn.ReLU))
+    means: list[torch.Tensor] = []
+    hook = first.register_forward_hook(lambda mod, inp, out: means.append(out.detach().flatten(2).mean(2)
+                                                                           if out.dim() > 2 else out.detach()))
+    try:
+        with torch.no_grad():
+            for start in range(0, len(X), batch_size):
+                model(_tensor(X[start:start + batch_size], input_shape))
+    finally:
+        hook.remove()
+    return torch.cat(means).numpy()
 
 
 def optimise_class_inputs(model: nn.Module, input_shape: tuple[int, ...], n_classes: int, steps: int = 200,
