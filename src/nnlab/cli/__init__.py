@@ -21,7 +21,10 @@ def build_parser() -> Parser:
 
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--debug", action="store_true", help="show a traceback on errors")
-    parser = Parser(prog="nnlab", description=__doc__, parents=[common])
+    parser = Parser(prog="nnlab", parents=[common], epilog="Start with `nnlab demo`; `nnlab COMMAND --help` for "
+                    "each command's options.",
+                    description="Train small neural networks (a NumPy network with hand-written backprop, a "
+                    "PyTorch MLP and CNN) and see what they learned.")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     commands.required = True
     for module in (train, viz, data, gradcheck, demo):
