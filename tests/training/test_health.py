@@ -71,7 +71,7 @@ def test_measure_gives_the_relative_change_of_each_layer():
     engine = ScratchEngine({**BASE, "hidden": [5]}, 6, 3)
     before = engine.layer_weights()
     engine.net.W[0] *= 1.5            # moved by half its size
-    record = health.measure(engine, before, X, y)
+    record = health.measure(engine, before, engine.layer_weights(), X, y)
     assert record["dense1"]["update_ratio"] == pytest.approx(0.5, rel=1e-3)
     assert record["dense2"]["update_ratio"] == 0.0
 

@@ -23,9 +23,9 @@ RATIO_LOW = 1e-4          # the weights barely move, although the schedule is no
 VANISHING = 1e-3          # first layer's gradient a thousand times weaker than the last layer's
 
 
-def measure(engine, before: dict[str, np.ndarray], X: np.ndarray, y: np.ndarray) -> dict[str, dict]:
-    """The health record of one epoch, given the layer weights from its start."""
-    after = engine.layer_weights()
+def measure(engine, before: dict[str, np.ndarray], after: dict[str, np.ndarray], X: np.ndarray,
+            y: np.ndarray) -> dict[str, dict]:
+    """The health record of one epoch, given the layer weights from its start and its end."""
     probed = engine.probe(X, y)
     record = {}
     for name, W in after.items():

@@ -131,12 +131,12 @@ def _fit(run: Path, config, engine, splits: Splits, start_epoch: int, history: l
     X_probe, y_probe = splits.X_val[:health.PROBE], splits.y_val[:health.PROBE]
     snapshots = load_snapshots(run, start_epoch) if main else {}
     epoch = start_epoch
+    before = engine.layer_weights()  # one copy of the weights per epoch: the end of one is the start of the next
+    if start_epoch == 0:
+        snapshots["epoch0"] = first_layer(before)
     try:
         for epoch in range(start_epoch, epochs):
             started = time.perf_counter()
-            before = engine.layer_weights()
-            if epoch == 0:
-                snapshots["epoch0"] = first_layer(before)
             with progress_bar(len(splits.y_train), f"epoch {epoch + 1}/{epochs}", quiet) as bar:
                 loss, acc = engine.train_epoch(epoch, epochs, bar.update)
                 if not math.isfinite(loss):
@@ -144,13 +144,15 @@ def _fit(run: Path, config, engine, splits: Splits, start_epoch: int, history: l
                                      f"{config['lr']:g}) or --batch-size. " + _what_is_kept(run, epoch, main))
                 val_loss, val_acc = _loss_acc(engine.predict_proba(splits.X_val), splits.y_val)
             train_seconds += time.perf_counter() - started
+            after = engine.layer_weights()
             history.append({"epoch": epoch + 1, "loss": round(loss, 6), "accuracy": round(acc, 6),
                             "val_loss": round(val_loss, 6), "val_accuracy": round(val_acc, 6),
                             "seconds": round(train_seconds, 3),
-                            "health": health.measure(engine, before, X_probe, y_probe)})
+                            "health": health.measure(engine, before, after, X_probe, y_probe)})
+            before = after
             if main:
                 save_checkpoint(run, engine, epoch + 1, history, train_seconds)
-                snapshots[f"epoch{epoch + 1}"] = first_layer(engine.layer_weights())
+                snapshots[f"epoch{epoch + 1}"] = first_layer(after)
                 runs.save_tensors(run / runs.SNAPSHOTS, snapshots, {"what": "first-layer weights by epoch"})
             if not quiet:  # printed after the save: a line on screen means the epoch is on disk
                 print(f"epoch {epoch + 1:>3}/{epochs}  loss {loss:.4f}  acc {acc:.4f}  "

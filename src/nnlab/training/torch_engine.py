@@ -216,10 +216,11 @@ class TorchEngine:
         and for layers followed by a ReLU the fraction of dead units (channels for conv layers) that output
         0 for every sample. Uses autograd.grad, so the training gradients, weights and RNGs are untouched."""
         layers = self.weighted_layers()
+        name_of = {module: name for name, module in layers.items()}
         owner, active, hooks, last = {}, {}, [], None
         for module in self.model.modules():  # each ReLU belongs to the weighted layer before it
-            if module in layers.values():
-                last = next(n for n, m in layers.items() if m is module)
+            if module in name_of:
+                last = name_of[module]
             elif isinstance(module, torch.nn.ReLU) and last is not None:
                 owner[module] = last
 

@@ -4,7 +4,6 @@ curves on shared axes. One self-contained HTML file (the figure is embedded), li
 from __future__ import annotations
 
 import base64
-import io
 import os
 from html import escape
 from pathlib import Path
@@ -39,10 +38,7 @@ def write_compare(run_dirs: list[Path], out: Path) -> Path:
     items = [load(Path(r)) for r in run_dirs]  # every run checked before anything is written
     labels = _labels(items)
     curves = figures.compare_curves({label: item["history"] for label, item in zip(labels, items)})
-    buffer = io.BytesIO()
-    curves.savefig(buffer, format="png", dpi=110)
-    figures.plt.close(curves)
-    png = base64.b64encode(buffer.getvalue()).decode("ascii")
+    png = base64.b64encode(figures.png_bytes(curves)).decode("ascii")
 
     best = max(item["summary"]["test_accuracy"] for item in items)
     rows = []

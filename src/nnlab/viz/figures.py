@@ -38,29 +38,39 @@ def montage(tiles: np.ndarray, cols: int, label_room: bool = False) -> tuple[np.
     return canvas, corners
 
 
-def _show_tiles(ax, tiles: np.ndarray, cols: int, cmap: str, vmin: float, vmax: float,
-                labels: list[str] | None = None, fontsize: float = 6) -> None:
-    """Draw `montage(tiles)` on ax (blank gaps), with labels above the tiles."""
-    canvas, corners = montage(tiles, cols, label_room=labels is not None)
-    colours = plt.get_cmap(cmap).with_extremes(bad="white")
-    ax.imshow(canvas, cmap=colours, vmin=vmin, vmax=vmax, interpolation="nearest")
+def _draw(ax, made: tuple[np.ndarray, list[tuple[int, int]]], tile_width: int, cmap: str, vmin: float,
+          vmax: float, labels: list[str] | None, fontsize: float) -> None:
+    """Draw a montage (canvas, corners) on ax, gaps blank, with the labels above their tiles."""
+    canvas, corners = made
+    ax.imshow(canvas, cmap=plt.get_cmap(cmap).with_extremes(bad="white"), vmin=vmin, vmax=vmax,
+              interpolation="nearest")
     ax.axis("off")
     for (y, x), label in zip(corners, labels or []):
-        ax.text(x + tiles.shape[2] / 2 - 0.5, y - 0.8, label, ha="center", va="bottom", fontsize=fontsize)
+        ax.text(x + tile_width / 2 - 0.5, y - 0.8, label, ha="center", va="bottom", fontsize=fontsize)
 
 
-def symmetric(tiles: np.ndarray) -> np.ndarray:
-    """Each tile divided by its largest |value|: every tile on its own symmetric scale [-1, 1]."""
+def _show_tiles(ax, tiles: np.ndarray, cols: int, cmap: str, vmin: float, vmax: float,
+                labels: list[str] | None = None, fontsize: float = 6) -> None:
+    """Draw `montage(tiles)` on ax, with labels above the tiles."""
+    _draw(ax, montage(tiles, cols, label_room=labels is not None), tiles.shape[2], cmap, vmin, vmax, labels,
+          fontsize)
+
+
+def _tile_figure(tiles: np.ndarray, cols: int, inch: float, cmap: str, vmin: float, vmax: float,
+                 labels: list[str] | None = None, fontsize: float = 6, title_room: float = 0.45) -> Figure:
+    """A figure of one montage, sized so that it fills the width at `inch` per column."""
+    made = montage(tiles, cols, label_room=labels is not None)
+    width = max(cols * inch, 3.0)
+    fig, ax = plt.subplots(figsize=(width, width * made[0].shape[0] / made[0].shape[1] + title_room))
+    _draw(ax, made, tiles.shape[2], cmap, vmin, vmax, labels, fontsize)
+    return fig
+
+
+def scaled_to_peak(tiles: np.ndarray) -> np.ndarray:
+    """Each tile divided by its largest |value|: every tile on its own scale, [-1, 1] (or [0, 1] for
+    tiles with no negative values)."""
     limits = np.abs(tiles).reshape(len(tiles), -1).max(axis=1)
     return tiles / np.where(limits > 0, limits, 1.0)[:, None, None]
-
-
-def _tile_figure(tiles: np.ndarray, cols: int, inch: float, labelled: bool, title_room: float = 0.45):
-    """A figure with one axes, sized so that the montage of `tiles` fills its width at `inch` per column."""
-    canvas, _ = montage(tiles, cols, label_room=labelled)
-    width = max(cols * inch, 3.0)
-    fig, ax = plt.subplots(figsize=(width, width * canvas.shape[0] / canvas.shape[1] + title_room))
-    return fig, ax
 
 
 def _titled(fig: Figure, title: str, pad: float = 0.3) -> None:
@@ -79,9 +89,8 @@ def weight_tiles(W: np.ndarray, image_shape: tuple[int, int], title: str, max_ti
     each with its own symmetric colour scale; the strongest units first, labelled with their index."""
     order = strongest_first(W)[:max_tiles]
     cols = min(len(order), 16)
-    tiles = symmetric(W[:, order].T.reshape(-1, *image_shape))
-    fig, ax = _tile_figure(tiles, cols, 0.9, labelled=True)
-    _show_tiles(ax, tiles, cols, DIVERGING, -1, 1, [str(j) for j in order])
+    tiles = scaled_to_peak(W[:, order].T.reshape(-1, *image_shape))
+    fig = _tile_figure(tiles, cols, 0.9, DIVERGING, -1, 1, [str(j) for j in order])
     _titled(fig, title)
     return fig
 
@@ -93,8 +102,8 @@ def class_tiles(T: np.ndarray, image_shape: tuple[int, int], classes: list[str])
     tiles = T.T.reshape(-1, *image_shape)
     limits = np.array([np.percentile(np.abs(t), 99) or np.abs(t).max() or 1.0 for t in tiles])
     cols = min(len(tiles), 10)
-    fig, ax = _tile_figure(tiles, cols, 1.3, labelled=True, title_room=0.1)
-    _show_tiles(ax, np.clip(tiles / limits[:, None, None], -1, 1), cols, DIVERGING, -1, 1, list(classes), 7)
+    fig = _tile_figure(np.clip(tiles / limits[:, None, None], -1, 1), cols, 1.3, DIVERGING, -1, 1, list(classes),
+                       7, title_room=0.1)
     fig.tight_layout(pad=0.3)
     return fig
 
@@ -104,12 +113,11 @@ def conv_kernels(K: np.ndarray, title: str, max_out: int = 32, max_in: int = 16)
     one row per output channel, one column per input channel (up to the limits). One symmetric colour
     scale per output channel."""
     out_ch, in_ch = min(K.shape[0], max_out), min(K.shape[1], max_in)
-    limits = np.abs(K[:out_ch]).reshape(out_ch, -1).max(axis=1)
-    scaled = K[:out_ch, :in_ch] / np.where(limits > 0, limits, 1.0)[:, None, None, None]
-    tiles = scaled.reshape(-1, *K.shape[2:])
+    kh, kw = K.shape[2:]
+    scaled = scaled_to_peak(K[:out_ch].reshape(out_ch, -1, kw)).reshape(out_ch, -1, kh, kw)  # per output channel
+    tiles = scaled[:, :in_ch].reshape(-1, kh, kw)
     cols = min(out_ch, 8) if in_ch == 1 else in_ch
-    fig, ax = _tile_figure(tiles, cols, 0.9 if in_ch == 1 else 0.45, labelled=False)
-    _show_tiles(ax, tiles, cols, DIVERGING, -1, 1)
+    fig = _tile_figure(tiles, cols, 0.9 if in_ch == 1 else 0.45, DIVERGING, -1, 1)
     shown = f" (first {out_ch} of {K.shape[0]} outputs, {in_ch} of {K.shape[1]} inputs)" if K.shape[1] > 1 else ""
     _titled(fig, title + shown, pad=0.2)
     return fig
@@ -155,8 +163,7 @@ def confusion_matrix(C: np.ndarray, classes: list[str]) -> Figure:
 def image_gallery(images: np.ndarray, captions: list[str], title: str, cols: int = 8) -> Figure:
     """Images (n x h x w, values in [0, 1]) in a grid, each with a caption above it."""
     cols = min(cols, max(len(images), 1))
-    fig, ax = _tile_figure(images, cols, 1.3, labelled=True)
-    _show_tiles(ax, images, cols, "gray", 0, 1, captions)
+    fig = _tile_figure(images, cols, 1.3, "gray", 0, 1, captions)
     _titled(fig, title)
     return fig
 
@@ -197,12 +204,11 @@ def reliability_diagram(edges: np.ndarray, accuracy: np.ndarray, count: np.ndarr
 
 def saliency_maps(images: np.ndarray, maps: np.ndarray, captions: list[str]) -> Figure:
     """Images (n x h x w in [0, 1]) above their saliency maps (n x h x w, each scaled to its maximum)."""
-    n, h, w = images.shape
-    peaks = maps.reshape(n, -1).max(axis=1)
+    n = len(images)
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(max(n * 1.3, 3.0), 3.7))
     _show_tiles(top, images, n, "gray", 0, 1, captions)
     # (empty labels keep both montages the same shape, so each map sits exactly under its image)
-    _show_tiles(bottom, maps / np.where(peaks > 0, peaks, 1.0)[:, None, None], n, "hot", 0, 1, [""] * n)
+    _show_tiles(bottom, scaled_to_peak(maps), n, "hot", 0, 1, [""] * n)
     _titled(fig, "test images (top) and their saliency: where a change moves the class score most")
     return fig
 
@@ -215,9 +221,7 @@ def feature_maps(image: np.ndarray, maps: list[np.ndarray], caption: str, max_ch
     _show_tiles(axes[0], image[None], 1, "gray", 0, 1)
     axes[0].set_title(caption, fontsize=7)
     for ax, (row, block) in zip(axes[1:], enumerate(maps, start=1)):
-        shown = block[:max_channels]
-        peaks = shown.reshape(len(shown), -1).max(axis=1)
-        _show_tiles(ax, shown / np.where(peaks > 0, peaks, 1.0)[:, None, None], max_channels, "viridis", 0, 1)
+        _show_tiles(ax, scaled_to_peak(block[:max_channels]), max_channels, "viridis", 0, 1)
         ax.set_title(f"block {row}: {block.shape[0]} maps of {block.shape[1]}x{block.shape[2]}"
                      + (f" (first {max_channels})" if block.shape[0] > max_channels else ""), fontsize=7)
     fig.tight_layout(pad=0.3)
@@ -229,9 +233,8 @@ def weight_evolution(epochs: list[int], tiles: np.ndarray) -> Figure:
     symmetric colour scale (the picture shows how the pattern forms, not how large it grows)."""
     n_epochs, n_units, h, w = tiles.shape
     by_unit = tiles.transpose(1, 0, 2, 3).reshape(-1, h, w)
-    fig, ax = _tile_figure(by_unit, n_epochs, 0.95, labelled=True)
     labels = [f"epoch {e}" for e in epochs] + [""] * (len(by_unit) - n_epochs)
-    _show_tiles(ax, symmetric(by_unit), n_epochs, DIVERGING, -1, 1, labels, fontsize=7)
+    fig = _tile_figure(scaled_to_peak(by_unit), n_epochs, 0.95, DIVERGING, -1, 1, labels, fontsize=7)
     _titled(fig, "first-layer weights during training (rows: units)")
     return fig
 
@@ -242,7 +245,7 @@ def unit_cards(weights: np.ndarray, images: np.ndarray, units: list[int], activa
     n, k = images.shape[:2]
     fig, (left, right) = plt.subplots(1, 2, figsize=((k + 1) * 1.0 + 0.3, n * 1.1 + 0.5),
                                       gridspec_kw={"width_ratios": [1, k]})
-    _show_tiles(left, symmetric(weights), 1, DIVERGING, -1, 1, [f"unit {u}" for u in units], fontsize=7)
+    _show_tiles(left, scaled_to_peak(weights), 1, DIVERGING, -1, 1, [f"unit {u}" for u in units], fontsize=7)
     _show_tiles(right, images.reshape(-1, *images.shape[2:]), k, "gray", 0, 1,
                 [f"{a:.2f}" for a in activations.ravel()])
     _titled(fig, "first hidden layer: each unit's weights and the test images that excite it most")
@@ -297,13 +300,18 @@ def compare_curves(histories: dict[str, list[dict]]) -> Figure:
     return fig
 
 
-def save(fig: Figure, path) -> None:
-    """Write the figure as PNG atomically, then free it."""
+def png_bytes(fig: Figure) -> bytes:
+    """The figure as PNG, then freed."""
     import io
-
-    from nnlab.files import write_bytes_atomic
 
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=110)
     plt.close(fig)
-    write_bytes_atomic(path, buffer.getvalue())
+    return buffer.getvalue()
+
+
+def save(fig: Figure, path) -> None:
+    """Write the figure as PNG atomically, then free it."""
+    from nnlab.files import write_bytes_atomic
+
+    write_bytes_atomic(path, png_bytes(fig))

@@ -109,7 +109,7 @@ def render(run: Path, engine, ds, P: np.ndarray, summary: dict, history: list[di
             "Kernels of the second conv layer, one row per output channel, one column per input channel: "
             "each output channel combines oriented patterns of the first layer's maps.")
     if image_hw:
-        _image_figures(run, engine, ds, P, image_hw, add)
+        _image_figures(run, engine, layers, ds, P, image_hw, add)
     add(figures.confusion_matrix(np.array(summary["confusion_matrix"]), list(ds.classes)), "confusion_matrix.png",
         "Confusion matrix", "Rows are the true classes, columns the predictions; off-diagonal cells show "
         "which classes the model confuses.")
@@ -147,7 +147,8 @@ def render(run: Path, engine, ds, P: np.ndarray, summary: dict, history: list[di
     return made
 
 
-def _image_figures(run: Path, engine, ds, P: np.ndarray, image_hw: tuple[int, int], add) -> None:
+def _image_figures(run: Path, engine, layers: dict[str, np.ndarray], ds, P: np.ndarray, image_hw: tuple[int, int],
+                   add) -> None:
     """The pictures that need a model to probe: saliency, feature maps, class inputs, unit cards, and
     the weight evolution kept during training."""
     from nnlab.viz import probes
@@ -187,7 +188,7 @@ def _image_figures(run: Path, engine, ds, P: np.ndarray, image_hw: tuple[int, in
             "kept smooth and in [0, 1]): what the network looks for. Recognisable outlines mean it learned the "
             "shapes; stripes and speckle mean it keys on texture.")
 
-    first = next(iter(engine.layer_weights().values()))
+    first = next(iter(layers.values()))
     units = figures.strongest_first(first.reshape(first.shape[0], -1).T if cnn else first)[:8]
     weights = first[units, 0] if cnn else first[:, units].T.reshape(-1, *image_hw)
     acts = probes.first_hidden_activations(model, ds.X_test, input_shape)[:, units]  # samples x units
