@@ -130,7 +130,7 @@ def _fit(run: Path, config, engine, splits: Splits, start_epoch: int, history: l
     main = dist.main
     X_probe, y_probe = splits.X_val[:health.PROBE], splits.y_val[:health.PROBE]
     snapshots = load_snapshots(run, start_epoch) if main else {}
-    epoch = start_epoch
+    epoch = finished = start_epoch  # finished: epochs saved; Ctrl-C may come between the save and the next epoch
     before = engine.layer_weights()  # one copy of the weights per epoch: the end of one is the start of the next
     if start_epoch == 0:
         snapshots["epoch0"] = first_layer(before)
@@ -154,12 +154,13 @@ def _fit(run: Path, config, engine, splits: Splits, start_epoch: int, history: l
                 save_checkpoint(run, engine, epoch + 1, history, train_seconds)
                 snapshots[f"epoch{epoch + 1}"] = first_layer(after)
                 runs.save_tensors(run / runs.SNAPSHOTS, snapshots, {"what": "first-layer weights by epoch"})
+            finished = epoch + 1
             if not quiet:  # printed after the save: a line on screen means the epoch is on disk
                 print(f"epoch {epoch + 1:>3}/{epochs}  loss {loss:.4f}  acc {acc:.4f}  "
                       f"val_loss {val_loss:.4f}  val_acc {val_acc:.4f}", flush=True)
     except KeyboardInterrupt:
-        if epoch == 0:
-            raise Interrupted("interrupted; " + _what_is_kept(run, epoch, main)) from None
+        if finished == 0:
+            raise Interrupted("interrupted; " + _what_is_kept(run, 0, main)) from None
         raise Interrupted(f"interrupted; the last finished epoch is saved in {run}: continue with "
                           f"nnlab train --resume {run} --epochs {epochs}") from None
     ds = splits.data
