@@ -20,13 +20,14 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader, TensorDataset
 
+from nnlab.cli.train import DEFAULTS
 from nnlab.data import load
 from nnlab.training.torch_engine import TorchEngine
 
 BASE = {"data": "fashion-mnist", "epochs": 1, "batch_size": 64, "lr": 1e-3, "hidden": [1024, 512],
         "widths": [32, 64, 128], "optimizer": "adam", "weight_decay": 1e-2, "schedule": "constant",
-        "dropout": 0.3, "batch_norm": False, "augment": False, "label_smoothing": 0.0, "precision": "fp32",
-        "momentum": 0.9, "nesterov": False, "seed": 0, "device": "cpu"}
+        "dropout": 0.3, "batch_norm": DEFAULTS["mlp"]["batch_norm"], "augment": False, "label_smoothing": 0.0,
+        "precision": "fp32", "momentum": 0.9, "nesterov": False, "seed": 0, "device": "cpu"}
 
 
 def tutorial_epoch(model, optimizer, X: torch.Tensor, y: torch.Tensor) -> float:

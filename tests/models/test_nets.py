@@ -2,7 +2,6 @@ import numpy as np
 import pytest
 import torch
 
-from nnlab.errors import NNLabError
 from nnlab.models import CNN, MLP, from_scratch, to_scratch
 from nnlab.scratch.network import Network, predict_proba
 
@@ -39,6 +38,22 @@ def test_mlp_and_numpy_network_agree_both_ways(n_classes):
     np.testing.assert_allclose(torch.softmax(back(x), 1).detach().numpy(), predict_proba(net, x.numpy()), atol=1e-5)
 
 
-def test_only_a_plain_mlp_has_a_numpy_twin():
-    with pytest.raises(NNLabError, match="without batch norm or dropout"):
-        to_scratch(MLP(4, [3], 2, dropout=0.1))
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_an_mlp_with_batch_norm_and_dropout_folds_into_the_numpy_network(n_classes):
+    torch.manual_seed(1)
+    model = MLP(10, [16, 8], n_classes, dropout=0.3, batch_norm=True)
+    x = torch.randn(200, 10) * 3 + 1
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    for _ in range(20):  # move gamma, beta and the running statistics far from their start
+        loss = torch.nn.functional.cross_entropy(model(x), torch.arange(200) % n_classes)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    model.eval()
+    bn = [m for m in model.modules() if isinstance(m, torch.nn.BatchNorm1d)]
+    assert all(float((m.running_var - 1).abs().max()) > 0.1 for m in bn)  # folding has work to do
+    p_torch = torch.softmax(model(x), 1).detach().numpy()
+    net = to_scratch(model)
+    assert net.sizes == [10, 16, 8, 1 if n_classes == 2 else n_classes]
+    np.testing.assert_allclose(predict_proba(net, x.numpy()), p_torch, atol=1e-5)
+    assert model.training is False and all(m.training is False for m in bn)  # to_scratch changed nothing

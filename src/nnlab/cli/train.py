@@ -27,7 +27,7 @@ COMMON = {"epochs": None, "batch_size": 128, "lr": 1e-3, "optimizer": "adam", "s
 DEFAULTS = {
     "scratch": {**COMMON, "hidden": [256, 128], "weight_decay": 1e-4},
     "mlp": {**COMMON, "hidden": [1024, 512], "weight_decay": 1e-2, "schedule": "onecycle", "dropout": 0.3,
-            "batch_norm": False, "augment": False, "label_smoothing": 0.0, "precision": "auto"},
+            "batch_norm": True, "augment": False, "label_smoothing": 0.0, "precision": "auto"},
     "cnn": {**COMMON, "widths": [32, 64, 128], "weight_decay": 1e-2, "schedule": "onecycle", "lr": 5e-3,
             "dropout": 0.3, "augment": True, "label_smoothing": 0.1, "precision": "auto"},
 }
@@ -40,7 +40,7 @@ def register(commands, common) -> None:
     p.add_argument("--data", help="dataset name or path (see `nnlab data list`)")
     p.add_argument("--epochs", type=positive_int,
                    help="epochs in total (with --resume: to continue to); default 20 (mlp 30), more on "
-                        "small data so that training takes at least 2,000 steps")
+                        "small data so that training takes at least 1,000 steps")
     p.add_argument("--batch-size", type=positive_int)
     p.add_argument("--lr", type=positive_float, help="learning rate")
     p.add_argument("--hidden", type=int_list, help="hidden layer sizes, e.g. 256,128")
@@ -50,7 +50,8 @@ def register(commands, common) -> None:
     p.add_argument("--weight-decay", type=nonnegative_float, help="L2 penalty alpha")
     p.add_argument("--schedule", choices=("cosine", "onecycle", "constant"), help="learning-rate schedule")
     p.add_argument("--dropout", type=fraction_or_zero, help="mlp/cnn: dropout rate")
-    p.add_argument("--batch-norm", action=argparse.BooleanOptionalAction, default=None, help="mlp: batch norm")
+    p.add_argument("--batch-norm", action=argparse.BooleanOptionalAction, default=None,
+                   help="mlp: batch norm after each hidden dense layer (default on)")
     p.add_argument("--widths", type=int_list, help="cnn: channels of the conv blocks, e.g. 32,64,128")
     p.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None,
                    help="on images: cnn random shifts and flips, mlp flips only (flips only where they keep "

@@ -36,8 +36,8 @@ class MLP(nn.Module):
 
 
 class CNN(nn.Module):
-    """Conv blocks (3x3 conv, batch norm, ReLU, 2x2 max-pool) of the given widths, then global average
-    pooling over what is left and a small classifier head."""
+    """Conv blocks (3x3 conv, batch norm, ReLU, 2x2 max-pool while the maps are at least 4 pixels wide)
+    of the given widths, then a small classifier head on the flattened maps (3x3x128 for 28x28 input)."""
 
     def __init__(self, image_shape: tuple[int, int, int], widths: list[int], n_classes: int,
                  dropout: float = 0.0, head: int = 128):

@@ -12,6 +12,7 @@ import numpy as np
 
 from nnlab import runs
 from nnlab.metrics import calibration
+from nnlab.models.bridge import dense_layers
 from nnlab.training import health
 from nnlab.viz import figures
 
@@ -87,6 +88,8 @@ def render(run: Path, engine, ds, P: np.ndarray, summary: dict, history: list[di
             "below the validation ones.")
     image_hw = tuple(ds.image_shape[1:]) if ds.image_shape and ds.image_shape[0] == 1 else None
     layers = engine.layer_weights()
+    if engine.kind == "mlp":  # as the MLP computes at test time: each batch norm folded into its dense layer
+        layers = dict(zip(layers, (W.astype(np.float32) for W in dense_layers(engine.torch_model())[0])))
     dense = [W for name, W in layers.items() if name.startswith("dense")]
     kernels = [K for name, K in layers.items() if name.startswith("conv")]
     if image_hw and not kernels:
@@ -98,9 +101,10 @@ def render(run: Path, engine, ds, P: np.ndarray, summary: dict, history: list[di
             "means the unit learned little.")
         add(figures.class_tiles(class_templates(dense), image_hw, list(ds.classes)), "class_templates.png",
             "Class templates",
-            "For each class, the product of all weight matrices laid out as an image: how each pixel pushes "
-            "that class's score when all ReLUs are on. Red pixels speak for the class, blue against it; it "
-            "is the network's linear view of the class and ignores which units switch off.")
+            "For each class, the product of all weight matrices (any batch norm folded in) laid out as an "
+            "image: how each pixel pushes that class's score when all ReLUs are on. Red pixels speak for the "
+            "class, blue against it; it is the network's linear view of the class and ignores which units "
+            "switch off.")
     for i, K in enumerate(kernels[:2]):
         add(figures.conv_kernels(K, f"conv layer {i + 1} kernels {K.shape[0]}x{K.shape[1]}x{K.shape[2]}x{K.shape[3]}"),
             f"conv{i + 1}_kernels.png", f"Conv layer {i + 1} kernels",
