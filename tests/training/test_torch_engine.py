@@ -76,7 +76,8 @@ def test_weights_round_trip_through_safetensors(tmp_path):
 
 
 def test_two_processes_train_one_model(tmp_path):
-    """torchrun with two CPU ranks (gloo): both end with the same weights; only rank 0 writes."""
+    """torchrun with two CPU ranks (gloo): both end with the same weights, batch norm's running statistics
+    included (the MLP's default); only rank 0 writes."""
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     proc = subprocess.run(
         [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node=2", "--master-port=29517",

@@ -1,7 +1,8 @@
 """torch.distributed when launched by torchrun (RANK / WORLD_SIZE set), a no-op otherwise.
 
 Every rank trains on its shard of the same shuffled permutation; DistributedDataParallel averages
-the gradients, so all ranks hold the same weights after every step. Only rank 0 writes files.
+the gradients, so all ranks hold the same weights after every step, and batch norm's running
+statistics are averaged after every epoch. Only rank 0 writes files.
 """
 
 from __future__ import annotations
@@ -41,6 +42,17 @@ class Context:
         if self.world > 1:
             torch.distributed.all_reduce(t)
         return t
+
+    def average_buffers(self, model: torch.nn.Module) -> None:
+        """Batch norm's running statistics, averaged over the ranks. DDP keeps the parameters equal but
+        each rank updates these from its own batches, so without this the ranks' models would differ
+        (SyncBatchNorm would share the batch statistics instead, but it runs on GPUs only)."""
+        if self.world == 1:
+            return
+        for buffer in model.buffers():
+            if buffer.is_floating_point():
+                torch.distributed.all_reduce(buffer)
+                buffer /= self.world
 
     def broadcast_text(self, text: str) -> str:
         """Rank 0's string to every rank, as bytes in a tensor (no pickle)."""

@@ -169,6 +169,7 @@ class TorchEngine:
             if on_batch is not None and (i % PROGRESS_EVERY == PROGRESS_EVERY - 1 or i == steps - 1):
                 on_batch((seen - reported) * self.dist.world, loss_sum.item() / seen, correct.item() / seen)
                 reported = seen
+        self.dist.average_buffers(self.model)
         totals = self.dist.sum(torch.stack([loss_sum, correct.to(loss_sum.dtype),
                                             torch.tensor(float(seen), device=self.device)]))
         return float(totals[0] / totals[2]), float(totals[1] / totals[2])
