@@ -109,3 +109,18 @@ def test_mirror_averaging_only_for_models_trained_on_mirrors():
     digits = TorchEngine(config, 36, 2, (1, 6, 6))
     digits.prepare(X, y, flip_ok=False)
     assert digits.describe()["test_time_flip"] is False
+
+
+@pytest.mark.parametrize("model", ["mlp", "cnn"])
+def test_a_last_batch_of_one_sample_joins_the_batch_before(model):
+    """Batch norm cannot train on a batch of one (no batch statistics): 17 samples in batches of 8 are
+    trained as 8 + 9, not 8 + 8 + 1."""
+    rng = np.random.default_rng(0)
+    X, y = rng.random((17, 36), dtype=np.float32), np.arange(17) % 3
+    config = {**CONFIG, "model": model, "batch_norm": True, "batch_size": 8, "augment": False}
+    engine = TorchEngine(config, 36, 3, (1, 6, 6))
+    engine.prepare(X, y, flip_ok=False)
+    sizes = []
+    engine.model.register_forward_hook(lambda module, inputs, output: sizes.append(len(inputs[0])))
+    loss, acc = engine.train_epoch(0, 1)
+    assert sizes == [8, 9] and np.isfinite(loss)

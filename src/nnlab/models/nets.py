@@ -37,7 +37,8 @@ class MLP(nn.Module):
 
 class CNN(nn.Module):
     """Conv blocks (3x3 conv, batch norm, ReLU, 2x2 max-pool while the maps are at least 4 pixels wide)
-    of the given widths, then a small classifier head on the flattened maps (3x3x128 for 28x28 input)."""
+    of the given widths, then a small classifier head on the flattened maps (3x3x128 for 28x28 input):
+    dense, batch norm, ReLU, dropout, dense."""
 
     def __init__(self, image_shape: tuple[int, int, int], widths: list[int], n_classes: int,
                  dropout: float = 0.0, head: int = 128):
@@ -51,9 +52,11 @@ class CNN(nn.Module):
                 height, width = height // 2, width // 2
             channels = w
         self.features = nn.Sequential(*blocks)
+        # Batch norm in the head too: without it a quarter of its units died (the flattened maps are all
+        # >= 0 after ReLU and pooling); with it none do, and validation accuracy rose (README).
         self.head = nn.Sequential(
-            nn.Flatten(), nn.Linear(channels * height * width, head), nn.ReLU(inplace=True),
-            nn.Dropout(dropout), nn.Linear(head, n_classes),
+            nn.Flatten(), nn.Linear(channels * height * width, head, bias=False), nn.BatchNorm1d(head),
+            nn.ReLU(inplace=True), nn.Dropout(dropout), nn.Linear(head, n_classes),
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

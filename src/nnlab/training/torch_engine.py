@@ -143,13 +143,15 @@ class TorchEngine:
         order = self.dist.shard(order)  # each rank its share of the same permutation
         bs = max(1, cfg["batch_size"] // self.dist.world)
         steps = math.ceil(len(order) / bs)
+        if steps > 1 and len(order) % bs == 1:
+            steps -= 1  # batch norm cannot train on a batch of one: the last sample joins the batch before
         total_steps = steps * epochs
         self.trained.train()
         loss_sum = torch.zeros((), device=self.device)
         correct = torch.zeros((), device=self.device, dtype=torch.long)
         seen = reported = 0
         for i in range(steps):
-            idx = order[i * bs:(i + 1) * bs]
+            idx = order[i * bs:(i + 1) * bs if i < steps - 1 else None]
             xb, yb = self.X.index_select(0, idx), self.y.index_select(0, idx)
             if self.max_shift or self.flip:
                 xb = self.augment(xb)
