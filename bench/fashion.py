@@ -1,5 +1,6 @@
-"""Each model with its default settings (`nnlab train MODEL --data D`): test accuracy, training
-seconds and the training process's peak memory, for the README's results table.
+"""Each model with its default settings (`nnlab train MODEL --data D`): validation accuracy after the
+last epoch (what defaults are chosen by), test accuracy, training seconds and the training process's
+peak memory, for the README's results table.
 
     .venv/bin/python bench/fashion.py                                   # scratch, mlp, cnn on Fashion-MNIST
     .venv/bin/python bench/fashion.py --models scratch --data moons,breast-cancer
@@ -22,7 +23,7 @@ def main() -> None:
     parser.add_argument("--data", default="fashion-mnist")
     parser.add_argument("--seed", default="0")
     args = parser.parse_args()
-    print(f"{'model':<8} {'data':<14} {'epochs':>6} {'test acc':>9} {'train s':>8} {'peak MiB':>9}")
+    print(f"{'model':<8} {'data':<14} {'epochs':>6} {'val acc':>8} {'test acc':>9} {'train s':>8} {'peak MiB':>9}")
     with tempfile.TemporaryDirectory() as tmp:
         for data in args.data.split(","):
             for model in args.models.split(","):
@@ -35,8 +36,9 @@ def main() -> None:
                     raise SystemExit(proc.stderr)
                 peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # KiB, the largest child so far
                 s = json.loads((Path(tmp) / name / "summary.json").read_text())
+                last = json.loads((Path(tmp) / name / "metrics.jsonl").read_text().splitlines()[-1])
                 mib = f"{peak / 1024:.0f}" if peak > before else "<prev"
-                print(f"{model:<8} {data:<14} {s['epochs']:>6} {s['test_accuracy']:>9.4f} "
+                print(f"{model:<8} {data:<14} {s['epochs']:>6} {last['val_accuracy']:>8.4f} {s['test_accuracy']:>9.4f} "
                       f"{s['train_seconds']:>8.1f} {mib:>9}", flush=True)
 
 
