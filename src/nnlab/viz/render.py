@@ -88,8 +88,6 @@ def render(run: Path, engine, ds, P: np.ndarray, summary: dict, history: list[di
             "below the validation ones.")
     image_hw = tuple(ds.image_shape[1:]) if ds.image_shape and ds.image_shape[0] == 1 else None
     layers = engine.layer_weights()
-    if engine.kind == "mlp":  # as the MLP computes at test time: each batch norm folded into its dense layer
-        layers = dict(zip(layers, (W.astype(np.float32) for W in dense_layers(engine.torch_model())[0])))
     dense = [W for name, W in layers.items() if name.startswith("dense")]
     kernels = [K for name, K in layers.items() if name.startswith("conv")]
     if image_hw and not kernels:
@@ -99,7 +97,10 @@ def render(run: Path, engine, ds, P: np.ndarray, summary: dict, history: list[di
             "Each tile is one hidden unit's incoming weights laid out as an image: red pixels raise the "
             "unit's input, blue pixels lower it. Look for strokes and outlines of the classes; pure noise "
             "means the unit learned little.")
-        add(figures.class_tiles(class_templates(dense), image_hw, list(ds.classes)), "class_templates.png",
+        # The product needs the weights the MLP computes with at test time: each batch norm folded into its
+        # dense layer (a per-unit scale). The tiles above are drawn each to its own peak, so raw ones serve.
+        linear = dense_layers(engine.torch_model())[0] if engine.kind == "mlp" else dense
+        add(figures.class_tiles(class_templates(linear), image_hw, list(ds.classes)), "class_templates.png",
             "Class templates",
             "For each class, the product of all weight matrices (any batch norm folded in) laid out as an "
             "image: how each pixel pushes that class's score when all ReLUs are on. Red pixels speak for the "
