@@ -75,3 +75,12 @@ def test_a_cnn_run_gets_its_own_pictures(tmp_path):
     assert "first_layer_weights.png" not in names  # a conv layer's weights are kernels, shown as such
     html = (run / "report.html").read_text()
     assert all(f'src="figures/{name}"' in html for name in names)
+
+
+@pytest.mark.parametrize("batch_norm", [True, False])
+def test_an_mlp_report_says_when_batch_norm_blurs_its_first_layer(tmp_path, batch_norm):
+    from tests.training.test_torch_engine import CONFIG
+
+    run = job.train({**CONFIG, "epochs": 1, "batch_norm": batch_norm}, tmp_path, "mlp", quiet=True)
+    assert {"first_layer_weights.png", "class_templates.png"} <= {p.name for p in (run / "figures").iterdir()}
+    assert ("--no-batch-norm" in (run / "report.html").read_text()) == batch_norm

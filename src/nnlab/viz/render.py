@@ -96,7 +96,11 @@ def render(run: Path, engine, ds, P: np.ndarray, summary: dict, history: list[di
             "first_layer_weights.png", "First-layer weights",
             "Each tile is one hidden unit's incoming weights laid out as an image: red pixels raise the "
             "unit's input, blue pixels lower it. Look for strokes and outlines of the classes; pure noise "
-            "means the unit learned little.")
+            "means the unit learned little." + (
+                " This MLP has batch norm after the layer (its default), which leaves much of the random "
+                "start in these weights: on Fashion-MNIST the tiles are far noisier than with "
+                "--no-batch-norm, although the network is more accurate (see the README)."
+                if engine.kind == "mlp" and engine.config.get("batch_norm") else ""))
         # The product needs the weights the MLP computes with at test time: each batch norm folded into its
         # dense layer (a per-unit scale). The tiles above are drawn each to its own peak, so raw ones serve.
         linear = dense_layers(engine.torch_model())[0] if engine.kind == "mlp" else dense
