@@ -45,9 +45,9 @@ def test_a_tiny_dataset_is_learned_to_100_percent(model):
     assert (engine.predict_proba(X.reshape(40, -1)).argmax(1) == y).mean() == 1.0
 
 
-@pytest.mark.parametrize("model", ["mlp", "cnn"])
-def test_same_seed_same_weights_and_resume_equals_straight(tmp_path, model):
-    config = {**CONFIG, "model": model}
+@pytest.mark.parametrize("model, batch_norm", [("mlp", False), ("mlp", True), ("cnn", False)])
+def test_same_seed_same_weights_and_resume_equals_straight(tmp_path, model, batch_norm):
+    config = {**CONFIG, "model": model, "batch_norm": batch_norm}  # (the CNN has batch norm regardless)
     a = job.train(dict(config), tmp_path, "a", quiet=True)
     b = job.train(dict(config), tmp_path, "b", quiet=True)
     # b was planned for 3 epochs; rewind it to its epoch-1 checkpoint by retraining one epoch elsewhere
