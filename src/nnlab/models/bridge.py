@@ -45,7 +45,7 @@ def to_scratch(model: MLP, dtype=np.float32) -> Network:
     if W[-1].shape[1] == 2:
         W[-1] = W[-1][:, 1:] - W[-1][:, :1]
         b[-1] = b[-1][1:] - b[-1][:1]
-    return Network([w.astype(dtype) for w in W], [c.astype(dtype) for c in b])
+    return Network(W, b, dtype)
 
 
 def from_scratch(net: Network) -> MLP:

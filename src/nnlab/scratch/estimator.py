@@ -72,7 +72,7 @@ class ScratchClassifier(ClassifierMixin, BaseEstimator):
         # and a prediction must not depend on which other rows came with it.
         net = self.network_
         if net.dtype != np.float64:
-            net = Network([W.astype(np.float64) for W in net.W], [b.astype(np.float64) for b in net.b])
+            net = Network(net.W, net.b, np.float64)
         return predict_proba(net, X)
 
     def predict_log_proba(self, X):

@@ -24,8 +24,9 @@ class Network:
     updates every parameter with a handful of whole-vector operations instead of a loop of small ones.
     """
 
-    def __init__(self, W: list[np.ndarray], b: list[np.ndarray]):
-        self.theta = np.empty(sum(w.size + c.size for w, c in zip(W, b)), dtype=np.result_type(*W, *b))
+    def __init__(self, W: list[np.ndarray], b: list[np.ndarray], dtype=None):
+        """Copies W and b into theta, of `dtype` (default: what they hold)."""
+        self.theta = np.empty(sum(w.size + c.size for w, c in zip(W, b)), dtype=dtype or np.result_type(*W, *b))
         self.W, self.b = [], []
         views = _carve(self.theta, [(w.shape, c.shape) for w, c in zip(W, b)])
         for (w_view, b_view), w, c in zip(views, W, b):

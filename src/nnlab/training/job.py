@@ -130,7 +130,7 @@ def _fit(run: Path, config, engine, splits: Splits, start_epoch: int, history: l
     main = dist.main
     X_probe, y_probe = splits.X_val[:health.PROBE], splits.y_val[:health.PROBE]
     snapshots = load_snapshots(run, start_epoch) if main else {}
-    epoch = finished = start_epoch  # finished: epochs saved; Ctrl-C may come between the save and the next epoch
+    finished = start_epoch  # epochs saved (Ctrl-C may come between an epoch's save and the next epoch)
     before = engine.layer_weights()  # one copy of the weights per epoch: the end of one is the start of the next
     if start_epoch == 0:
         snapshots["epoch0"] = first_layer(before)
@@ -141,7 +141,7 @@ def _fit(run: Path, config, engine, splits: Splits, start_epoch: int, history: l
                 loss, acc = engine.train_epoch(epoch, epochs, bar.update)
                 if not math.isfinite(loss):
                     raise NNLabError(f"the training loss became {loss} in epoch {epoch + 1}; lower --lr (now "
-                                     f"{config['lr']:g}) or --batch-size. " + _what_is_kept(run, epoch, main))
+                                     f"{config['lr']:g}) or --batch-size. " + _what_is_kept(run, finished, main))
                 val_loss, val_acc = _loss_acc(engine.predict_proba(splits.X_val), splits.y_val)
             train_seconds += time.perf_counter() - started
             after = engine.layer_weights()
@@ -160,7 +160,7 @@ def _fit(run: Path, config, engine, splits: Splits, start_epoch: int, history: l
                       f"val_loss {val_loss:.4f}  val_acc {val_acc:.4f}", flush=True)
     except KeyboardInterrupt:
         if finished == 0:
-            raise Interrupted("interrupted; " + _what_is_kept(run, 0, main)) from None
+            raise Interrupted("interrupted; " + _what_is_kept(run, finished, main)) from None
         raise Interrupted(f"interrupted; the last finished epoch is saved in {run}: continue with "
                           f"nnlab train --resume {run} --epochs {epochs}") from None
     ds = splits.data
