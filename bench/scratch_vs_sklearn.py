@@ -4,7 +4,9 @@ Both get the same arrays and the same settings (784-256-128-10, adam, lr 1e-3, b
 2 epochs, shuffled), alternating in one process so that both see the same machine. Two inputs:
 float64 pixels (what `X / 255.0` gives a user; MLPClassifier then computes in float64, ScratchClassifier
 in its default float32) and float32 pixels (both compute in float32: the same arithmetic).
-Also prints the achieved GFLOP/s of the training against the measured sgemm rate.
+Also prints the achieved GFLOP/s of the training against the measured sgemm rate, and the time of the
+training's matrix products alone (the same BLAS calls in both): the floor under either trainer's time, which
+bounds the speed-up that any amount of work on the rest of the step could give.
 
     .venv/bin/python bench/scratch_vs_sklearn.py [--rounds 3] [--epochs 2]
 """
@@ -51,6 +53,30 @@ def training_flops(n_samples: int, sizes: list[int], epochs: int) -> float:
     return per_sample * n_samples * epochs
 
 
+def products_seconds(n_samples: int, sizes: list[int], batch: int, epochs: int, dtype, reps: int = 100) -> float:
+    """The matrix products of the training alone, timed on random arrays of the right shapes: both
+    trainers make exactly these BLAS calls, so this is a floor under either's time."""
+    rng = np.random.default_rng(0)
+    A = [rng.random((batch, n)).astype(dtype) for n in sizes]      # A[0] is the input batch
+    dZ = [rng.random(a.shape).astype(dtype) for a in A]
+    W = [rng.random((a, b)).astype(dtype) for a, b in zip(sizes[:-1], sizes[1:])]
+    dW = [np.empty_like(w) for w in W]
+
+    def step():
+        for l, w in enumerate(W):
+            np.matmul(A[l], w, out=A[l + 1])                       # Z = A_prev·W
+        for l in range(len(W) - 1, -1, -1):
+            np.matmul(A[l].T, dZ[l + 1], out=dW[l])                # dW = A_prevᵀ·dZ
+            if l:
+                np.matmul(dZ[l + 1], W[l].T, out=dZ[l])            # dA_prev = dZ·Wᵀ
+
+    step()
+    start = time.perf_counter()
+    for _ in range(reps):
+        step()
+    return (time.perf_counter() - start) / reps * -(-n_samples // batch) * epochs
+
+
 def timed_fit(model, X, y) -> float:
     start = time.perf_counter()
     with warnings.catch_warnings():
@@ -78,6 +104,7 @@ def main() -> None:
         Xd, Xtd = X.astype(dtype), Xt.astype(dtype)
         times = {"sklearn MLPClassifier": [], "nnlab ScratchClassifier": []}
         accs = {k: [] for k in times}
+        floor = []
         print(f"--- {np.dtype(dtype).name} input")
         for r in range(args.rounds):
             for name, make in (("sklearn MLPClassifier", MLPClassifier),
@@ -87,11 +114,21 @@ def main() -> None:
                 accs[name].append(model.score(Xtd, yt))
                 print(f"round {r + 1}  {name:<24} {times[name][-1]:6.2f} s  test accuracy {accs[name][-1]:.4f}",
                       flush=True)
+            if dtype == np.float32:  # with float64 input the two make different products
+                floor.append(products_seconds(len(X), [784, *HIDDEN, 10], 128, args.epochs, dtype))
+                print(f"round {r + 1}  {'matrix products alone':<24} {floor[-1]:6.2f} s", flush=True)
         ours, theirs = np.median(times["nnlab ScratchClassifier"]), np.median(times["sklearn MLPClassifier"])
         print(f"{np.dtype(dtype).name} input: median time  nnlab {ours:.2f} s  sklearn {theirs:.2f} s  "
               f"speed-up x{theirs / ours:.2f};  accuracy  nnlab {np.mean(accs['nnlab ScratchClassifier']):.4f}  "
               f"sklearn {np.mean(accs['sklearn MLPClassifier']):.4f};  "
-              f"GFLOP/s  nnlab {flops / ours / 1e9:.1f}  sklearn {flops / theirs / 1e9:.1f}\n")
+              f"GFLOP/s  nnlab {flops / ours / 1e9:.1f}  sklearn {flops / theirs / 1e9:.1f}")
+        if not floor:
+            print()
+            continue
+        least = np.median(floor)
+        print(f"{np.dtype(dtype).name} matrix products alone {least:.2f} s (the same BLAS calls in both);  time above "
+              f"them  nnlab {ours - least:.2f} s  sklearn {theirs - least:.2f} s;  x2 would leave nnlab "
+              f"{max(theirs / 2 - least, 0):.2f} s above them\n")
     peak = sgemm_gflops(2048, 2048, 2048)
     shaped = sgemm_gflops(128, 784, 256)
     print(f"sgemm rate: {peak:.1f} GFLOP/s (2048^3), {shaped:.1f} GFLOP/s (128x784 by 784x256, the first layer)")

@@ -31,7 +31,9 @@ class EpochRunner:
                 xb, yb = X[start:start + n], y[start:start + n]
             else:
                 idx = order[start:start + n]
-                xb = np.take(X, idx, axis=0, out=self.X_batch[:n])  # gather into a reused buffer
+                # Gather into a reused buffer. mode="clip" because with the default ("raise") and `out`,
+                # NumPy gathers into a temporary first: 4x slower (the indices are a permutation, all valid).
+                xb = np.take(X, idx, axis=0, out=self.X_batch[:n], mode="clip")
                 yb = y[idx]
             ws = self.ws.view(n)
             Z_out = forward(net, xb, ws)
