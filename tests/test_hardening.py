@@ -179,7 +179,7 @@ CASES = [
           "--epochs": ("0", "-3", "2.5", "many"), "--batch-size": ("0", "-1"),
           "--lr": ("0", "-0.1", "nan", "inf"), "--hidden": ("0", "8,-1", "a"),
           "--weight-decay": ("-1", "nan"), "--momentum": ("-0.5", "1", "nan"),
-          "--val-fraction": ("0", "1", "-0.1"), "--noise": ("-1", "inf"), "--seed": ("-1", "x"),
+          "--val-fraction": ("1", "-0.1", "nan"), "--noise": ("-1", "inf"), "--seed": ("-1", "x"),
       }.items() for value in values],
     *[case("train", "mlp", "--data", "moons", "--out", "{root}/new-runs", option, value, expect=option)
       for option, value in (("--dropout", "1"), ("--dropout", "-0.1"), ("--label-smoothing", "1"))],

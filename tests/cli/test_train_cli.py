@@ -62,7 +62,7 @@ def test_predict_png_and_npy(cli, trained, tmp_path):
         (("train", "scratch", "--data", "moons", "--lr", "-1"), "must be greater than 0"),
         (("train", "scratch", "--data", "moons", "--epochs", "0"), "must be at least 1"),
         (("train", "scratch", "--data", "moons", "--hidden", "8,x"), "not a comma-separated list"),
-        (("train", "scratch", "--data", "moons", "--val-fraction", "1"), "between 0 and 1"),
+        (("train", "scratch", "--data", "moons", "--val-fraction", "1"), "at least 0 and below 1"),
         (("train", "scratch", "--data", "nope"), "unknown dataset 'nope'"),
         (("train", "scratch", "--data", "mnist-5k", "--classes", "3,11"), "'11' is not a class"),
         (("train", "scratch", "--data", "moons", "--name", "../escape"), "must be a plain folder name"),

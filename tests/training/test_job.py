@@ -28,6 +28,27 @@ def test_run_directory_holds_what_the_spec_promises(tmp_path):
     assert not list(run.glob("*.tmp"))
 
 
+def test_scratch_weight_decay_defaults_to_a_unit_gaussian_prior(tmp_path):
+    """Unset, alpha = batch size / training samples (moons: 900 after the validation split); set, kept."""
+    default = runs.read_config(job.train({**BASE, "weight_decay": None}, tmp_path, "default", quiet=True))
+    assert default["dataset"]["n_train"] == 900
+    assert default["weight_decay"] == pytest.approx(64 / 900)
+    given = runs.read_config(job.train(dict(BASE), tmp_path, "given", quiet=True))
+    assert given["weight_decay"] == 1e-4
+
+
+def test_val_fraction_zero_trains_on_every_training_sample(tmp_path, capsys):
+    run = job.train({**BASE, "val_fraction": 0.0, "epochs": 2}, tmp_path, "all", quiet=False)
+    record = runs.read_config(run)["dataset"]
+    assert (record["n_train"], record["n_val"]) == (1000, 0)
+    history = runs.read_metrics(run)
+    assert [(h["val_loss"], h["val_accuracy"]) for h in history] == [(None, None)] * 2
+    assert all(h["health"]["dense1"]["grad_norm"] > 0 for h in history)  # probed on training samples
+    epoch_lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("epoch ")]
+    assert len(epoch_lines) == 2 and not any("val_" in line for line in epoch_lines)
+    assert (run / "figures" / "learning_curves.png").exists() and (run / "report.html").exists()
+
+
 def test_resume_gives_the_same_weights_as_a_straight_run(tmp_path):
     const = {**BASE, "schedule": "constant"}
     straight = job.train(dict(const), tmp_path, "straight", quiet=True)

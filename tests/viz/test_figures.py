@@ -188,6 +188,16 @@ def test_evolution_frames_pick_spread_epochs_and_the_strongest_units():
     assert epochs == [0, 1, 2] and tiles.shape == (3, 4, 3, 3)
 
 
+def test_curves_of_a_run_without_validation_show_training_alone():
+    history = [{"epoch": e, "loss": 1 / e, "accuracy": 1 - 1 / e, "val_loss": None, "val_accuracy": None}
+               for e in (1, 2, 3)]
+    left, right = figures.learning_curves(history).axes
+    assert [line.get_label() for line in left.lines + right.lines] == ["training", "training"]
+    compared = figures.compare_curves({"none": history, "some": [{**h, "val_loss": 1.0} for h in history]})
+    assert np.isnan(compared.axes[0].lines[0].get_ydata()).all()
+    np.testing.assert_array_equal(compared.axes[0].lines[2].get_ydata(), [1.0, 1.0, 1.0])
+
+
 def test_compare_curves_one_colour_per_run():
     history = [{"epoch": e, "loss": 1 / e, "val_loss": 1.2 / e, "val_accuracy": 1 - 1 / e} for e in (1, 2, 3)]
     fig = figures.compare_curves({"a": history, "b": history[:2]})

@@ -17,7 +17,7 @@ def run(tmp_path_factory):
     root = tmp_path_factory.mktemp("r")
     data = write_image_folder(root / "imgs", classes=("plain", HOSTILE), per_class=12, size=(6, 6))
     config = {"model": "scratch", "data": str(data), "data_label": "imgs", "epochs": 3, "batch_size": 8,
-              "lr": 1e-2, "hidden": [4], "optimizer": "adam", "weight_decay": 0.0, "schedule": "constant",
+              "lr": 1e-2, "hidden": [4], "optimizer": "adam", "weight_decay": 1 / 7, "schedule": "constant",
               "momentum": 0.9, "nesterov": False, "classes": None, "noise": None, "val_fraction": 0.2, "seed": 0,
               "device": "cpu"}
     return job.train(config, root / "runs", "r", quiet=True)
@@ -32,6 +32,11 @@ def test_train_writes_figures_and_report(run):
         assert f'id="{section}"' in html
     for name in names:
         assert f'src="figures/{name}"' in html
+
+
+def test_settings_show_floats_to_four_digits(run):
+    html = (run / "report.html").read_text()
+    assert "<td>weight_decay</td><td>0.1429</td>" in html and "<td>lr</td><td>0.01</td>" in html
 
 
 def test_text_from_data_is_escaped(run):

@@ -25,7 +25,8 @@ MODELS = ("scratch", "mlp", "cnn")
 # Defaults chosen by measurement on Fashion-MNIST (see README); every one can be overridden.
 COMMON = {"epochs": None, "batch_size": 128, "lr": 1e-3, "optimizer": "adam", "schedule": "cosine"}
 DEFAULTS = {
-    "scratch": {**COMMON, "hidden": [256, 128], "weight_decay": 1e-4},
+    # weight_decay None: batch size / training samples, a unit Gaussian prior (job.default_weight_decay)
+    "scratch": {**COMMON, "hidden": [256, 128], "weight_decay": None},
     "mlp": {**COMMON, "hidden": [1024, 512], "weight_decay": 1e-2, "schedule": "onecycle", "dropout": 0.3,
             "batch_norm": True, "augment": False, "label_smoothing": 0.0, "precision": "auto"},
     "cnn": {**COMMON, "widths": [32, 64, 128], "weight_decay": 1e-2, "schedule": "onecycle", "lr": 5e-3,
@@ -47,7 +48,10 @@ def register(commands, common) -> None:
     p.add_argument("--optimizer", choices=("sgd", "momentum", "adam"))
     p.add_argument("--momentum", type=fraction, default=0.9, help="for --optimizer momentum (default 0.9)")
     p.add_argument("--nesterov", action="store_true", help="Nesterov momentum")
-    p.add_argument("--weight-decay", type=nonnegative_float, help="L2 penalty alpha")
+    p.add_argument("--weight-decay", type=nonnegative_float,
+                   help="scratch: L2 alpha, the loss term (alpha/2m)||W||^2 per batch of m; default batch "
+                        "size / training samples (a unit Gaussian prior on the weights). mlp/cnn: PyTorch's "
+                        "weight_decay (decoupled, AdamW, with adam), default 1e-2")
     p.add_argument("--schedule", choices=("cosine", "onecycle", "constant"), help="learning-rate schedule")
     p.add_argument("--dropout", type=fraction_or_zero, help="mlp/cnn: dropout rate")
     p.add_argument("--batch-norm", action=argparse.BooleanOptionalAction, default=None,
@@ -61,7 +65,9 @@ def register(commands, common) -> None:
                    help="mlp/cnn: bf16 autocast or plain fp32; auto (default): bf16 where the hardware has it")
     p.add_argument("--classes", type=name_list, help="keep only these classes, e.g. 0,6 (two: binary)")
     p.add_argument("--noise", type=nonnegative_float, help="noise of the 2-D sets (moons, spiral, ...)")
-    p.add_argument("--val-fraction", type=fraction, default=0.1, help="validation share of training data")
+    p.add_argument("--val-fraction", type=fraction_or_zero, default=0.1,
+                   help="validation share of the training data (default 0.1); 0 trains on all of it, without "
+                        "validation curves (small data: breast-cancer has 456 training samples)")
     p.add_argument("--seed", type=nonnegative_int, default=0)
     p.add_argument("--out", default="runs", help="parent folder of run directories (default runs/)")
     p.add_argument("--name", help="run directory name (default MODEL-DATA-TIMESTAMP)")

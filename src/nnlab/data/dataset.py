@@ -179,9 +179,11 @@ def select_classes(ds: Dataset, wanted: list[str]) -> Dataset:
 def validation_split(
     X: np.ndarray, y: np.ndarray, fraction: float, seed: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Hold out `fraction` of each class (seeded, so the same seed gives the same split)."""
+    """Hold out `fraction` of each class (seeded, so the same seed gives the same split); 0 holds out none."""
+    if fraction == 0:
+        return X, y, X[:0], y[:0]
     if not 0.0 < fraction < 1.0:
-        raise NNLabError(f"--val-fraction must be between 0 and 1 (exclusive), got {fraction}")
+        raise NNLabError(f"--val-fraction must be at least 0 and below 1, got {fraction}")
     rng = np.random.default_rng(seed)
     val = np.zeros(len(y), dtype=bool)
     for k in np.unique(y):

@@ -1,6 +1,7 @@
 """Training health: how each layer is doing, measured after every epoch and judged in plain words.
 
-Measured per weighted layer on a fixed probe batch (the first PROBE validation samples):
+Measured per weighted layer on a fixed probe batch (the first PROBE validation samples,
+or training samples when the run holds none out):
 - grad_norm: ‖dL/dW‖, the size of the loss gradient of the layer's weights;
 - update_ratio: ‖W_after − W_before‖ / ‖W_before‖, how much one epoch moved the weights relative
   to their size;

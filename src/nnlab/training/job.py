@@ -72,6 +72,16 @@ def default_epochs(model: str, n_train: int, batch_size: int) -> int:
     return max(DEFAULT_EPOCHS[model], math.ceil(MIN_STEPS / math.ceil(n_train / batch_size)))
 
 
+def default_weight_decay(n_train: int, batch_size: int) -> float:
+    """The scratch network's L2 strength: a unit Gaussian prior on every weight (MAP training).
+
+    The prior adds ||W||^2 / 2 to the summed loss, so ||W||^2 / 2n to the mean loss over n samples; the
+    per-batch term (alpha / 2m) ||W||^2 (m = batch size, scikit-learn's convention) matches it with
+    alpha = m / n. The prior's pull is fixed while the data's grows with n: small data is regularised more
+    (breast-cancer, 5-fold CV on the training split: 97.5% with alpha = 1e-4, 98.5% with this; README)."""
+    return batch_size / n_train
+
+
 def engine_for(config: dict[str, Any], splits: Splits):
     ds = splits.data
     engine = make_engine(config, ds.n_features, ds.n_classes, ds.image_shape)
@@ -82,8 +92,11 @@ def engine_for(config: dict[str, Any], splits: Splits):
 def train(config: dict[str, Any], out: str, name: str | None, quiet: bool = False) -> Path:
     """Train a new run as `config` says; returns its directory."""
     splits = load_splits(config)
+    n_train, batch_size = len(splits.y_train), config["batch_size"]
     if config["epochs"] is None:
-        config = {**config, "epochs": default_epochs(config["model"], len(splits.y_train), config["batch_size"])}
+        config = {**config, "epochs": default_epochs(config["model"], n_train, batch_size)}
+    if config["weight_decay"] is None:  # (scratch only: the PyTorch models' AdamW decay has its own default)
+        config = {**config, "weight_decay": default_weight_decay(n_train, batch_size)}
     engine = engine_for(config, splits)
     dist = distributed.context()
     run = None
@@ -128,7 +141,9 @@ def _fit(run: Path, config, engine, splits: Splits, start_epoch: int, history: l
          quiet: bool) -> Path:
     epochs, dist = config["epochs"], distributed.context()
     main = dist.main
-    X_probe, y_probe = splits.X_val[:health.PROBE], splits.y_val[:health.PROBE]
+    validating = len(splits.y_val) > 0  # --val-fraction 0: no validation split, nothing to measure on it
+    X_probe, y_probe = (splits.X_val, splits.y_val) if validating else (splits.X_train, splits.y_train)
+    X_probe, y_probe = X_probe[:health.PROBE], y_probe[:health.PROBE]
     snapshots = load_snapshots(run, start_epoch) if main else {}
     finished = start_epoch  # epochs saved (Ctrl-C may come between an epoch's save and the next epoch)
     before = engine.layer_weights()  # one copy of the weights per epoch: the end of one is the start of the next
@@ -142,11 +157,12 @@ def _fit(run: Path, config, engine, splits: Splits, start_epoch: int, history: l
                 if not math.isfinite(loss):
                     raise NNLabError(f"the training loss became {loss} in epoch {epoch + 1}; lower --lr (now "
                                      f"{config['lr']:g}) or --batch-size. " + _what_is_kept(run, finished, main))
-                val_loss, val_acc = _loss_acc(engine.predict_proba(splits.X_val), splits.y_val)
+                val_loss, val_acc = (_loss_acc(engine.predict_proba(splits.X_val), splits.y_val) if validating
+                                     else (None, None))
             train_seconds += time.perf_counter() - started
             after = engine.layer_weights()
             history.append({"epoch": epoch + 1, "loss": round(loss, 6), "accuracy": round(acc, 6),
-                            "val_loss": round(val_loss, 6), "val_accuracy": round(val_acc, 6),
+                            "val_loss": _rounded(val_loss), "val_accuracy": _rounded(val_acc),
                             "seconds": round(train_seconds, 3),
                             "health": health.measure(engine, before, after, X_probe, y_probe)})
             before = after
@@ -156,8 +172,8 @@ def _fit(run: Path, config, engine, splits: Splits, start_epoch: int, history: l
                 runs.save_tensors(run / runs.SNAPSHOTS, snapshots, {"what": "first-layer weights by epoch"})
             finished = epoch + 1
             if not quiet:  # printed after the save: a line on screen means the epoch is on disk
-                print(f"epoch {epoch + 1:>3}/{epochs}  loss {loss:.4f}  acc {acc:.4f}  "
-                      f"val_loss {val_loss:.4f}  val_acc {val_acc:.4f}", flush=True)
+                shown = f"  val_loss {val_loss:.4f}  val_acc {val_acc:.4f}" if validating else ""
+                print(f"epoch {epoch + 1:>3}/{epochs}  loss {loss:.4f}  acc {acc:.4f}{shown}", flush=True)
     except KeyboardInterrupt:
         if finished == 0:
             raise Interrupted("interrupted; " + _what_is_kept(run, finished, main)) from None
@@ -224,6 +240,10 @@ def load_snapshots(run: Path, done: int | None = None) -> dict[str, np.ndarray]:
         return {}
     epochs = {k: int(k[5:]) for k in tensors if k.startswith("epoch") and k[5:].isdigit()}
     return {k: tensors[k] for k, e in sorted(epochs.items(), key=lambda t: t[1]) if done is None or e <= done}
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 6)
 
 
 def _loss_acc(P: np.ndarray, y: np.ndarray) -> tuple[float, float]:

@@ -124,12 +124,13 @@ def conv_kernels(K: np.ndarray, title: str, max_out: int = 32, max_in: int = 16)
 
 
 def learning_curves(history: list[dict]) -> Figure:
-    """Loss and accuracy per epoch, training (as measured during the epoch) and validation."""
+    """Loss and accuracy per epoch, training (as measured during the epoch) and validation (if any)."""
     epochs = [h["epoch"] for h in history]
     fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.4))
     for ax, key, label in ((left, "loss", "log loss"), (right, "accuracy", "accuracy")):
         ax.plot(epochs, [h[key] for h in history], "o-", ms=3, label="training")
-        ax.plot(epochs, [h[f"val_{key}"] for h in history], "o-", ms=3, label="validation")
+        if any(h.get(f"val_{key}") is not None for h in history):
+            ax.plot(epochs, [h[f"val_{key}"] for h in history], "o-", ms=3, label="validation")
         ax.set_xlabel("epoch")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_ylabel(label)
@@ -281,15 +282,20 @@ def training_health(history: list[dict], dead_warn: float, ratio_high: float, ra
     return fig
 
 
+def _values(history: list[dict], key: str) -> list[float]:
+    """One value per epoch; NaN (not drawn) where the run has none (trained with --val-fraction 0)."""
+    return [np.nan if h.get(key) is None else h[key] for h in history]
+
+
 def compare_curves(histories: dict[str, list[dict]]) -> Figure:
     """Validation loss and accuracy per epoch of several runs on shared axes (training loss dashed)."""
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8))
     for i, (label, history) in enumerate(histories.items()):
         colour = f"C{i % 10}"
         epochs = [h["epoch"] for h in history]
-        left.plot(epochs, [h["val_loss"] for h in history], "-", color=colour, label=label)
+        left.plot(epochs, _values(history, "val_loss"), "-", color=colour, label=label)
         left.plot(epochs, [h["loss"] for h in history], "--", color=colour, lw=0.8)
-        right.plot(epochs, [h["val_accuracy"] for h in history], "-", color=colour, label=label)
+        right.plot(epochs, _values(history, "val_accuracy"), "-", color=colour, label=label)
     for ax, label in ((left, "log loss (validation; training dashed)"), (right, "validation accuracy")):
         ax.set_xlabel("epoch")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))

@@ -27,10 +27,15 @@ SETTINGS = ("model", "data", "classes", "epochs", "batch_size", "lr", "schedule"
             "device_used", "val_fraction", "seed")
 
 
+def _setting(value) -> str:
+    # floats to 4 significant digits: a derived default such as weight_decay = 128/900 reads 0.1422
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
 def write_report(run: Path, config: dict[str, Any], summary: dict[str, Any], figures: list,
                  health_notes: list[tuple[bool, str]] = ()) -> Path:
     dataset = config.get("dataset", {})
-    rows = "".join(f"<tr><td>{escape(k)}</td><td>{escape(str(config[k]))}</td></tr>"
+    rows = "".join(f"<tr><td>{escape(k)}</td><td>{escape(_setting(config[k]))}</td></tr>"
                    for k in SETTINGS if k in config and config[k] is not None)
     per_class = "".join(
         f"<tr><td>{escape(str(c['class']))}</td><td>{c['precision']:.3f}</td><td>{c['recall']:.3f}</td>"
