@@ -142,8 +142,11 @@ def test_validation_split_is_seeded_and_stratified():
         np.testing.assert_array_equal(u, v)
     assert not np.array_equal(a[2], c[2])
     assert np.bincount(a[3]).tolist() == [10, 10]
-    with pytest.raises(NNLabError, match="between 0 and 1"):
+    with pytest.raises(NNLabError, match="at least 0 and below 1"):
         validation_split(X, y, 1.5, seed=0)
+    X_train, y_train, X_val, y_val = validation_split(X, y, 0.0, seed=0)  # none held out
+    np.testing.assert_array_equal(X_train, X)
+    assert X_val.shape == (0, 2) and len(y_val) == 0
 
 
 def test_make_dataset_refuses_nan_and_single_class():
