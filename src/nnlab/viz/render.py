@@ -81,11 +81,15 @@ def render(run: Path, engine, ds, P: np.ndarray, summary: dict, history: list[di
         made.append(Figure(file, title, caption))
 
     if history:
+        validated = history[-1].get("val_loss") is not None
         add(figures.learning_curves(history), "learning_curves.png", "Learning curves",
             "Loss and accuracy per epoch. A validation curve that turns up while training keeps falling "
             "means overfitting; two curves still falling mean more epochs would help. Training figures are "
             "measured during the epoch, with dropout, augmentation and label smoothing on, so they can sit "
-            "below the validation ones.")
+            "below the validation ones." if validated else
+            "Loss and accuracy per epoch on the training data, measured during the epoch. This run held out "
+            "no validation split (--val-fraction 0), so these curves cannot show overfitting: the test "
+            "metrics above are the only check on data the network did not train on.")
     image_hw = tuple(ds.image_shape[1:]) if ds.image_shape and ds.image_shape[0] == 1 else None
     layers = engine.layer_weights()
     dense = [W for name, W in layers.items() if name.startswith("dense")]
