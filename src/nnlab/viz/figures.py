@@ -123,6 +123,11 @@ def conv_kernels(K: np.ndarray, title: str, max_out: int = 32, max_in: int = 16)
     return fig
 
 
+def _values(history: list[dict], key: str) -> list[float]:
+    """One value per epoch; NaN (not drawn) where the run has none (trained with --val-fraction 0)."""
+    return [np.nan if h.get(key) is None else h[key] for h in history]
+
+
 def learning_curves(history: list[dict]) -> Figure:
     """Loss and accuracy per epoch, training (as measured during the epoch) and validation (if any)."""
     epochs = [h["epoch"] for h in history]
@@ -130,7 +135,7 @@ def learning_curves(history: list[dict]) -> Figure:
     for ax, key, label in ((left, "loss", "log loss"), (right, "accuracy", "accuracy")):
         ax.plot(epochs, [h[key] for h in history], "o-", ms=3, label="training")
         if any(h.get(f"val_{key}") is not None for h in history):
-            ax.plot(epochs, [h[f"val_{key}"] for h in history], "o-", ms=3, label="validation")
+            ax.plot(epochs, _values(history, f"val_{key}"), "o-", ms=3, label="validation")
         ax.set_xlabel("epoch")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_ylabel(label)
@@ -280,11 +285,6 @@ def training_health(history: list[dict], dead_warn: float, ratio_high: float, ra
     axes[1].legend(fontsize=7)
     fig.tight_layout()
     return fig
-
-
-def _values(history: list[dict], key: str) -> list[float]:
-    """One value per epoch; NaN (not drawn) where the run has none (trained with --val-fraction 0)."""
-    return [np.nan if h.get(key) is None else h[key] for h in history]
 
 
 def compare_curves(histories: dict[str, list[dict]]) -> Figure:
