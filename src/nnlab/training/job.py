@@ -143,7 +143,7 @@ def _fit(run: Path, config, engine, splits: Splits, start_epoch: int, history: l
     main = dist.main
     validating = len(splits.y_val) > 0  # --val-fraction 0: no validation split, nothing to measure on it
     X_probe, y_probe = (splits.X_val, splits.y_val) if validating else (splits.X_train, splits.y_train)
-    X_probe, y_probe = X_probe[:health.PROBE], y_probe[:health.PROBE]
+    X_probe, y_probe = X_probe[:health.PROBE], y_probe[:health.PROBE]  # the same fixed batch every epoch
     snapshots = load_snapshots(run, start_epoch) if main else {}
     finished = start_epoch  # epochs saved (Ctrl-C may come between an epoch's save and the next epoch)
     before = engine.layer_weights()  # one copy of the weights per epoch: the end of one is the start of the next

@@ -154,10 +154,9 @@ def render(run: Path, engine, ds, P: np.ndarray, summary: dict, history: list[di
         add(figures.training_health(history, health.DEAD_WARN, health.RATIO_HIGH, health.RATIO_LOW),
             "training_health.png", "Training health",
             "Per layer, measured after each epoch on a fixed batch of validation samples (training samples "
-            "if the run has no validation split): the share of ReLU "
-            "units that never fire (dead), the size of the loss gradient, and how far the epoch moved the "
-            "weights relative to their size. Dashed red lines bound the healthy range; the notes above "
-            "say in words what is out of it.")
+            "if the run has no validation split): the share of ReLU units that never fire (dead), the size "
+            "of the loss gradient, and how far the epoch moved the weights relative to their size. Dashed red "
+            "lines bound the healthy range; the notes above say in words what is out of it.")
     return made
 
 
