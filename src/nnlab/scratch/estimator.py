@@ -167,7 +167,8 @@ class ScratchClassifier(ClassifierMixin, BaseEstimator):
                 X, y_index, test_size=self.validation_fraction, random_state=self._rng.integers(2**31),
                 stratify=stratify)
         for _ in range(epochs):
-            loss, _acc = self._runner.run(X, y_index, self._rng if self.shuffle else None)
+            data_loss, penalty, _acc = self._runner.run(X, y_index, self._rng if self.shuffle else None)
+            loss = data_loss + penalty  # MLPClassifier's loss_curve_: the L2 term included
             if not np.isfinite(loss):
                 raise ValueError("training diverged (the loss is not finite); lower learning_rate_init.")
             self.n_iter_ += 1

@@ -18,13 +18,17 @@ class EpochRunner:
         self.X_batch = np.empty((batch_size, net.sizes[0]), dtype=net.dtype)
 
     def run(self, X: np.ndarray, y: np.ndarray, rng: np.random.Generator | None,
-            on_batch=None) -> tuple[float, float]:
-        """One pass over (X, y), shuffled with `rng` (None: in order). Returns (mean loss, accuracy)
-        measured on the batches as they were trained; the loss includes the L2 term.
+            on_batch=None) -> tuple[float, float, float]:
+        """One pass over (X, y), shuffled with `rng` (None: in order). Returns (data loss, L2 term,
+        accuracy), each a mean over the samples measured on the batches as they were trained.
+
+        The data loss is the log loss alone, the quantity a validation loss measures. The L2 term is
+        scikit-learn's: each batch adds (alpha / 2m_b) * ||W||^2 from the weights it starts with, weighted
+        by its size m_b, so data loss + L2 term is MLPClassifier's `loss_curve_` entry.
         `on_batch(n, loss, accuracy)` hears of every batch, with the running means so far."""
         m, bs, net = len(X), self.batch_size, self.net
         order = rng.permutation(m) if rng is not None else None
-        loss_sum, correct = 0.0, 0
+        loss_sum, penalty_sum, correct = 0.0, 0.0, 0
         for start in range(0, m, bs):
             n = min(bs, m - start)
             if order is None:
@@ -38,13 +42,14 @@ class EpochRunner:
             ws = self.ws.view(n)
             Z_out = forward(net, xb, ws)
             loss_sum += log_loss(Z_out, yb, net.binary) * n
+            penalty_sum += l2_penalty(net, self.alpha, n) * n  # before the step, as in scikit-learn
             correct += int(np.count_nonzero(predicted_labels(Z_out, net.binary) == yb))
             backward(net, xb, yb, ws, self.alpha)
             self.optimizer.step([ws.grad])  # the optimiser holds [net.theta]: one flat update
             if on_batch is not None:
                 seen = start + n
                 on_batch(n, loss_sum / seen, correct / seen)
-        return loss_sum / m + l2_penalty(net, self.alpha, min(bs, m)), correct / m
+        return loss_sum / m, penalty_sum / m, correct / m
 
 
 def predicted_labels(Z_out: np.ndarray, binary: bool) -> np.ndarray:

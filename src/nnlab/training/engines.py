@@ -37,12 +37,16 @@ class ScratchEngine:
     def prepare(self, X: np.ndarray, y: np.ndarray, flip_ok: bool = False) -> None:
         self.X, self.y = X, y
 
-    def train_epoch(self, epoch: int, epochs: int, on_batch=None):
+    def epoch_lr(self, epoch: int, epochs: int) -> float:
         # one rate per epoch: the NumPy loop keeps its optimiser step free of Python bookkeeping
-        self.optimizer.lr = learning_rate(self.config["schedule"], self.config["lr"], epoch / epochs)
+        return learning_rate(self.config["schedule"], self.config["lr"], epoch / epochs)
+
+    def train_epoch(self, epoch: int, epochs: int, on_batch=None):
+        self.optimizer.lr = self.epoch_lr(epoch, epochs)
         # Overflow shows up as a non-finite loss, which the job reports in one line: no warnings on the way.
         with np.errstate(over="ignore", invalid="ignore"):
-            return self.runner.run(self.X, self.y, self.rng, on_batch)
+            loss, _penalty, accuracy = self.runner.run(self.X, self.y, self.rng, on_batch)
+        return loss, accuracy  # the data loss alone: the validation loss has no L2 term either
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         return predict_proba(self.net, X)

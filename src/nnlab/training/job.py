@@ -163,7 +163,7 @@ def _fit(run: Path, config, engine, splits: Splits, start_epoch: int, history: l
             after = engine.layer_weights()
             history.append({"epoch": epoch + 1, "loss": round(loss, 6), "accuracy": round(acc, 6),
                             "val_loss": _rounded(val_loss), "val_accuracy": _rounded(val_acc),
-                            "seconds": round(train_seconds, 3),
+                            "seconds": round(train_seconds, 3), "lr": float(f"{engine.epoch_lr(epoch, epochs):.4g}"),
                             "health": health.measure(engine, before, after, X_probe, y_probe)})
             before = after
             if main:

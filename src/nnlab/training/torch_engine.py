@@ -165,7 +165,10 @@ class TorchEngine:
             loss.backward()
             self.optimizer.step()
             self.step += 1
-            loss_sum += loss.detach() * len(idx)
+            # The curves report the log loss itself, the quantity the validation loss measures: with label
+            # smoothing the loss trained on is larger by design and would sit apart from it.
+            data_loss = loss.detach() if not cfg["label_smoothing"] else F.cross_entropy(logits.detach().float(), yb)
+            loss_sum += data_loss * len(idx)
             correct += (logits.argmax(1) == yb).sum()
             seen += len(idx)
             if on_batch is not None and (i % PROGRESS_EVERY == PROGRESS_EVERY - 1 or i == steps - 1):
@@ -175,6 +178,11 @@ class TorchEngine:
         totals = self.dist.sum(torch.stack([loss_sum, correct.to(loss_sum.dtype),
                                             torch.tensor(float(seen), device=self.device)]))
         return float(totals[0] / totals[2]), float(totals[1] / totals[2])
+
+    def epoch_lr(self, epoch: int, epochs: int) -> float:
+        """The learning rate in the middle of `epoch` (it changes every step): what the health check
+        judges the epoch's update ratio against."""
+        return learning_rate(self.config["schedule"], self.config["lr"], (epoch + 0.5) / epochs)
 
     def describe(self) -> dict[str, str]:
         """What `auto` settings became on this machine, for the run's config."""
