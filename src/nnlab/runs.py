@@ -8,6 +8,7 @@
     RUN/metrics.jsonl            one line per epoch
     RUN/summary.json             test metrics
     RUN/snapshots.safetensors    first-layer weights after each epoch (for the weight-evolution picture)
+    RUN/start.safetensors        the whole first layer as initialised (the report shows what training added)
     RUN/figures/*.png, RUN/report.html
 
 Everything is written atomically; nothing is ever loaded with pickle.
@@ -32,6 +33,7 @@ MODEL = "model.safetensors"
 METRICS = "metrics.jsonl"
 SUMMARY = "summary.json"
 SNAPSHOTS = "snapshots.safetensors"
+START = "start.safetensors"
 FORMAT = "nnlab-run/1"
 SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._,+=@-]{0,199}$")
 

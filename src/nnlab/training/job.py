@@ -149,6 +149,9 @@ def _fit(run: Path, config, engine, splits: Splits, start_epoch: int, history: l
     before = engine.layer_weights()  # one copy of the weights per epoch: the end of one is the start of the next
     if start_epoch == 0:
         snapshots["epoch0"] = first_layer(before)
+        if main:  # the whole first layer, once: what training adds to it is the report's first picture
+            runs.save_tensors(run / runs.START, {"first_layer": next(iter(before.values()))},
+                              {"what": "first-layer weights as initialised"})
     try:
         for epoch in range(start_epoch, epochs):
             started = time.perf_counter()

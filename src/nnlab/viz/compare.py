@@ -40,7 +40,7 @@ def write_compare(run_dirs: list[Path], out: Path) -> Path:
     curves = figures.compare_curves({label: item["history"] for label, item in zip(labels, items)})
     png = base64.b64encode(figures.png_bytes(curves)).decode("ascii")
 
-    best = max(item["summary"]["test_accuracy"] for item in items)
+    best = {id(item) for item in best_on_same_data(items)}
     rows = []
     for label, item in zip(labels, items):
         c, s = item["config"], item["summary"]
@@ -50,8 +50,8 @@ def write_compare(run_dirs: list[Path], out: Path) -> Path:
         acc = f"{s['test_accuracy']:.2%}"
         rows.append(
             f"<tr><td><a href=\"{escape(link)}\">{escape(label)}</a></td><td>{escape(c['model'])}</td>"
-            f"<td>{escape(str(c.get('data_label', c.get('data'))))}</td><td>{escape(str(shape))}</td>"
-            f"<td>{'<b>' + acc + '</b>' if s['test_accuracy'] == best else acc}</td><td>{s['test_loss']:.4f}</td>"
+            f"<td>{escape(_data_of(c))}</td><td>{escape(str(shape))}</td>"
+            f"<td>{'<b>' + acc + '</b>' if id(item) in best else acc}</td><td>{s['test_loss']:.4f}</td>"
             f"<td>{s.get('train_seconds', 0):.1f}</td><td>{s.get('epochs', '?')}</td><td>{item['params']:,}</td>"
             f"<td>{escape(str(c.get('lr')))}</td><td>{escape(str(c.get('batch_size')))}</td>"
             f"<td>{escape(str(c.get('seed')))}</td></tr>")
@@ -63,7 +63,8 @@ def write_compare(run_dirs: list[Path], out: Path) -> Path:
 <tr><th>run</th><th>model</th><th>data</th><th>layers</th><th>test accuracy</th><th>test log loss</th>
 <th>training s</th><th>epochs</th><th>parameters</th><th>lr</th><th>batch</th><th>seed</th></tr>
 {''.join(rows)}</table>
-<p>The best test accuracy is in bold. Each run's name links to its own report.</p></section>
+<p>Bold marks the best test accuracy among runs on the same data (accuracies on different data do not
+compare). Each run's name links to its own report.</p></section>
 <section id="curves"><h2>Learning curves</h2>
 <figure><img src="data:image/png;base64,{png}" alt="learning curves of every run">
 <figcaption>Validation loss and accuracy per epoch, one colour per run (training loss dashed). Compare where
@@ -72,6 +73,23 @@ each curve flattens and which one overfits first (validation loss turning up).</
 """
     write_bytes_atomic(out, page.encode("utf-8"))
     return out
+
+
+def best_on_same_data(items: list[dict]) -> list[dict]:
+    """The runs with the best test accuracy among those on the same data, for data that more than one
+    run used (a run alone on its data is best of nothing)."""
+    groups: dict[str, list[dict]] = {}
+    for item in items:
+        groups.setdefault(_data_of(item["config"]), []).append(item)
+    best = []
+    for group in groups.values():
+        top = max(i["summary"]["test_accuracy"] for i in group)
+        best += [i for i in group if len(group) > 1 and i["summary"]["test_accuracy"] == top]
+    return best
+
+
+def _data_of(config: dict) -> str:
+    return str(config.get("data_label", config.get("data")))
 
 
 def _labels(items: list[dict]) -> list[str]:

@@ -16,17 +16,29 @@ matplotlib.use("Agg")  # files only: no display needed, no GUI toolkit loaded
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
+from matplotlib.ticker import LogLocator, MaxNLocator, NullFormatter  # noqa: E402
 
 DIVERGING = "RdBu_r"
 
+# Legibility, for the report's column (970 px) on a 1400-px screen. A figure at most MAX_WIDTH inches wide
+# is shown at its own size (DPI pixels an inch), so text of FONT points is FONT * DPI / 72 = 13.75 px, as
+# large as the page's small print (13.5 px); a wider figure would be shrunk, and its text with it.
+DPI = 110
+MAX_WIDTH = 8.8
+MAX_HEIGHT = 12.0  # inches: about a screen and a half; a larger picture is split or summarised
+FONT = 9.0
+plt.rcParams.update({"font.size": FONT, "axes.titlesize": FONT + 1, "axes.labelsize": FONT,
+                     "xtick.labelsize": FONT, "ytick.labelsize": FONT, "legend.fontsize": FONT,
+                     "figure.titlesize": FONT + 1})
 
-def montage(tiles: np.ndarray, cols: int, label_room: bool = False) -> tuple[np.ndarray, list[tuple[int, int]]]:
+
+def montage(tiles: np.ndarray, cols: int, label_room: bool | int = False) -> tuple[np.ndarray, list[tuple[int, int]]]:
     """Tiles (n x h x w) laid out in rows of `cols`, one blank (NaN) pixel line between them and, with
-    `label_room`, a strip above each row for labels. Returns the canvas and each tile's top-left corner."""
+    `label_room`, a strip above each row for labels (of `label_room` lines, if a number). Returns the
+    canvas and each tile's top-left corner."""
     n, h, w = tiles.shape
     rows, gap = math.ceil(n / cols), max(1, round(0.1 * min(h, w)))
-    top = max(2, round(0.45 * h)) if label_room else 0
+    top = max(1, round(h * (0.2 * int(label_room) + 0.08))) if label_room else 0
     cell_h, cell_w = top + h + gap, w + gap
     canvas = np.full((rows * cell_h - gap, cols * cell_w - gap), np.nan)
     corners = []
@@ -39,30 +51,39 @@ def montage(tiles: np.ndarray, cols: int, label_room: bool = False) -> tuple[np.
 
 
 def _draw(ax, made: tuple[np.ndarray, list[tuple[int, int]]], tile_width: int, cmap: str, vmin: float,
-          vmax: float, labels: list[str] | None, fontsize: float) -> None:
-    """Draw a montage (canvas, corners) on ax, gaps blank, with the labels above their tiles."""
+          vmax: float, labels: list[str] | None):
+    """Draw a montage (canvas, corners) on ax, gaps blank, with the labels above their tiles; returns the image."""
     canvas, corners = made
-    ax.imshow(canvas, cmap=plt.get_cmap(cmap).with_extremes(bad="white"), vmin=vmin, vmax=vmax,
-              interpolation="nearest")
+    image = ax.imshow(canvas, cmap=plt.get_cmap(cmap).with_extremes(bad="white"), vmin=vmin, vmax=vmax,
+                      interpolation="nearest")
     ax.axis("off")
     for (y, x), label in zip(corners, labels or []):
-        ax.text(x + tile_width / 2 - 0.5, y - 0.8, label, ha="center", va="bottom", fontsize=fontsize)
+        ax.text(x + tile_width / 2 - 0.5, y - 0.8, label, ha="center", va="bottom", fontsize=FONT,
+                linespacing=1.0)
+    return image
+
+
+def _lines(labels: list[str] | None) -> int:
+    return max((label.count("\n") + 1 for label in labels), default=1) if labels is not None else 0
 
 
 def _show_tiles(ax, tiles: np.ndarray, cols: int, cmap: str, vmin: float, vmax: float,
-                labels: list[str] | None = None, fontsize: float = 6) -> None:
-    """Draw `montage(tiles)` on ax, with labels above the tiles."""
-    _draw(ax, montage(tiles, cols, label_room=labels is not None), tiles.shape[2], cmap, vmin, vmax, labels,
-          fontsize)
+                labels: list[str] | None = None):
+    """Draw `montage(tiles)` on ax, with labels above the tiles; returns the image."""
+    return _draw(ax, montage(tiles, cols, label_room=_lines(labels)), tiles.shape[2], cmap, vmin, vmax, labels)
 
 
 def _tile_figure(tiles: np.ndarray, cols: int, inch: float, cmap: str, vmin: float, vmax: float,
-                 labels: list[str] | None = None, fontsize: float = 6, title_room: float = 0.45) -> Figure:
-    """A figure of one montage, sized so that it fills the width at `inch` per column."""
-    made = montage(tiles, cols, label_room=labels is not None)
-    width = max(cols * inch, 3.0)
-    fig, ax = plt.subplots(figsize=(width, width * made[0].shape[0] / made[0].shape[1] + title_room))
-    _draw(ax, made, tiles.shape[2], cmap, vmin, vmax, labels, fontsize)
+                 labels: list[str] | None = None, title_room: float = 0.45, colorbar: str | None = None) -> Figure:
+    """A figure of one montage, sized so that it fills the width at `inch` per column (within MAX_WIDTH),
+    with a colour bar labelled `colorbar` if given."""
+    made = montage(tiles, cols, label_room=_lines(labels))
+    bar = 0.9 if colorbar else 0.0
+    width = min(max(cols * inch, 3.0), MAX_WIDTH - bar)
+    fig, ax = plt.subplots(figsize=(width + bar, width * made[0].shape[0] / made[0].shape[1] + title_room))
+    image = _draw(ax, made, tiles.shape[2], cmap, vmin, vmax, labels)
+    if colorbar:
+        fig.colorbar(image, ax=ax, fraction=0.9 / (width + bar), shrink=0.8, pad=0.02, label=colorbar)
     return fig
 
 
@@ -75,8 +96,16 @@ def scaled_to_peak(tiles: np.ndarray) -> np.ndarray:
 
 def _titled(fig: Figure, title: str, pad: float = 0.3) -> None:
     """Suptitle and tight layout, with room kept for the title (tight_layout alone ignores it)."""
-    fig.suptitle(title, fontsize=9)
-    fig.tight_layout(pad=pad, rect=(0, 0, 1, 1 - 0.3 / fig.get_figheight()))
+    fig.suptitle(title)
+    fig.tight_layout(pad=pad, rect=(0, 0, 1, 1 - 0.32 / fig.get_figheight()))
+
+
+def symmetric_limit(values: np.ndarray, percentile: float = 99.5) -> float:
+    """One colour limit for a picture of signed values: a high percentile of |value| (a few extreme pixels
+    would otherwise wash out the rest), never 0."""
+    finite = np.abs(values[np.isfinite(values)])
+    limit = float(np.percentile(finite, percentile)) if finite.size else 0.0
+    return limit or float(finite.max(initial=0.0)) or 1.0
 
 
 def strongest_first(W: np.ndarray) -> np.ndarray:
@@ -84,42 +113,54 @@ def strongest_first(W: np.ndarray) -> np.ndarray:
     return np.argsort(-np.linalg.norm(W, axis=0), kind="stable")
 
 
-def weight_tiles(W: np.ndarray, image_shape: tuple[int, int], title: str, max_tiles: int = 64) -> Figure:
-    """First-layer weights as images: tile j is unit j's incoming weights folded to the image shape,
-    each with its own symmetric colour scale; the strongest units first, labelled with their index."""
-    order = strongest_first(W)[:max_tiles]
-    cols = min(len(order), 16)
-    tiles = scaled_to_peak(W[:, order].T.reshape(-1, *image_shape))
-    fig = _tile_figure(tiles, cols, 0.9, DIVERGING, -1, 1, [str(j) for j in order])
+def weight_tiles(tiles: np.ndarray, labels: list[str], title: str, colorbar: str | None = None,
+                 cols: int = 8) -> Figure:
+    """Weight pictures (n x h x w, NaN = blank), in the order given. With `colorbar`, all on one symmetric
+    colour scale (so a faint tile means a small weight); without, each on its own (the pattern, not the size)."""
+    if colorbar:
+        limit = symmetric_limit(tiles)
+        shown = np.clip(tiles / limit, -1, 1)
+    else:
+        shown = scaled_to_peak(np.nan_to_num(tiles)) + np.where(np.isnan(tiles), np.nan, 0)
+    cols = min(len(tiles), cols)
+    fig = _tile_figure(shown, cols, 1.05, DIVERGING, -1, 1, labels, colorbar=colorbar)
+    if colorbar:
+        bar = fig.axes[-1]
+        bar.set_yticks([-1, 0, 1], [f"{-limit:.2g}", "0", f"{limit:.2g}"])
     _titled(fig, title)
     return fig
 
 
 def class_tiles(T: np.ndarray, image_shape: tuple[int, int], classes: list[str]) -> Figure:
-    """One image per class (column of T), labelled by the class. Each has its own symmetric colour scale
-    set at the 99th percentile of |T|: a few border pixels, rarely lit in training, keep large weights
-    and would otherwise wash the rest of the picture out."""
+    """One image per class (column of T, NaN = blank), labelled by the class. Each has its own symmetric
+    colour scale set at the 99th percentile of |T|: a few extreme pixels would otherwise wash the rest out."""
     tiles = T.T.reshape(-1, *image_shape)
-    limits = np.array([np.percentile(np.abs(t), 99) or np.abs(t).max() or 1.0 for t in tiles])
+    limits = np.array([symmetric_limit(t, 99) for t in tiles])
     cols = min(len(tiles), 10)
-    fig = _tile_figure(np.clip(tiles / limits[:, None, None], -1, 1), cols, 1.3, DIVERGING, -1, 1, list(classes),
-                       7, title_room=0.1)
+    fig = _tile_figure(np.clip(tiles / limits[:, None, None], -1, 1), cols, 0.85, DIVERGING, -1, 1, list(classes),
+                       title_room=0.1)
     fig.tight_layout(pad=0.3)
     return fig
 
 
-def conv_kernels(K: np.ndarray, title: str, max_out: int = 32, max_in: int = 16) -> Figure:
-    """Conv kernels (out x in x kh x kw). First layer (one input channel): one tile per filter. Deeper:
-    one row per output channel, one column per input channel (up to the limits). One symmetric colour
-    scale per output channel."""
-    out_ch, in_ch = min(K.shape[0], max_out), min(K.shape[1], max_in)
-    kh, kw = K.shape[2:]
-    scaled = scaled_to_peak(K[:out_ch].reshape(out_ch, -1, kw)).reshape(out_ch, -1, kh, kw)  # per output channel
-    tiles = scaled[:, :in_ch].reshape(-1, kh, kw)
-    cols = min(out_ch, 8) if in_ch == 1 else in_ch
-    fig = _tile_figure(tiles, cols, 0.9 if in_ch == 1 else 0.45, DIVERGING, -1, 1)
-    shown = f" (first {out_ch} of {K.shape[0]} outputs, {in_ch} of {K.shape[1]} inputs)" if K.shape[1] > 1 else ""
-    _titled(fig, title + shown, pad=0.2)
+def conv_kernels(K: np.ndarray, labels: list[str], title: str) -> Figure:
+    """First-layer conv kernels (n x kh x kw, for one input channel), on one symmetric colour scale with
+    a colour bar, large enough to see each kernel's orientation."""
+    limit = float(np.abs(K).max()) or 1.0
+    cols = min(len(K), 8)
+    fig = _tile_figure(K / limit, cols, 0.95, DIVERGING, -1, 1, labels, colorbar="weight")
+    fig.axes[-1].set_yticks([-1, 0, 1], [f"{-limit:.2g}", "0", f"{limit:.2g}"])
+    _titled(fig, title, pad=0.2)
+    return fig
+
+
+def patch_rows(patches: np.ndarray, labels: list[str], title: str) -> Figure:
+    """patches (channels x k x h x w, in [0, 1]): one row per channel, its k patches side by side in grey,
+    the channel's label above the row's first patch."""
+    k = patches.shape[1]
+    tiles = patches.reshape(-1, *patches.shape[2:])
+    fig = _tile_figure(tiles, k, 0.75, "gray", 0, 1, [label if j == 0 else "" for label in labels for j in range(k)])
+    _titled(fig, title, pad=0.2)
     return fig
 
 
@@ -131,7 +172,7 @@ def _values(history: list[dict], key: str) -> list[float]:
 def learning_curves(history: list[dict]) -> Figure:
     """Loss and accuracy per epoch, training (as measured during the epoch) and validation (if any)."""
     epochs = [h["epoch"] for h in history]
-    fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.4))
+    fig, (left, right) = plt.subplots(1, 2, figsize=(MAX_WIDTH, 3.4))
     for ax, key, label in ((left, "loss", "log loss"), (right, "accuracy", "accuracy")):
         ax.plot(epochs, [h[key] for h in history], "o-", ms=3, label="training")
         if any(h.get(f"val_{key}") is not None for h in history):
@@ -149,27 +190,27 @@ def confusion_matrix(C: np.ndarray, classes: list[str]) -> Figure:
     """Counts of true class (rows) against predicted class (columns), shaded by the row share."""
     C = np.asarray(C)
     share = C / np.maximum(C.sum(axis=1, keepdims=True), 1)
-    size = max(4.0, 0.55 * len(classes) + 1.5)
+    size = min(max(4.0, 0.6 * len(classes) + 1.5), MAX_WIDTH - 1.5)
     fig, ax = plt.subplots(figsize=(size + 1, size))
     im = ax.imshow(share, cmap="Blues", vmin=0, vmax=1)
-    ax.set_xticks(range(len(classes)), classes, rotation=45, ha="right", fontsize=8)
-    ax.set_yticks(range(len(classes)), classes, fontsize=8)
+    ax.set_xticks(range(len(classes)), classes, rotation=45, ha="right")
+    ax.set_yticks(range(len(classes)), classes)
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
     for i in range(len(classes)):
         for j in range(len(classes)):
             if C[i, j]:
-                ax.text(j, i, str(C[i, j]), ha="center", va="center", fontsize=7,
+                ax.text(j, i, str(C[i, j]), ha="center", va="center",
                         color="white" if share[i, j] > 0.5 else "black")
     fig.colorbar(im, ax=ax, fraction=0.046, label="share of the true class")
     fig.tight_layout()
     return fig
 
 
-def image_gallery(images: np.ndarray, captions: list[str], title: str, cols: int = 8) -> Figure:
-    """Images (n x h x w, values in [0, 1]) in a grid, each with a caption above it."""
+def image_gallery(images: np.ndarray, captions: list[str], title: str, cols: int = 6) -> Figure:
+    """Images (n x h x w, values in [0, 1]) in a grid, each with a caption (one or more lines) above it."""
     cols = min(cols, max(len(images), 1))
-    fig = _tile_figure(images, cols, 1.3, "gray", 0, 1, captions)
+    fig = _tile_figure(images, cols, 1.4, "gray", 0, 1, captions)
     _titled(fig, title)
     return fig
 
@@ -184,7 +225,7 @@ def decision_boundary(xx: np.ndarray, yy: np.ndarray, prob: np.ndarray, X: np.nd
         ax.scatter(X[y == k, 0], X[y == k, 1], s=10, marker=marker, edgecolors="k", linewidths=0.4,
                    c="tab:blue" if k == 0 else "tab:red", label=classes[k])
     fig.colorbar(field, ax=ax, label=f"P({classes[1]})")
-    ax.legend(loc="upper right", fontsize=7)
+    ax.legend(loc="upper right")
     ax.set_xlabel("x1")
     ax.set_ylabel("x2")
     fig.tight_layout()
@@ -198,75 +239,87 @@ def reliability_diagram(edges: np.ndarray, accuracy: np.ndarray, count: np.ndarr
     top.bar(centres, np.nan_to_num(accuracy), width=width * 0.9, color="tab:blue", label="accuracy")
     top.plot([0, 1], [0, 1], "k--", lw=1, label="perfect calibration")
     top.set_ylabel("accuracy")
-    top.set_title(f"expected calibration error {ece:.3f}", fontsize=9)
-    top.legend(fontsize=7, loc="upper left")
+    top.set_title(f"expected calibration error {ece:.3f}")
+    top.legend(loc="upper left")
     bottom.bar(centres, count, width=width * 0.9, color="gray")
     bottom.set_yscale("log")
+    # A short panel: ticks at powers of 10 only, labelled once each (minor labels would overlap them).
+    bottom.yaxis.set_major_locator(LogLocator(base=10, numticks=4))
+    bottom.yaxis.set_minor_formatter(NullFormatter())
     bottom.set_xlabel("confidence of the predicted class")
     bottom.set_ylabel("samples")
     fig.tight_layout()
     return fig
 
 
-def saliency_maps(images: np.ndarray, maps: np.ndarray, captions: list[str]) -> Figure:
-    """Images (n x h x w in [0, 1]) above their saliency maps (n x h x w, each scaled to its maximum)."""
+def saliency_maps(images: np.ndarray, attributions: np.ndarray, captions: list[str]) -> Figure:
+    """Images (n x h x w in [0, 1]) above their signed attributions (n x h x w): red for the class,
+    blue against, each on its own symmetric scale; black input pixels (no attribution) stay white."""
     n = len(images)
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(max(n * 1.3, 3.0), 3.7))
+    limits = np.array([symmetric_limit(a) for a in attributions])
+    shown = np.clip(attributions / limits[:, None, None], -1, 1)
+    width = min(max(n * 0.85, 3.0), MAX_WIDTH)
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(width, width / n * 2.6 + 0.5))
     _show_tiles(top, images, n, "gray", 0, 1, captions)
     # (empty labels keep both montages the same shape, so each map sits exactly under its image)
-    _show_tiles(bottom, scaled_to_peak(maps), n, "hot", 0, 1, [""] * n)
-    _titled(fig, "test images (top) and their saliency: where a change moves the class score most")
+    _show_tiles(bottom, shown, n, DIVERGING, -1, 1, ["\n" * (_lines(captions) - 1)] * n)
+    _titled(fig, "test images and their attributions (red: for the predicted class, blue: against)")
     return fig
 
 
 def feature_maps(image: np.ndarray, maps: list[np.ndarray], caption: str, max_channels: int = 16) -> Figure:
     """One image (h x w in [0, 1]) and, one row per conv block, its first channels' maps (c x h x w),
     each map on its own scale from 0 to its maximum."""
-    fig, axes = plt.subplots(len(maps) + 1, 1, figsize=(max_channels * 0.75, (len(maps) + 1) * 1.05 + 0.2),
+    fig, axes = plt.subplots(len(maps) + 1, 1, figsize=(MAX_WIDTH, (len(maps) + 1) * 0.95 + 0.4),
                              gridspec_kw={"height_ratios": [1.3] + [1] * len(maps)})
     _show_tiles(axes[0], image[None], 1, "gray", 0, 1)
-    axes[0].set_title(caption, fontsize=7)
+    axes[0].set_title(caption)
     for ax, (row, block) in zip(axes[1:], enumerate(maps, start=1)):
         _show_tiles(ax, scaled_to_peak(block[:max_channels]), max_channels, "viridis", 0, 1)
         ax.set_title(f"block {row}: {block.shape[0]} maps of {block.shape[1]}x{block.shape[2]}"
-                     + (f" (first {max_channels})" if block.shape[0] > max_channels else ""), fontsize=7)
+                     + (f" (first {max_channels})" if block.shape[0] > max_channels else ""))
     fig.tight_layout(pad=0.3)
     return fig
 
 
-def weight_evolution(epochs: list[int], tiles: np.ndarray) -> Figure:
-    """tiles (epochs x units x h x w): one row per unit, one column per epoch, each tile on its own
-    symmetric colour scale (the picture shows how the pattern forms, not how large it grows)."""
+def weight_evolution(epochs: list[int], tiles: np.ndarray, title: str) -> Figure:
+    """tiles (epochs x units x h x w, NaN = blank): one row per unit, one column per epoch, each row on
+    one symmetric colour scale set by its last column, so the picture shows the pattern forming and growing."""
     n_epochs, n_units, h, w = tiles.shape
-    by_unit = tiles.transpose(1, 0, 2, 3).reshape(-1, h, w)
+    limits = np.array([symmetric_limit(tiles[-1, u]) for u in range(n_units)])
+    by_unit = np.clip(tiles.transpose(1, 0, 2, 3) / limits[:, None, None, None], -1, 1).reshape(-1, h, w)
     labels = [f"epoch {e}" for e in epochs] + [""] * (len(by_unit) - n_epochs)
-    fig = _tile_figure(scaled_to_peak(by_unit), n_epochs, 0.95, DIVERGING, -1, 1, labels, fontsize=7)
-    _titled(fig, "first-layer weights during training (rows: units)")
+    fig = _tile_figure(by_unit, n_epochs, 1.0, DIVERGING, -1, 1, labels)
+    _titled(fig, title)
     return fig
 
 
 def unit_cards(weights: np.ndarray, images: np.ndarray, units: list[int], activations: np.ndarray) -> Figure:
-    """One row per unit: its weight picture (h x w, left), then the inputs that excite it most
-    (images: units x k x h x w in [0, 1]) labelled with their activation."""
+    """One row per unit: its weight picture (h x w, NaN = blank; left), then the inputs that excite it
+    most (images: units x k x h x w in [0, 1]) labelled with their activation."""
     n, k = images.shape[:2]
-    fig, (left, right) = plt.subplots(1, 2, figsize=((k + 1) * 1.0 + 0.3, n * 1.1 + 0.5),
+    fig, (left, right) = plt.subplots(1, 2, figsize=(min((k + 1) * 1.05 + 0.3, MAX_WIDTH), n * 1.25 + 0.5),
                                       gridspec_kw={"width_ratios": [1, k]})
-    _show_tiles(left, scaled_to_peak(weights), 1, DIVERGING, -1, 1, [f"unit {u}" for u in units], fontsize=7)
+    scaled = scaled_to_peak(np.nan_to_num(weights)) + np.where(np.isnan(weights), np.nan, 0)
+    _show_tiles(left, scaled, 1, DIVERGING, -1, 1, [f"unit {u}" for u in units])
     _show_tiles(right, images.reshape(-1, *images.shape[2:]), k, "gray", 0, 1,
                 [f"{a:.2f}" for a in activations.ravel()])
-    _titled(fig, "first hidden layer: each unit's weights and the test images that excite it most")
+    _titled(fig, "each unit (left) and the test images that excite it most")
     return fig
 
 
-def training_health(history: list[dict], dead_warn: float, ratio_high: float, ratio_low: float) -> Figure:
-    """Per layer over the epochs: dead ReLU share, gradient norm, update-to-weight ratio; the limits of
-    the healthy range dashed."""
+def training_health(history: list[dict], later: list[bool], steady: list[bool], dead_warn: float,
+                    ratio_high: float, ratio_low: float) -> Figure:
+    """Per layer over the epochs: dead ReLU share, gradient norm, update-to-weight ratio. Each limit of
+    the healthy range is a red dashed line drawn only over the epochs its check judges (`later`: dead units
+    and too-large updates; `steady`: stalled updates), so a point beyond a drawn line is what the words warn
+    of; the epochs of warm-up or annealing are shaded in the update panel."""
     records = [(h["epoch"], h["health"]) for h in history if h.get("health")]
     epochs = [e for e, _ in records]
     layers = list(records[-1][1])
-    fig, axes = plt.subplots(1, 3, figsize=(12, 3.4))
-    panels = (("dead", "share of dead ReLU units", False), ("grad_norm", "gradient norm ‖dL/dW‖", True),
-              ("update_ratio", "update-to-weight ratio per epoch", True))
+    fig, axes = plt.subplots(1, 3, figsize=(MAX_WIDTH, 3.3))
+    panels = (("dead", "dead ReLU share", False), ("grad_norm", "gradient norm ‖dL/dW‖", True),
+              ("update_ratio", "update / weight, per epoch", True))
     for ax, (key, label, log) in zip(axes, panels):
         for name in layers:
             values = [r[name][key] for _, r in records]
@@ -276,20 +329,29 @@ def training_health(history: list[dict], dead_warn: float, ratio_high: float, ra
             ax.set_yscale("log")
         ax.set_xlabel("epoch")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.set_title(label, fontsize=9)
+        ax.set_title(label)
         ax.grid(alpha=0.3)
-    axes[0].axhline(dead_warn, color="tab:red", ls="--", lw=1)
+
+    def limit(ax, value: float, judged: list[bool]) -> None:
+        ax.plot(epochs, [value if j else np.nan for j in judged], color="tab:red", ls="--", lw=1.2)
+
+    limit(axes[0], dead_warn, later)
     axes[0].set_ylim(-0.02, 1.02)
-    for limit in (ratio_high, ratio_low):
-        axes[2].axhline(limit, color="tab:red", ls="--", lw=1)
-    axes[1].legend(fontsize=7)
+    limit(axes[2], ratio_high, later)
+    limit(axes[2], ratio_low, steady)
+    quiet = [e for e, j, s in zip(epochs, later, steady) if j and not s]
+    for e in quiet:  # warm-up and annealing epochs: small updates expected, not judged for stalling
+        axes[2].axvspan(e - 0.5, e + 0.5, color="0.85", lw=0, zorder=0)
+    if quiet:
+        axes[2].set_xlabel("epoch (shaded: low learning rate)")
+    axes[1].legend()
     fig.tight_layout()
     return fig
 
 
 def compare_curves(histories: dict[str, list[dict]]) -> Figure:
     """Validation loss and accuracy per epoch of several runs on shared axes (training loss dashed)."""
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8))
+    fig, (left, right) = plt.subplots(1, 2, figsize=(MAX_WIDTH, 3.8))
     for i, (label, history) in enumerate(histories.items()):
         colour = f"C{i % 10}"
         epochs = [h["epoch"] for h in history]
@@ -301,7 +363,7 @@ def compare_curves(histories: dict[str, list[dict]]) -> Figure:
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
-    right.legend(fontsize=7)
+    right.legend()
     fig.tight_layout()
     return fig
 
@@ -311,7 +373,7 @@ def png_bytes(fig: Figure) -> bytes:
     import io
 
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=110)
+    fig.savefig(buffer, format="png", dpi=DPI)
     plt.close(fig)
     return buffer.getvalue()
 

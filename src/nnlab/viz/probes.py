@@ -17,27 +17,36 @@ def _tensor(X: np.ndarray, input_shape: tuple[int, ...]) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(X, dtype=np.float32)).reshape(len(X), *input_shape)
 
 
-def saliency(model: nn.Module, X: np.ndarray, target: np.ndarray, input_shape: tuple[int, ...],
-             samples: int = 16, noise: float = 0.15, seed: int = 0) -> np.ndarray:
-    """|d s / d x| per input (the largest over channels for an image), for the target class's score
-    s = logit_target - mean of the logits: the pixels whose change would most move that class against
-    the others. (Not the bare logit: the binary network's twin has a constant logit for class 0.)
-    The gradient is averaged over `samples` copies of each input with Gaussian noise of `noise` times its
-    value range (SmoothGrad): a plain gradient of a ReLU network is speckled by which units happen to be on."""
+def _class_score(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """logit_target - mean of the logits, per sample: the class against the others. (Not the bare logit:
+    the binary network's twin has a constant logit for class 0.)"""
+    return logits.gather(1, target[:, None])[:, 0] - logits.mean(1)
+
+
+def integrated_gradients(model: nn.Module, X: np.ndarray, target: np.ndarray, baseline: np.ndarray,
+                         input_shape: tuple[int, ...], steps: int = 48) -> np.ndarray:
+    """Integrated gradients (Sundararajan et al., 2017) of each target class's score against the others,
+    from `baseline` (one input, e.g. a black image) to each x:  (x - x0) * mean over the path of ds/dx,
+    the mean taken at `steps` midpoints. The attributions add up to s(x) - s(x0) (up to the midpoint rule's
+    error), so each pixel's share of the score is read off directly; a pixel equal to the baseline gets
+    none. Returns (samples x *input_shape)."""
     x = _tensor(X, input_shape)
-    spread = (x.flatten(1).amax(1) - x.flatten(1).amin(1)).clamp_min(1e-6) * noise
-    gen = torch.Generator().manual_seed(seed)
-    target = torch.as_tensor(target, dtype=torch.long)[:, None]
+    x0 = _tensor(baseline[None], input_shape)
+    target = torch.as_tensor(target, dtype=torch.long)
+    alphas = (torch.arange(steps, dtype=torch.float32) + 0.5) / steps
     total = torch.zeros_like(x)
-    for _ in range(samples):
-        shake = torch.randn(x.shape, generator=gen) * spread.view(-1, *[1] * (x.dim() - 1))
-        noisy = (x + shake).requires_grad_(True)
-        logits = model(noisy)
-        score = (logits.gather(1, target)[:, 0] - logits.mean(1)).sum()
-        (grad,) = torch.autograd.grad(score, noisy)
-        total += grad
-    grad = (total / samples).abs()
-    return (grad.amax(dim=1) if grad.dim() == 4 else grad).numpy()
+    for i in range(len(x)):  # one image's whole path in one batch
+        path = (x0 + alphas.view(-1, *[1] * (x.dim() - 1)) * (x[i:i + 1] - x0)).requires_grad_(True)
+        score = _class_score(model(path), target[i].expand(steps)).sum()
+        (grad,) = torch.autograd.grad(score, path)
+        total[i] = grad.mean(0)
+    return ((x - x0) * total).numpy()
+
+
+def class_scores(model: nn.Module, X: np.ndarray, target: np.ndarray, input_shape: tuple[int, ...]) -> np.ndarray:
+    """Each input's score for its target class against the others (what `integrated_gradients` explains)."""
+    with torch.no_grad():
+        return _class_score(model(_tensor(X, input_shape)), torch.as_tensor(target, dtype=torch.long)).numpy()
 
 
 def relu_outputs(model: nn.Module, X: np.ndarray, input_shape: tuple[int, ...]) -> list[np.ndarray]:
@@ -101,3 +110,64 @@ def optimise_class_inputs(model: nn.Module, input_shape: tuple[int, ...], n_clas
                 x.copy_(F.conv2d(x, kernel.expand(channels, 1, 3, 3), padding=1, groups=channels))
             x.clamp_(0, 1)
     return x.detach().numpy()
+
+
+def receptive_field(model: nn.Module, conv_index: int) -> tuple[int, int, float]:
+    """(size, jump, start) of the `conv_index`-th Conv2d's units (1-based) in input pixels: unit i of its
+    map sees rows start + i*jump - (size-1)/2 to start + i*jump + (size-1)/2. Walks the convolutions and
+    poolings in module order, as a plain stack of them computes."""
+    size, jump, start, seen = 1, 1, 0.0, 0
+    for m in model.modules():
+        if isinstance(m, (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d)):
+            k, s, pad = (v if isinstance(v, int) else v[0] for v in (m.kernel_size, m.stride, m.padding))
+            d = m.dilation if isinstance(m, (nn.Conv2d, nn.MaxPool2d)) else 1
+            k = (d if isinstance(d, int) else d[0]) * (k - 1) + 1
+            size += (k - 1) * jump
+            start += ((k - 1) / 2 - pad) * jump
+            jump *= s
+            seen += isinstance(m, nn.Conv2d)
+            if seen == conv_index:
+                return size, jump, start
+    raise ValueError(f"the model has fewer than {conv_index} conv layers")
+
+
+def strongest_positions(model: nn.Module, X: np.ndarray, input_shape: tuple[int, ...], conv_index: int,
+                        channels: list[int], k: int, batch_size: int = 500) -> np.ndarray:
+    """For each of `channels` of the `conv_index`-th conv layer (after the ReLU that follows it, if any):
+    the k inputs where it fires most, each at its strongest position, as (channels x k x [image, row, col])."""
+    convs = [m for m in model.modules() if isinstance(m, nn.Conv2d)]
+    after = list(model.modules())
+    after = after[after.index(convs[conv_index - 1]):]
+    layer = next((m for m in after if isinstance(m, nn.ReLU)), convs[conv_index - 1])
+    peaks, where = [], []
+
+    def record(module, inputs, output):
+        flat = output.detach()[:, channels].flatten(2)  # n x channels x positions
+        value, index = flat.max(2)
+        peaks.append(value)
+        where.append(index)
+
+    hook = layer.register_forward_hook(record)
+    try:
+        with torch.no_grad():
+            for start in range(0, len(X), batch_size):
+                model(_tensor(X[start:start + batch_size], input_shape))
+    finally:
+        hook.remove()
+    value, index = torch.cat(peaks), torch.cat(where)        # samples x channels
+    width = layer_output_width(model, input_shape, conv_index)
+    top = torch.argsort(-value, dim=0, stable=True)[:k].T     # channels x k
+    position = torch.gather(index.T, 1, top)
+    return torch.stack([top, position // width, position % width], dim=2).numpy()
+
+
+def layer_output_width(model: nn.Module, input_shape: tuple[int, ...], conv_index: int) -> int:
+    convs = [m for m in model.modules() if isinstance(m, nn.Conv2d)]
+    shape = []
+    hook = convs[conv_index - 1].register_forward_hook(lambda mod, inp, out: shape.append(out.shape))
+    try:
+        with torch.no_grad():
+            model(torch.zeros(1, *input_shape))
+    finally:
+        hook.remove()
+    return int(shape[0][-1])

@@ -20,6 +20,8 @@ tr:nth-child(even) { background: #f6f6f6; } th { border-bottom: 1px solid #bbb; 
 figure { margin: 1.5em 0; } figure img { max-width: 100%; border: 1px solid #eee; }
 figcaption { color: #555; font-size: 0.9em; max-width: 46em; }
 .notes { list-style: none; padding-left: 0; } .notes li { margin: 0.3em 0; } .warn { color: #a40; } .ok { color: #264; }
+nav { background: #f6f6f6; padding: 0.6em 1em; font-size: 0.9em; columns: 2; }
+nav a { display: block; } nav b { column-span: all; display: block; margin-bottom: 0.3em; }
 """
 
 SETTINGS = ("model", "data", "classes", "epochs", "batch_size", "lr", "schedule", "optimizer", "weight_decay",
@@ -47,6 +49,9 @@ def write_report(run: Path, config: dict[str, Any], summary: dict[str, Any], fig
     notes = "".join(f'<li class="{"ok" if ok else "warn"}">{"✓" if ok else "⚠"} {escape(text)}</li>'
                     for ok, text in health_notes)
     title = f"{config.get('model', '?')} on {dataset.get('name', config.get('data', '?'))}"
+    contents = [("metrics", "Test metrics"), ("per-class", "Per class"), ("health", "Training health in words")]
+    contents += [(Path(f.file).stem, f.title) for f in figures] + [("settings", "Settings")]
+    nav = "".join(f'<a href="#{escape(anchor)}">{escape(text)}</a>' for anchor, text in contents)
     page = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>nnlab · {escape(title)}</title>
 <style>{STYLE}</style></head><body>
@@ -54,6 +59,7 @@ def write_report(run: Path, config: dict[str, Any], summary: dict[str, Any], fig
 <p>{escape(str(run.name))} · {escape(str(dataset.get('n_train', '?')))} training,
 {escape(str(dataset.get('n_val', '?')))} validation, {escape(str(dataset.get('n_test', '?')))} test samples ·
 {escape(str(len(dataset.get('classes', []))))} classes</p>
+<nav id="contents"><b>Contents</b>{nav}</nav>
 <section id="metrics"><h2>Test metrics</h2>
 <div class="metric"><b>{summary['test_accuracy']:.2%}</b>test accuracy</div>
 <div class="metric"><b>{summary['test_loss']:.4f}</b>test log loss</div>
