@@ -23,37 +23,49 @@ def test_montage_places_tiles_in_rows_with_blank_gaps():
     np.testing.assert_array_equal(canvas[3:5, 4:7], tiles[4])
     assert np.isnan(canvas[2]).all() and np.isnan(canvas[3:5, 8:]).all()  # gap row, empty last cell
     labelled, corners = figures.montage(tiles, 3, label_room=True)
-    assert corners[0][0] >= 2 and labelled.shape[0] > canvas.shape[0]
+    assert corners[0][0] >= 1 and labelled.shape[0] > canvas.shape[0]
+    two_lines, corners2 = figures.montage(tiles, 3, label_room=2)
+    assert corners2[0][0] >= corners[0][0] and two_lines.shape[0] >= labelled.shape[0]
 
 
-def test_weight_tiles_show_each_units_pattern_strongest_first():
+def test_weight_tiles_each_on_its_own_scale_or_all_on_one():
     rng = np.random.default_rng(0)
-    W = rng.normal(0, 0.01, (36, 5))
+    tiles = rng.normal(0, 0.01, (5, 6, 6))
     cross = np.zeros((6, 6))
     cross[2, :] = cross[:, 2] = 1.0
-    W[:, 3] = cross.ravel() * 5  # unit 3: a strong cross
-    fig = figures.weight_tiles(W, (6, 6), "t")
-    assert labels_of(fig)[0] == "3"  # the strongest unit comes first
-    tiles = tiles_of(fig, (5, 6, 6), 5, labelled=True)
-    np.testing.assert_array_equal(tiles[0], cross)          # its own symmetric scale: the cross at +1
-    assert all(np.abs(t).max() == pytest.approx(1.0) for t in tiles)
-    image = fig.axes[0].images[0]
+    tiles[0] = cross * 5
+    tiles[1, 0, 0] = np.nan                                  # a pixel that never varies
+    own = figures.weight_tiles(tiles, list("abcde"), "t")
+    assert labels_of(own) == list("abcde")                  # in the order given
+    shown = tiles_of(own, (5, 6, 6), 5, labelled=True)
+    np.testing.assert_array_equal(shown[0], cross)           # its own symmetric scale: the cross at +1
+    assert np.nanmax(np.abs(shown[2])) == pytest.approx(1.0)  # the faint tile too
+    assert np.isnan(shown[1, 0, 0]) and np.isfinite(shown[1, 1:]).all()  # blank stays blank
+    shared = figures.weight_tiles(tiles, list("abcde"), "t", colorbar="change")
+    shown = tiles_of(shared, (5, 6, 6), 5, labelled=True)
+    assert np.nanmax(np.abs(shown[0])) == pytest.approx(1.0)
+    assert np.nanmax(np.abs(shown[2])) < 0.05                # one scale: a faint tile stays faint
+    assert len(shared.axes) == 2 and shared.axes[1].get_ylabel() == "change"  # the colour bar
+    image = shared.axes[0].images[0]
     assert image.get_clim() == (-1, 1) and image.get_cmap().name.startswith("RdBu_r")
 
 
-def test_weight_tiles_are_capped():
-    fig = figures.weight_tiles(np.ones((4, 100)), (2, 2), "t", max_tiles=64)
-    assert len(labels_of(fig)) == 64
+def test_conv_kernels_share_one_scale_with_a_colour_bar():
+    K = np.zeros((8, 3, 3))
+    K[2, :, 0], K[2, :, 2] = 1, -1  # a vertical edge detector
+    K[5, 1, 1] = 0.25               # a weak spot
+    fig = figures.conv_kernels(K, [f"ch {i}" for i in range(8)], "c")
+    shown = tiles_of(fig, (8, 3, 3), 8, labelled=True)
+    np.testing.assert_array_equal(shown[2], K[2])
+    assert shown[5, 1, 1] == 0.25                           # not stretched to its own peak
+    assert len(fig.axes) == 2 and labels_of(fig)[2] == "ch 2"
 
 
-def test_conv_kernels_first_layer_and_deeper_layer():
-    K = np.zeros((8, 1, 3, 3))
-    K[2, 0, :, 0], K[2, 0, :, 2] = 1, -1  # a vertical edge detector
-    fig = figures.conv_kernels(K, "c")
-    np.testing.assert_array_equal(tiles_of(fig, (8, 3, 3), 8, labelled=False)[2], K[2, 0])
-    deep = figures.conv_kernels(np.ones((40, 20, 3, 3)), "d")
-    assert tiles_of(deep, (32 * 16, 3, 3), 16, labelled=False).shape == (512, 3, 3)
-    assert "first 32 of 40 outputs" in deep._suptitle.get_text()
+def test_patch_rows_label_each_row_once():
+    patches = np.random.default_rng(0).random((3, 4, 5, 5))
+    fig = figures.patch_rows(patches, ["ch 1", "ch 7", "ch 9"], "p")
+    assert [t for t in labels_of(fig) if t] == ["ch 1", "ch 7", "ch 9"]
+    np.testing.assert_array_equal(tiles_of(fig, (12, 5, 5), 4, labelled=True), patches.reshape(12, 5, 5))
 
 
 def test_learning_curves_plot_the_history():
@@ -90,7 +102,7 @@ def test_gallery(n):
     images = np.random.default_rng(n).random((n, 4, 4))
     fig = figures.image_gallery(images, [f"c{i}" for i in range(n)], "g")
     assert labels_of(fig) == [f"c{i}" for i in range(n)]
-    np.testing.assert_array_equal(tiles_of(fig, images.shape, min(n, 8), labelled=True), images)
+    np.testing.assert_array_equal(tiles_of(fig, images.shape, min(n, 6), labelled=True), images)
 
 
 def test_calibration_of_a_known_model_and_its_diagram():
@@ -126,15 +138,18 @@ def test_class_templates_are_the_weight_product_and_binary_gets_two():
     np.testing.assert_array_equal(shown[1], -pattern)
 
 
-def test_saliency_maps_put_each_map_under_its_image():
+def test_saliency_maps_put_each_signed_map_under_its_image():
     rng = np.random.default_rng(0)
-    images, maps = rng.random((3, 5, 5)), rng.random((3, 5, 5))
-    fig = figures.saliency_maps(images, maps, ["a", "b", "c"])
-    np.testing.assert_array_equal(tiles_of(fig, images.shape, 3, labelled=True), images)
-    np.testing.assert_allclose(tiles_of(fig, maps.shape, 3, labelled=True, axes=1),
-                               maps / maps.reshape(3, -1).max(axis=1)[:, None, None])
-    assert labels_of(fig) == ["a", "b", "c"]
+    images, maps = rng.random((3, 5, 5)), rng.normal(size=(3, 5, 5))
+    captions = ["a\n→ a", "b\n→ c", "c\n→ c"]
+    fig = figures.saliency_maps(images, maps, captions)
+    np.testing.assert_array_equal(tiles_of(fig, images.shape, 3, labelled=2), images)
+    limits = np.array([np.percentile(np.abs(m), 99.5) for m in maps])
+    np.testing.assert_allclose(tiles_of(fig, maps.shape, 3, labelled=2, axes=1),
+                               np.clip(maps / limits[:, None, None], -1, 1))
+    assert labels_of(fig) == captions
     assert fig.axes[0].images[0].get_array().shape == fig.axes[1].images[0].get_array().shape  # aligned
+    assert fig.axes[1].images[0].get_cmap().name.startswith("RdBu_r")  # signed: for and against
 
 
 def test_feature_maps_one_row_per_block_capped_at_max_channels():
@@ -146,13 +161,15 @@ def test_feature_maps_one_row_per_block_capped_at_max_channels():
     assert "20 maps of 4x4 (first 16)" in fig.axes[2].get_title()
 
 
-def test_weight_evolution_rows_are_units_columns_epochs():
+def test_weight_evolution_rows_are_units_columns_epochs_on_the_last_epochs_scale():
     tiles = np.arange(2 * 3 * 4 * 4, dtype=float).reshape(2, 3, 4, 4) + 1
-    fig = figures.weight_evolution([0, 5], tiles)
-    assert labels_of(fig)[:2] == ["epoch 0", "epoch 5"]
+    fig = figures.weight_evolution([1, 5], tiles, "t")
+    assert labels_of(fig)[:2] == ["epoch 1", "epoch 5"]
     shown = tiles_of(fig, (6, 4, 4), 2, labelled=True)  # row-major over (unit, epoch)
-    np.testing.assert_allclose(shown[1], tiles[1, 0] / tiles[1, 0].max())
-    np.testing.assert_allclose(shown[2], tiles[0, 1] / tiles[0, 1].max())
+    for unit in range(3):
+        limit = np.percentile(np.abs(tiles[1, unit]), 99.5)
+        np.testing.assert_allclose(shown[2 * unit], np.clip(tiles[0, unit] / limit, -1, 1))  # grows into it
+        np.testing.assert_allclose(shown[2 * unit + 1], np.clip(tiles[1, unit] / limit, -1, 1))
 
 
 def test_unit_cards_show_weights_then_top_images_with_activations():
@@ -163,26 +180,34 @@ def test_unit_cards_show_weights_then_top_images_with_activations():
     np.testing.assert_array_equal(tiles_of(fig, (8, 3, 3), 4, labelled=True, axes=1), images.reshape(8, 3, 3))
 
 
-def test_training_health_plots_each_layer_and_the_limits():
+def test_training_health_plots_each_layer_and_the_limits_over_the_judged_epochs():
     history = [{"epoch": e, "health": {"dense1": {"grad_norm": 1.0 / e, "update_ratio": 0.1 / e, "dead": 0.1},
                                        "dense2": {"grad_norm": 2.0 / e, "update_ratio": 0.2 / e, "dead": None}}}
                for e in (1, 2, 3)]
-    fig = figures.training_health(history, 0.25, 1.0, 1e-4)
+    fig = figures.training_health(history, [False, True, True], [False, True, False], 0.25, 1.0, 1e-4)
     dead, grads, ratios = fig.axes[:3]
     assert len(dead.lines) == 1 + 1          # dense1 (dense2 has no ReLU) + the warning level
     np.testing.assert_allclose(grads.lines[1].get_ydata(), [2.0, 1.0, 2 / 3])
     assert len(ratios.lines) == 2 + 2         # both layers + both limits
+    np.testing.assert_array_equal(ratios.lines[2].get_ydata(), [np.nan, 1.0, 1.0])    # after the first epoch
+    np.testing.assert_array_equal(ratios.lines[3].get_ydata(), [np.nan, 1e-4, np.nan])  # steady epochs only
+    assert len(ratios.patches) == 1 and "shaded" in ratios.get_xlabel()   # epoch 3: low learning rate
 
 
-def test_evolution_frames_pick_spread_epochs_and_the_strongest_units():
+def test_evolution_frames_pick_spread_epochs_and_the_units_that_changed_most():
     from nnlab.viz.render import evolution_frames
 
     snapshots = {f"epoch{e}": np.full((4, 3), float(e)) for e in range(10)}
-    snapshots["epoch9"][:, 2] = 50.0          # unit 2 ends strongest
+    snapshots["epoch9"][:, 2] = 50.0          # unit 2 ends furthest from its start
     epochs, tiles = evolution_frames(snapshots, (2, 2), units=2, frames=4)
     assert epochs == [0, 3, 6, 9]
     assert tiles.shape == (4, 2, 2, 2)
     assert (tiles[-1, 0] == 50.0).all()
+    spread = np.array([1.0, 2.0, 0.0, 1.0])   # input 2 never varies
+    epochs, tiles = evolution_frames(snapshots, (2, 2), spread, units=2, frames=3)
+    assert epochs == [1, 5, 9]                # what training added: epoch 0 would be blank
+    np.testing.assert_array_equal(tiles[-1, 0].ravel(), [50.0, 100.0, np.nan, 50.0])
+    np.testing.assert_array_equal(tiles[0, 0].ravel(), [1.0, 2.0, np.nan, 1.0])
     kernels = {f"epoch{e}": np.random.default_rng(e).normal(size=(6, 1, 3, 3)) for e in range(3)}
     epochs, tiles = evolution_frames(kernels, (28, 28), units=4)
     assert epochs == [0, 1, 2] and tiles.shape == (3, 4, 3, 3)

@@ -14,20 +14,54 @@ def linear_model(W: np.ndarray) -> nn.Module:
     return model.eval()
 
 
-def test_saliency_of_a_linear_model_is_the_class_column_against_the_mean():
+def test_integrated_gradients_of_a_linear_model_are_the_input_times_the_class_column_against_the_mean():
     rng = np.random.default_rng(0)
     W = rng.normal(size=(12, 3))
-    X = rng.normal(size=(4, 12))
+    X, x0 = rng.normal(size=(4, 12)), rng.normal(size=12)
     target = np.array([0, 2, 1, 2])
-    S = probes.saliency(linear_model(W), X, target, (12,))
-    expected = np.abs(W[:, target].T - W.mean(axis=1))
-    np.testing.assert_allclose(S, expected, rtol=1e-5, atol=1e-6)
+    A = probes.integrated_gradients(linear_model(W), X, target, x0, (12,))
+    expected = (X - x0) * (W[:, target].T - W.mean(axis=1))
+    np.testing.assert_allclose(A, expected, rtol=1e-4, atol=1e-6)
 
 
-def test_saliency_leaves_the_parameters_gradients_alone():
-    model = linear_model(np.ones((4, 2)))
-    probes.saliency(model, np.ones((1, 4)), np.array([1]), (4,))
-    assert model.weight.grad is None
+def test_integrated_gradients_add_up_to_the_score_change_and_leave_baseline_pixels_out():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(16, 32), nn.ReLU(), nn.Linear(32, 8), nn.ReLU(), nn.Linear(8, 3)).eval()
+    X = np.random.default_rng(1).random((5, 16)).astype(np.float32)
+    X[:, :4] = 0.0                                   # "black" pixels, equal to the baseline
+    target, black = np.array([0, 1, 2, 0, 1]), np.zeros(16, np.float32)
+    A = probes.integrated_gradients(model, X, target, black, (16,), steps=256)
+    rise = probes.class_scores(model, X, target, (16,)) - probes.class_scores(model, black[None].repeat(5, 0),
+                                                                               target, (16,))
+    np.testing.assert_allclose(A.sum(axis=1), rise, rtol=2e-2, atol=2e-3)   # completeness
+    assert (A[:, :4] == 0).all()
+    assert all(p.grad is None for p in model.parameters())
+
+
+def test_receptive_field_and_strongest_positions_of_a_conv_stack():
+    model = CNN((1, 12, 12), [2, 3], n_classes=2).eval()
+    assert probes.receptive_field(model, 1) == (3, 1, 0.0)
+    assert probes.receptive_field(model, 2) == (8, 2, 0.5)   # 3x3 conv, 2x2 pool, 3x3 conv
+    with torch.no_grad():                                     # conv2 channel 1 copies the input's pooled max
+        for m in model.modules():
+            if isinstance(m, nn.BatchNorm2d):
+                m.reset_parameters()
+                m.eval()
+        conv1, conv2 = model.conv_layers()
+        conv1.weight.zero_()
+        conv1.weight[0, 0, 1, 1] = 1.0
+        conv2.weight.zero_()
+        conv2.weight[1, 0, 1, 1] = 1.0
+    X = np.zeros((3, 144), np.float32)
+    X[1].reshape(12, 12)[8, 4] = 1.0      # image 1 is brightest, at row 8, col 4
+    X[2].reshape(12, 12)[2, 9] = 0.5
+    where = probes.strongest_positions(model, X, (1, 12, 12), 2, [1], k=2)
+    assert where.shape == (1, 2, 3)
+    assert list(where[0, 0]) == [1, 4, 2]  # pooled map (6x6): row 8 -> 4, col 4 -> 2
+    size, jump, start = probes.receptive_field(model, 2)
+    top = start + 4 * jump - (size - 1) / 2
+    assert top <= 8 < top + size          # the bright pixel lies in the patch that unit sees
+    assert list(where[0, 1])[0] == 2
 
 
 def test_first_hidden_activations_are_the_first_relu():

@@ -82,10 +82,22 @@ def test_a_cnn_run_gets_its_own_pictures(tmp_path):
     assert all(f'src="figures/{name}"' in html for name in names)
 
 
-@pytest.mark.parametrize("batch_norm", [True, False])
-def test_an_mlp_report_says_when_batch_norm_blurs_its_first_layer(tmp_path, batch_norm):
+def test_an_mlp_report_shows_what_training_added_then_the_raw_weights(tmp_path):
     from tests.training.test_torch_engine import CONFIG
 
-    run = job.train({**CONFIG, "epochs": 1, "batch_norm": batch_norm}, tmp_path, "mlp", quiet=True)
-    assert {"first_layer_weights.png", "class_templates.png"} <= {p.name for p in (run / "figures").iterdir()}
-    assert ("--no-batch-norm" in (run / "report.html").read_text()) == batch_norm
+    run = job.train({**CONFIG, "epochs": 1}, tmp_path, "mlp", quiet=True)
+    assert (run / "start.safetensors").is_file()
+    html = (run / "report.html").read_text()
+    assert html.index('src="figures/first_layer_learned.png"') < html.index('src="figures/first_layer_weights.png"')
+    (run / "start.safetensors").unlink()    # a run from before the start was kept: the raw weights alone, said so
+    from nnlab.viz.render import render_run
+
+    html = render_run(run).read_text()
+    assert "first_layer_learned.png" not in html and "kept no record of its start" in html
+
+
+def test_the_report_opens_with_a_table_of_contents_linking_every_figure(run):
+    html = (run / "report.html").read_text()
+    nav = html[html.index('<nav id="contents">'):html.index("</nav>")]
+    for name in (p.stem for p in (run / "figures").iterdir()):
+        assert f'href="#{name}"' in nav and f'id="{name}"' in html

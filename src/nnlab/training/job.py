@@ -147,11 +147,9 @@ def _fit(run: Path, config, engine, splits: Splits, start_epoch: int, history: l
     snapshots = load_snapshots(run, start_epoch) if main else {}
     finished = start_epoch  # epochs saved (Ctrl-C may come between an epoch's save and the next epoch)
     before = engine.layer_weights()  # one copy of the weights per epoch: the end of one is the start of the next
+    start = next(iter(before.values())) if start_epoch == 0 else None  # the whole first layer, as initialised
     if start_epoch == 0:
         snapshots["epoch0"] = first_layer(before)
-        if main:  # the whole first layer, once: what training adds to it is the report's first picture
-            runs.save_tensors(run / runs.START, {"first_layer": next(iter(before.values()))},
-                              {"what": "first-layer weights as initialised"})
     try:
         for epoch in range(start_epoch, epochs):
             started = time.perf_counter()
@@ -173,6 +171,10 @@ def _fit(run: Path, config, engine, splits: Splits, start_epoch: int, history: l
                 save_checkpoint(run, engine, epoch + 1, history, train_seconds)
                 snapshots[f"epoch{epoch + 1}"] = first_layer(after)
                 runs.save_tensors(run / runs.SNAPSHOTS, snapshots, {"what": "first-layer weights by epoch"})
+                if start is not None:  # once, with the first checkpoint: the report shows what training added
+                    runs.save_tensors(run / runs.START, {"first_layer": start},
+                                      {"what": "first-layer weights as initialised"})
+                    start = None
             finished = epoch + 1
             if not quiet:  # printed after the save: a line on screen means the epoch is on disk
                 shown = f"  val_loss {val_loss:.4f}  val_acc {val_acc:.4f}" if validating else ""

@@ -9,6 +9,7 @@ with one axes per grid rather than per tile: a few hundred tiles then cost milli
 from __future__ import annotations
 
 import math
+import textwrap
 
 import matplotlib
 
@@ -79,8 +80,9 @@ def _tile_figure(tiles: np.ndarray, cols: int, inch: float, cmap: str, vmin: flo
     with a colour bar labelled `colorbar` if given."""
     made = montage(tiles, cols, label_room=_lines(labels))
     bar = 0.9 if colorbar else 0.0
-    width = min(max(cols * inch, 3.0), MAX_WIDTH - bar)
-    fig, ax = plt.subplots(figsize=(width + bar, width * made[0].shape[0] / made[0].shape[1] + title_room))
+    aspect = made[0].shape[0] / made[0].shape[1]
+    width = min(cols * inch, MAX_WIDTH - bar, (MAX_HEIGHT - title_room - 0.5) / aspect)
+    fig, ax = plt.subplots(figsize=(max(width + bar, 1.5), width * aspect + title_room))
     image = _draw(ax, made, tiles.shape[2], cmap, vmin, vmax, labels)
     if colorbar:
         fig.colorbar(image, ax=ax, fraction=0.9 / (width + bar), shrink=0.8, pad=0.02, label=colorbar)
@@ -96,8 +98,10 @@ def scaled_to_peak(tiles: np.ndarray) -> np.ndarray:
 
 def _titled(fig: Figure, title: str, pad: float = 0.3) -> None:
     """Suptitle and tight layout, with room kept for the title (tight_layout alone ignores it)."""
-    fig.suptitle(title)
-    fig.tight_layout(pad=pad, rect=(0, 0, 1, 1 - 0.32 / fig.get_figheight()))
+    # Wrapped to the figure's width (about 0.085 inch a character at the title's size): never cut off.
+    lines = textwrap.wrap(title, max(20, int(fig.get_figwidth() / 0.085)))
+    fig.suptitle("\n".join(lines))
+    fig.tight_layout(pad=pad, rect=(0, 0, 1, 1 - (0.12 + 0.2 * len(lines)) / fig.get_figheight()))
 
 
 def symmetric_limit(values: np.ndarray, percentile: float = 99.5) -> float:
