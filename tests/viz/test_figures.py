@@ -231,3 +231,14 @@ def test_compare_curves_one_colour_per_run():
     assert [t.get_text() for t in right.get_legend().get_texts()] == ["a", "b"]
     np.testing.assert_allclose(right.lines[1].get_ydata(), [0, 0.5])
     assert left.lines[0].get_color() == right.lines[0].get_color() != right.lines[1].get_color()
+
+
+def test_compare_marks_a_best_accuracy_only_among_runs_on_the_same_data():
+    from nnlab.viz.compare import best_on_same_data
+
+    def item(data, acc):
+        return {"config": {"data_label": data}, "summary": {"test_accuracy": acc}}
+
+    moons_a, moons_b, digits = item("moons", 0.95), item("moons", 0.97), item("digits", 0.99)
+    best = best_on_same_data([moons_a, digits, moons_b])
+    assert len(best) == 1 and best[0] is moons_b   # digits' 0.99 is best of nothing: it is alone on its data

@@ -51,20 +51,40 @@ def run(args) -> None:
     print(f"\nreports: {index}")
 
 
+# The picture that says most about each kind of run, first found wins.
+KEY_PICTURES = ("decision_boundary.png", "first_layer_learned.png", "conv2_patches.png", "conv1_kernels.png",
+                "first_layer_weights.png", "learning_curves.png")
+
+
+def key_picture(run_dir: Path) -> str | None:
+    """The run's key picture, as a path relative to the run's folder (None if it has no figures)."""
+    return next((f"figures/{name}" for name in KEY_PICTURES if (run_dir / "figures" / name).is_file()), None)
+
+
 def write_index(path: Path, results: list) -> Path:
-    """One page linking every run's report, with its test accuracy and training time."""
+    """One page linking every run's report, with a thumbnail of its key picture, its test accuracy and
+    training time."""
     from html import escape
 
     from nnlab.files import write_bytes_atomic
 
-    rows = "".join(
-        f'<tr><td><a href="{escape(run_dir.name)}/report.html">{escape(title)}</a></td>'
-        f"<td>{acc:.2%}</td><td>{seconds:.1f} s</td></tr>" for title, acc, seconds, run_dir in results)
+    def row(title: str, acc: float, seconds: float, run_dir: Path) -> str:
+        report = f"{escape(run_dir.name)}/report.html"
+        picture = key_picture(run_dir)
+        thumb = (f'<a href="{report}"><img src="{escape(run_dir.name)}/{escape(picture)}" alt="key picture of '
+                 f'{escape(title)}"></a>' if picture else "")
+        return (f'<tr><td class="thumb">{thumb}</td><td><a href="{report}">{escape(title)}</a>'
+                f'<div class="acc">{acc:.2%}</div><div>test accuracy · {seconds:.1f} s of training</div></td></tr>')
+
+    rows = "".join(row(*result) for result in results)
     page = f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>nnlab demo</title>
-<style>body {{ font: 15px/1.45 system-ui, sans-serif; max-width: 900px; margin: 2em auto; }}
-td, th {{ padding: 3px 12px; text-align: left; }}</style></head><body>
-<h1>nnlab demo</h1><p>Each run's report shows its settings, test metrics and pictures of what it learned.</p>
-<table><tr><th>run</th><th>test accuracy</th><th>training</th></tr>{rows}</table></body></html>
+<style>body {{ font: 15px/1.45 system-ui, sans-serif; max-width: 1000px; margin: 2em auto; padding: 0 1em; }}
+td {{ padding: 8px 14px; vertical-align: top; border-bottom: 1px solid #eee; }}
+.thumb img {{ width: 320px; height: 190px; object-fit: cover; object-position: top; border: 1px solid #ddd; }}
+.acc {{ font-size: 1.6em; font-weight: bold; margin-top: 0.3em; }}</style></head><body>
+<h1>nnlab demo</h1><p>Each run's report shows its settings, test metrics and pictures of what it learned; click a
+picture or a title to open it.</p>
+<table>{rows}</table></body></html>
 """
     write_bytes_atomic(path, page.encode("utf-8"))
     return path
