@@ -124,3 +124,25 @@ def test_a_last_batch_of_one_sample_joins_the_batch_before(model):
     engine.model.register_forward_hook(lambda module, inputs, output: sizes.append(len(inputs[0])))
     loss, acc = engine.train_epoch(0, 1)
     assert sizes == [8, 9] and np.isfinite(loss)
+
+
+def test_with_label_smoothing_the_training_curve_reports_the_plain_log_loss():
+    """Training minimises the smoothed loss, but the curve beside the validation loss must be the same quantity."""
+    from nnlab.metrics import log_loss
+
+    rng = np.random.default_rng(0)
+    X = rng.random((96, 64), dtype=np.float32)
+    y = X[:, :3].argmax(axis=1)                    # learnable, so that the predictions grow confident
+    config = {**CONFIG, "lr": 3e-2, "schedule": "constant", "dropout": 0.0, "augment": False,
+              "label_smoothing": 0.3, "batch_size": 32}
+    engine = TorchEngine(config, 64, 3, (1, 8, 8))
+    engine.prepare(X, y, flip_ok=False)
+    for epoch in range(30):
+        engine.train_epoch(epoch, 31)
+    config["lr"] = 1e-12                           # then an epoch that does not move the weights
+    loss, _ = engine.train_epoch(30, 31)
+    P = engine.predict_proba(X)
+    assert loss == pytest.approx(log_loss(P, y), rel=1e-4)
+    smoothed = float(torch.nn.functional.cross_entropy(torch.log(torch.from_numpy(P)), torch.from_numpy(y),
+                                                       label_smoothing=0.3))
+    assert smoothed - loss > 0.1, (smoothed, loss)  # what the curve reported before
