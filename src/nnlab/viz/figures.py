@@ -174,11 +174,16 @@ def _values(history: list[dict], key: str) -> list[float]:
 
 
 def learning_curves(history: list[dict]) -> Figure:
-    """Loss and accuracy per epoch, training (as measured during the epoch) and validation (if any)."""
+    """Loss and accuracy per epoch, training (as measured during the epoch) and validation (if any); a
+    panel only for what the history holds (a loop of one's own may record the loss alone)."""
     epochs = [h["epoch"] for h in history]
-    fig, (left, right) = plt.subplots(1, 2, figsize=(MAX_WIDTH, 3.4))
-    for ax, key, label in ((left, "loss", "log loss"), (right, "accuracy", "accuracy")):
-        ax.plot(epochs, [h[key] for h in history], "o-", ms=3, label="training")
+    panels = [(key, label) for key, label in (("loss", "log loss"), ("accuracy", "accuracy"))
+              if any(h.get(key) is not None or h.get(f"val_{key}") is not None for h in history)]
+    fig, axes = plt.subplots(1, len(panels), figsize=(MAX_WIDTH if len(panels) > 1 else MAX_WIDTH / 2 + 0.4, 3.4),
+                             squeeze=False)
+    for ax, (key, label) in zip(axes[0], panels):
+        if any(h.get(key) is not None for h in history):
+            ax.plot(epochs, _values(history, key), "o-", ms=3, label="training")
         if any(h.get(f"val_{key}") is not None for h in history):
             ax.plot(epochs, _values(history, f"val_{key}"), "o-", ms=3, label="validation")
         ax.set_xlabel("epoch")

@@ -49,10 +49,24 @@ def class_scores(model: nn.Module, X: np.ndarray, target: np.ndarray, input_shap
         return _class_score(model(_tensor(X, input_shape)), torch.as_tensor(target, dtype=torch.long)).numpy()
 
 
+def hidden_layers(model: nn.Module) -> list[nn.Module]:
+    """The modules whose outputs are the hidden layers' activations, in forward order: the ReLU modules;
+    for a model that calls F.relu in its forward (no ReLU modules), every conv and dense layer but the last,
+    whose outputs the probes pass through max(0, .) themselves."""
+    relus = [m for m in model.modules() if isinstance(m, nn.ReLU)]
+    return relus or [m for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear))][:-1]
+
+
+def _activation(module: nn.Module, output: torch.Tensor) -> torch.Tensor:
+    out = output.detach()
+    return out if isinstance(module, nn.ReLU) else out.clamp_min(0)
+
+
 def relu_outputs(model: nn.Module, X: np.ndarray, input_shape: tuple[int, ...]) -> list[np.ndarray]:
-    """The output of every ReLU in forward order, for the inputs X (one array per ReLU)."""
-    outputs, hooks = [], [m.register_forward_hook(lambda mod, inp, out: outputs.append(out.detach().clone()))
-                          for m in model.modules() if isinstance(m, nn.ReLU)]
+    """Every hidden layer's activation in forward order, for the inputs X (one array per layer)."""
+    outputs: list[torch.Tensor] = []
+    hooks = [m.register_forward_hook(lambda mod, inp, out: outputs.append(_activation(mod, out).clone()))
+             for m in hidden_layers(model)]
     try:
         with torch.no_grad():
             model(_tensor(X, input_shape))
@@ -71,10 +85,14 @@ def first_hidden_activations(model: nn.Module, X: np.ndarray, input_shape: tuple
                              batch_size: int = 500) -> np.ndarray:
     """(samples x units): the first hidden layer's output; a conv layer's channels are averaged over space.
     In batches, keeping only those means: a whole test set's conv maps would take gigabytes."""
-    first = next(m for m in model.modules() if isinstance(m, nn.ReLU))
+    first = hidden_layers(model)[0]
     means: list[torch.Tensor] = []
-    hook = first.register_forward_hook(lambda mod, inp, out: means.append(out.detach().flatten(2).mean(2)
-                                                                           if out.dim() > 2 else out.detach()))
+
+    def record(mod, inp, out):
+        out = _activation(mod, out)
+        means.append(out.flatten(2).mean(2) if out.dim() > 2 else out)
+
+    hook = first.register_forward_hook(record)
     try:
         with torch.no_grad():
             for start in range(0, len(X), batch_size):
@@ -138,6 +156,9 @@ def strongest_positions(model: nn.Module, X: np.ndarray, input_shape: tuple[int,
     convs = [m for m in model.modules() if isinstance(m, nn.Conv2d)]
     after = list(model.modules())
     after = after[after.index(convs[conv_index - 1]):]
+    # The ReLU after the conv if the model has ReLU modules (before the next conv), else the conv itself.
+    nxt = next((m for m in after[1:] if isinstance(m, nn.Conv2d)), None)
+    after = after[:after.index(nxt)] if nxt is not None else after
     layer = next((m for m in after if isinstance(m, nn.ReLU)), convs[conv_index - 1])
     peaks, where = [], []
 

@@ -117,16 +117,18 @@ def render(run: Path, engine, ds, P: np.ndarray, summary: dict, history: list[di
         _first_layer_figures(dense[0], W0, spread, image_hw, add)
         # The product needs the weights the MLP computes with at test time: each batch norm folded into its
         # dense layer (a per-unit scale).
-        linear = dense_layers(engine.torch_model())[0] if engine.kind == "mlp" else dense
-        T = class_templates(linear) * spread[:, None]  # as for the first layer: on standardised inputs
-        T[spread == 0] = np.nan
-        add(figures.class_tiles(T, image_hw, list(ds.classes)), "class_templates.png",
-            "Class templates",
-            "For each class, the product of all weight matrices (any batch norm folded in) laid out as an "
-            "image, each pixel multiplied by how much it varies across the training images: how each pixel "
-            "pushes that class's score when all ReLUs are on. Red pixels speak for the class, blue against it; "
-            "pixels that never vary are blank. It is the network's linear view of the class and ignores which "
-            "units switch off.")
+        linear = dense if engine.kind == "scratch" else dense_layers(engine.torch_model())[0]
+        chained = all(a.shape[1] == b.shape[0] for a, b in zip(linear, linear[1:]))
+        T = class_templates(linear) * spread[:, None] if chained else None  # on standardised inputs, as above
+        if T is not None and T.shape[1] == ds.n_classes:
+            T[spread == 0] = np.nan
+            add(figures.class_tiles(T, image_hw, list(ds.classes)), "class_templates.png",
+                "Class templates",
+                "For each class, the product of all weight matrices (any batch norm folded in) laid out as an "
+                "image, each pixel multiplied by how much it varies across the training images: how each pixel "
+                "pushes that class's score when all ReLUs are on. Red pixels speak for the class, blue against "
+                "it; pixels that never vary are blank. It is the network's linear view of the class and ignores "
+                "which units switch off.")
     if kernels:
         K = kernels[0]
         tiles = K[:, 0] if K.shape[1] == 1 else K.mean(axis=1)
@@ -203,9 +205,10 @@ def curves_caption(config: dict, validated: bool) -> str:
         return ("Loss and accuracy per epoch. A validation curve that turns up while training keeps falling means "
                 "overfitting; two curves still falling mean more epochs would help. " + " ".join(parts)
                 + (" So the training curve can sit above the validation one." if during else ""))
-    return ("Loss and accuracy per epoch on the training data. This run held out no validation split "
-            "(--val-fraction 0), so these curves cannot show overfitting: the test metrics above are the only "
-            "check on data the network did not train on. " + " ".join(parts))
+    why = ("This run held out no validation split (--val-fraction 0)" if "val_fraction" in config
+           else "No validation values were recorded")
+    return (f"Loss and accuracy per epoch on the training data. {why}, so these curves cannot show overfitting: "
+            "the test metrics above are the only check on data the network did not train on. " + " ".join(parts))
 
 
 def load_start(run: Path) -> np.ndarray | None:
@@ -263,8 +266,8 @@ def _image_figures(run: Path, engine, layers: dict[str, np.ndarray], ds, P: np.n
     from nnlab.viz import probes
 
     model = engine.torch_model()
-    cnn = engine.kind == "cnn"
-    input_shape = tuple(ds.image_shape) if cnn else (ds.n_features,)
+    cnn = any(name.startswith("conv") for name in layers)
+    input_shape = getattr(engine, "input_shape", None) or (tuple(ds.image_shape) if cnn else (ds.n_features,))
 
     def pixels(X: np.ndarray) -> np.ndarray:  # model inputs back to [0, 1] images for display
         return np.clip(ds.scaler.inverse(X).reshape(-1, *image_hw) / ds.scaler.pixel_max, 0, 1)

@@ -51,19 +51,21 @@ def write_report(run: Path, config: dict[str, Any], summary: dict[str, Any], fig
     title = f"{config.get('model', '?')} on {dataset.get('name', config.get('data', '?'))}"
     contents = [("metrics", "Test metrics"), ("per-class", "Per class"), ("health", "Training health in words")]
     contents += [(Path(f.file).stem, f.title) for f in figures] + [("settings", "Settings")]
+    splits = (("n_train", "training"), ("n_val", "validation"), ("n_test", "test samples"))
+    counts = ", ".join(f"{dataset[k]} {what}" for k, what in splits if dataset.get(k) not in (None, "?"))
+    seconds = (f'<div class="metric"><b>{summary["train_seconds"]:.1f} s</b>training time</div>'
+               if "train_seconds" in summary else "")
     nav = "".join(f'<a href="#{escape(anchor)}">{escape(text)}</a>' for anchor, text in contents)
     page = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>nnlab · {escape(title)}</title>
 <style>{STYLE}</style></head><body>
 <h1>nnlab run: {escape(title)}</h1>
-<p>{escape(str(run.name))} · {escape(str(dataset.get('n_train', '?')))} training,
-{escape(str(dataset.get('n_val', '?')))} validation, {escape(str(dataset.get('n_test', '?')))} test samples ·
-{escape(str(len(dataset.get('classes', []))))} classes</p>
+<p>{escape(str(run.name))} · {escape(counts)} · {escape(str(len(dataset.get('classes', []))))} classes</p>
 <nav id="contents"><b>Contents</b>{nav}</nav>
 <section id="metrics"><h2>Test metrics</h2>
 <div class="metric"><b>{summary['test_accuracy']:.2%}</b>test accuracy</div>
 <div class="metric"><b>{summary['test_loss']:.4f}</b>test log loss</div>
-<div class="metric"><b>{summary.get('train_seconds', 0):.1f} s</b>training time</div>
+{seconds}
 <div class="metric"><b>{summary.get('epochs', '?')}</b>epochs</div></section>
 <section id="per-class"><h2>Per class</h2><table><tr><th>class</th><th>precision</th><th>recall</th><th>F1</th>
 <th>test samples</th></tr>{per_class}</table></section>
