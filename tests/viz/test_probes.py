@@ -92,3 +92,21 @@ def test_inputs_optimised_for_a_class_light_up_its_template():
     assert X.shape == (2, 1, 8, 8) and X.min() >= 0 and X.max() <= 1
     for k in range(2):
         assert X[k][T[k] > 0].mean() > 0.7 and X[k][T[k] < 0].mean() < 0.3, X[k]  # (jitter blurs the edges)
+
+
+def test_receptive_field_is_measured_through_functional_pooling():
+    class Net(nn.Module):  # pools with F.max_pool2d in forward: no module says so
+        def __init__(self):
+            super().__init__()
+            self.a, self.b = nn.Conv2d(1, 4, 5, padding=2), nn.Conv2d(4, 4, 3, padding=1)
+            self.head = nn.Linear(4 * 7 * 7, 3)
+
+        def forward(self, x):
+            x = torch.nn.functional.max_pool2d(torch.relu(self.a(x)), 2)
+            x = torch.nn.functional.max_pool2d(torch.relu(self.b(x)), 2)
+            return self.head(x.flatten(1))
+
+    torch.manual_seed(0)
+    model = Net().eval()
+    assert probes.receptive_field(model, 1) == (5, 1, 0.0)
+    assert probes.receptive_field(model, 2) == (10, 2, 0.5)   # 5x5 conv, 2x2 pool, 3x3 conv

@@ -130,23 +130,46 @@ def optimise_class_inputs(model: nn.Module, input_shape: tuple[int, ...], n_clas
     return x.detach().numpy()
 
 
-def receptive_field(model: nn.Module, conv_index: int) -> tuple[int, int, float]:
+class _Stop(Exception):
+    """Raised by a hook to end a forward pass once the layer of interest has run."""
+
+
+def receptive_field(model: nn.Module, conv_index: int, channels: int = 1, side: int = 64,
+                    samples: int = 32, seed: int = 0) -> tuple[int, int, float]:
     """(size, jump, start) of the `conv_index`-th Conv2d's units (1-based) in input pixels: unit i of its
-    map sees rows start + i*jump - (size-1)/2 to start + i*jump + (size-1)/2. Walks the convolutions and
-    poolings in module order, as a plain stack of them computes."""
-    size, jump, start, seen = 1, 1, 0.0, 0
-    for m in model.modules():
-        if isinstance(m, (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d)):
-            k, s, pad = (v if isinstance(v, int) else v[0] for v in (m.kernel_size, m.stride, m.padding))
-            d = m.dilation if isinstance(m, (nn.Conv2d, nn.MaxPool2d)) else 1
-            k = (d if isinstance(d, int) else d[0]) * (k - 1) + 1
-            size += (k - 1) * jump
-            start += ((k - 1) / 2 - pad) * jump
-            jump *= s
-            seen += isinstance(m, nn.Conv2d)
-            if seen == conv_index:
-                return size, jump, start
-    raise ValueError(f"the model has fewer than {conv_index} conv layers")
+    map sees rows start + i*jump - (size-1)/2 to start + i*jump + (size-1)/2.
+
+    Measured, not read off the modules (a model may pool with F.max_pool2d in its forward): the pixels
+    whose change moves a unit are where its gradient is non-zero. A max-pool or a ReLU passes gradient
+    through some positions only, so the union over `samples` random inputs is taken; a large input
+    (`side` pixels, which the layers before any dense layer accept) keeps the field clear of the border."""
+    conv = [m for m in model.modules() if isinstance(m, nn.Conv2d)][conv_index - 1]
+    caught: list[torch.Tensor] = []
+
+    def stop(module, inputs, output):
+        caught.append(output)
+        raise _Stop
+
+    hook = conv.register_forward_hook(stop)
+    x = torch.randn(samples, channels, side, side, generator=torch.Generator().manual_seed(seed)).requires_grad_(True)
+    try:
+        model(x)
+    except _Stop:
+        pass
+    finally:
+        hook.remove()
+    out = caught[0]
+    centre = out.shape[-1] // 2
+
+    def field(i: int) -> tuple[int, int]:  # first and last input row that unit (i, i) sees
+        (grad,) = torch.autograd.grad(out[:, :, i, i].sum(), x, retain_graph=True)
+        rows = torch.nonzero(grad.abs().sum(dim=(0, 1, 3)) > 0).ravel()
+        return int(rows.min()), int(rows.max())
+
+    top, bottom = field(centre)
+    jump = field(centre + 1)[0] - top if centre + 1 < out.shape[-1] else 1
+    size = bottom - top + 1
+    return size, jump, top + (size - 1) / 2 - centre * jump
 
 
 def strongest_positions(model: nn.Module, X: np.ndarray, input_shape: tuple[int, ...], conv_index: int,

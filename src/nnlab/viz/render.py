@@ -353,7 +353,7 @@ def _patch_figure(model, K: np.ndarray, index: int, ds, input_shape, pixels, add
 
     picked = [int(c) for c in figures.strongest_first(K.reshape(K.shape[0], -1).T)[:channels]]
     where = probes.strongest_positions(model, ds.X_test, input_shape, index, picked, k)  # channels x k x 3
-    size, jump, start = probes.receptive_field(model, index)
+    size, jump, start = probes.receptive_field(model, index, channels=input_shape[0])
     images = pixels(ds.X_test[np.unique(where[..., 0])])
     lookup = {int(i): n for n, i in enumerate(np.unique(where[..., 0]))}
     padded = np.pad(images, ((0, 0), (size, size), (size, size)))  # black outside the image
