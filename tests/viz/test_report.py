@@ -1,14 +1,11 @@
-import re
-import shutil
-import subprocess
 
 import pytest
 
 from nnlab.training import job
 from tests.data.fixtures import write_image_folder
+from tests.viz.browser import needs_chromium, open_page
 
 HOSTILE = 'a<b>&"c"'
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
 
 
 @pytest.fixture(scope="module")
@@ -45,27 +42,9 @@ def test_text_from_data_is_escaped(run):
     assert "a&lt;b&gt;&amp;&quot;c&quot;" in html
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium is not installed (apt-get install chromium)")
+@needs_chromium
 def test_report_opens_in_headless_chromium_with_every_image_loaded(run, tmp_path):
-    # A copy of the page beside the original, plus a script that counts the images that decoded.
-    probe = run / "probe.html"
-    probe.write_text((run / "report.html").read_text().replace("</body>", """<script>
-window.addEventListener('load', () => {
-  const imgs = [...document.images];
-  document.body.setAttribute('data-images', imgs.length);
-  document.body.setAttribute('data-loaded', imgs.filter(i => i.complete && i.naturalWidth > 0).length);
-});</script></body>"""))
-    try:
-        proc = subprocess.run(
-            [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-             "--disable-background-networking", f"--user-data-dir={tmp_path / 'profile'}",
-             "--virtual-time-budget=5000", "--dump-dom", probe.as_uri()],
-            capture_output=True, text=True, timeout=120)
-    finally:
-        probe.unlink()
-    dom = proc.stdout
-    images = int(re.search(r'data-images="(\d+)"', dom).group(1))
-    loaded = int(re.search(r'data-loaded="(\d+)"', dom).group(1))
+    images, loaded, dom = open_page(run / "report.html", tmp_path / "profile")
     assert images >= 3 and loaded == images
     assert "Test metrics" in dom and "What it learned" in dom and "Training health" in dom
 
