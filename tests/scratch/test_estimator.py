@@ -73,7 +73,7 @@ def test_partial_fit_runs_one_epoch_per_call():
         clf.partial_fit(X, y)
     for _ in range(3):
         clf.partial_fit(X, y, classes=[0, 1])
-    assert clf.n_iter_ == 3 and len(clf.loss_curve_) == 3
+    assert clf.n_iter_ == 1 and len(clf.loss_curve_) == 3 and clf.t_ == 600  # n_iter_: this call's, as sklearn
 
 
 def test_warm_start_continues_training():
@@ -84,15 +84,58 @@ def test_warm_start_continues_training():
         clf.fit(X, y)
         first = clf.coefs_[0].copy()
         clf.fit(X, y)
-    assert clf.n_iter_ == 10 and not np.array_equal(first, clf.coefs_[0])
+    # as MLPClassifier: n_iter_ counts this fit's epochs, loss_curve_ goes on
+    assert clf.n_iter_ == 5 and len(clf.loss_curve_) == 10 and not np.array_equal(first, clf.coefs_[0])
 
 
-def test_early_stopping_keeps_the_best_validation_weights():
+def test_early_stopping_stops_by_sklearns_rule_and_restores_the_best_weights():
     X, y = make_moons(600, noise=0.3, random_state=0)
-    clf = ScratchClassifier(early_stopping=True, n_iter_no_change=5, max_iter=500, random_state=0).fit(X, y)
-    assert clf.n_iter_ < 500
-    assert len(clf.validation_scores_) == clf.n_iter_
-    assert clf.best_validation_score_ == max(clf.validation_scores_)
+    params = dict(early_stopping=True, n_iter_no_change=5, max_iter=500, random_state=0, dtype="float64")
+    clf = ScratchClassifier(**params).fit(X, y)
+    scores = clf.validation_scores_
+    # MLPClassifier's rule, replayed: an epoch improves when it reaches the best score so far + tol, and
+    # training stops once more than n_iter_no_change epochs in a row have not
+    best, count, stop = -np.inf, 0, None
+    for epoch, score in enumerate(scores, 1):
+        count = count + 1 if score < best + clf.tol else 0
+        best = max(best, score)
+        if count > 5:
+            stop = epoch
+            break
+    assert stop == clf.n_iter_ == len(scores) < 500
+    epoch = int(np.argmax(scores)) + 1           # the first epoch with the best score: its weights are kept
+    assert scores[-1] < scores[epoch - 1]        # so the last epoch's weights are not the best
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        cut = ScratchClassifier(**{**params, "max_iter": epoch}).fit(X, y)  # the same run, ended at that epoch
+    for p, q in zip(clf.coefs_ + clf.intercepts_, cut.coefs_ + cut.intercepts_):
+        np.testing.assert_array_equal(p, q)
+
+
+def test_training_starts_from_assigned_weights():
+    X, y = make_moons(100, noise=0.2, random_state=0)
+    rng = np.random.default_rng(0)
+    W, b = [rng.normal(size=(2, 4)), rng.normal(size=(4, 1))], [np.zeros(4), np.zeros(1)]
+    W0 = [w.copy() for w in W]
+    clf = ScratchClassifier(hidden_layer_sizes=(4,), warm_start=True, max_iter=1, solver="sgd", momentum=0,
+                            batch_size=100, learning_rate_init=0.1, alpha=0)
+    clf.coefs_, clf.intercepts_ = W, b
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X, y)
+    for w, w0 in zip(W, W0):
+        np.testing.assert_array_equal(w, w0)     # the given arrays are copied, not trained in place
+    # one full-batch step from the given weights, by hand: the binary log loss gradient
+    Z1 = X @ W[0]
+    A1 = np.maximum(Z1, 0)
+    dZ2 = (1 / (1 + np.exp(-(A1 @ W[1])[:, 0])) - y)[:, None] / len(X)
+    dZ1 = (dZ2 @ W[1].T) * (Z1 > 0)
+    np.testing.assert_allclose(clf.coefs_[0], W[0] - 0.1 * X.T @ dZ1, rtol=1e-6)
+    np.testing.assert_allclose(clf.coefs_[1], W[1] - 0.1 * A1.T @ dZ2, rtol=1e-6)
+    assert clf.coefs_[0].dtype == np.float32
+    clf.coefs_ = [np.zeros((3, 4)), W[1]]
+    with pytest.raises(ValueError, match="coefs_ and intercepts_ must have the shapes"):
+        clf.fit(X, y)
 
 
 def test_grid_search():

@@ -1,7 +1,7 @@
 """`ScratchClassifier`: the NumPy network as a scikit-learn classifier.
 
-Parameter names follow `sklearn.neural_network.MLPClassifier` where they mean the same, so code
-written for one runs with the other; `dtype` is ours (float32 by default, float64 for exactness).
+Parameter and attribute names follow `sklearn.neural_network.MLPClassifier`, and where a name is shared
+so is the meaning, down to the stopping rule; `dtype` is ours (float32 by default, float64 for exactness).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -25,6 +26,30 @@ class ScratchClassifier(ClassifierMixin, BaseEstimator):
 
     Two classes: one sigmoid output unit and the log loss (the derived network). More: softmax +
     cross-entropy. Solvers: 'adam', or 'sgd' with `momentum` (0 for plain SGD) and Nesterov.
+
+    As MLPClassifier: the loss in `loss_curve_` includes the L2 term, per batch from the weights before
+    the step; training stops once the training loss (or, with `early_stopping`, the validation accuracy)
+    has failed to improve by `tol` for more than `n_iter_no_change` epochs, and early stopping restores the
+    best validation weights however training ends; `n_iter_` counts the epochs of the last call (`fit`
+    with `warm_start` starts a new optimiser and a new count; `loss_curve_` and `t_` go on); `partial_fit`
+    runs one epoch, keeps the optimiser and refuses `early_stopping`; Adam is scikit-learn's (eps added to
+    the square root of the uncorrected second moment: `convention="sklearn"` in `scratch.optim`) and SGD
+    takes its steps (PyTorch's formula: the same steps at a constant rate); `random_state` seeds a fresh
+    RandomState each call, which splits off the validation set (stratified for two classes only) and
+    shuffles as MLPClassifier does.
+
+    Starting from given weights: assign `coefs_` (n_in x n_out per layer) and `intercepts_`, then `fit`
+    with `warm_start=True` (or call `partial_fit`); they are copied, in `dtype`, and trained. From the same
+    weights and `random_state`, in float64, the two estimators end within 1e-10
+    (tests/scratch/test_sklearn_twin.py).
+
+    Deliberate differences from MLPClassifier: He initialisation (normal, std sqrt(2/n_in), zero biases)
+    instead of Glorot uniform, so a cold start differs and draws `random_state` differently; float32 by
+    default (`dtype`); ReLU only, a constant learning rate, no 'lbfgs', sample weights, sparse input or
+    multilabel targets; the log loss from the logits (MLPClassifier clips probabilities at 1 machine eps);
+    a non-finite loss raises ValueError at once rather than after `max_iter` epochs; and a warm-started
+    fit with early stopping restores the best weights it saw, where MLPClassifier, whose saved best
+    weights are by then the live ones, keeps the last if the validation score never improved.
     """
 
     def __init__(self, hidden_layer_sizes=(256, 128), solver="adam", alpha=1e-4, batch_size="auto",
@@ -55,14 +80,16 @@ class ScratchClassifier(ClassifierMixin, BaseEstimator):
 
     # -- scikit-learn API -------------------------------------------------------------------
     def fit(self, X, y):
-        """Train up to `max_iter` epochs (fresh weights unless `warm_start`)."""
-        return self._fit(X, y, classes=None, epochs=self.max_iter, incremental=False)
+        """Train up to `max_iter` epochs (fresh weights unless `warm_start` and `coefs_` exist)."""
+        return self._fit(X, y, classes=None, incremental=False)
 
     def partial_fit(self, X, y, classes=None):
         """One pass over (X, y). `classes` is required on the first call."""
+        if self.early_stopping:
+            raise ValueError("partial_fit does not support early_stopping=True")
         if not hasattr(self, "classes_") and classes is None:
             raise ValueError("classes must be passed on the first call to partial_fit.")
-        return self._fit(X, y, classes=classes, epochs=1, incremental=True)
+        return self._fit(X, y, classes=classes, incremental=True)
 
     def predict_proba(self, X):
         check_is_fitted(self)
@@ -70,10 +97,7 @@ class ScratchClassifier(ClassifierMixin, BaseEstimator):
         # Predictions in float64 from the trained weights, whatever dtype trained them: a float32 matrix
         # product can differ in its last bit with a row's position in the batch (BLAS kernels block rows),
         # and a prediction must not depend on which other rows came with it.
-        net = self.network_
-        if net.dtype != np.float64:
-            net = Network(net.W, net.b, np.float64)
-        return predict_proba(net, X)
+        return predict_proba(Network(self.coefs_, self.intercepts_, np.float64), X)
 
     def predict_log_proba(self, X):
         with np.errstate(divide="ignore"):  # a probability of exactly 0 is log 0 = -inf, as in sklearn
@@ -82,16 +106,6 @@ class ScratchClassifier(ClassifierMixin, BaseEstimator):
     def predict(self, X):
         P = self.predict_proba(X)
         return self.classes_[np.argmax(P, axis=1)]
-
-    @property
-    def coefs_(self) -> list[np.ndarray]:
-        check_is_fitted(self)
-        return self.network_.W
-
-    @property
-    def intercepts_(self) -> list[np.ndarray]:
-        check_is_fitted(self)
-        return self.network_.b
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -126,83 +140,143 @@ class ScratchClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(f"dtype must be 'float32' or 'float64', got {self.dtype!r}.")
         return [int(s) for s in sizes]
 
-    def _fit(self, X, y, classes, epochs: int, incremental: bool):
+    def _fit(self, X, y, classes, incremental: bool):
         hidden = self._validate_params()
-        first_call = not (incremental or self.warm_start) or not hasattr(self, "network_")
-        X, y = validate_data(self, X, y, reset=first_call, dtype=self._np_dtype(), y_numeric=False)
+        # As MLPClassifier: keep the weights (fitted or assigned) under warm_start and in partial_fit.
+        first_pass = not hasattr(self, "coefs_") or not (self.warm_start or incremental)
+        X, y = validate_data(self, X, y, reset=first_pass or not hasattr(self, "n_features_in_"),
+                             dtype=self._np_dtype(), y_numeric=False)
         check_classification_targets(y)
-        if first_call:
+        self._set_classes(y, classes, first_pass)
+        y_index = np.searchsorted(self.classes_, y).astype(np.int64)
+        k = len(self.classes_)
+        sizes = [X.shape[1], *hidden, 1 if k == 2 else k]
+        rs = check_random_state(self.random_state)  # anew each call, as MLPClassifier does
+
+        net = Network.create(sizes, rs, self._np_dtype()) if first_pass else self._given_network(sizes)
+        self.coefs_, self.intercepts_ = net.W, net.b  # views into the vector training updates
+        self.n_layers_, self.n_outputs_ = len(sizes), sizes[-1]
+        self.out_activation_ = "logistic" if k == 2 else "softmax"
+        if first_pass or not hasattr(self, "loss_curve_"):
+            self._start_history(net)
+        if not incremental or getattr(self, "_optimizer", None) is None:
+            self._optimizer = make_optimizer(
+                "adam" if self.solver == "adam" else ("momentum" if self.momentum else "sgd"),
+                [net.theta], self.learning_rate_init, momentum=self.momentum, nesterov=self.nesterovs_momentum,
+                beta1=self.beta_1, beta2=self.beta_2, eps=self.epsilon, convention="sklearn")
+        else:
+            self._optimizer.params = [net.theta]  # partial_fit keeps the optimiser's state, as sklearn's
+
+        X_val = y_val = None
+        if self.early_stopping:
+            X, X_val, y_index, y_val = self._validation_split(X, y_index, rs)
+        n = len(X)
+        if self.batch_size != "auto" and self.batch_size > n:
+            warnings.warn("Got `batch_size` less than 1 or larger than sample size. It is going to be clipped",
+                          stacklevel=3)
+        runner = EpochRunner(net, self._optimizer, min(200 if self.batch_size == "auto" else self.batch_size, n),
+                             self.alpha)
+        order = _SklearnOrder(rs, n) if self.shuffle else None
+
+        self.n_iter_ = 0
+        for _ in range(self.max_iter):
+            data_loss, penalty, _acc = runner.run(X, y_index, order)
+            self.loss_ = data_loss + penalty  # MLPClassifier's loss_curve_: the L2 term included
+            if not np.isfinite(self.loss_):
+                raise ValueError("training diverged (the loss is not finite); lower learning_rate_init.")
+            self.n_iter_ += 1
+            self.t_ += n
+            self.loss_curve_.append(self.loss_)
+            if self.verbose:
+                print(f"Iteration {self.n_iter_}, loss = {self.loss_:.8f}")
+            self._update_no_improvement_count(net, X_val, y_val)
+            if self._no_improvement_count > self.n_iter_no_change:
+                if self.verbose:
+                    what = "Validation score" if self.early_stopping else "Training loss"
+                    print(f"{what} did not improve more than tol={self.tol:f} for {self.n_iter_no_change} "
+                          "consecutive epochs. Stopping.")
+                break
+            if incremental:
+                break
+            if self.n_iter_ == self.max_iter:
+                warnings.warn(f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and the "
+                              "optimization hasn't converged yet.", ConvergenceWarning, stacklevel=3)
+        if self.early_stopping:
+            for p, best in zip(net.params(), self._best_params):
+                p[...] = best
+        return self
+
+    def _set_classes(self, y, classes, first_pass: bool) -> None:
+        if first_pass or not hasattr(self, "classes_"):
             self.classes_ = np.unique(y if classes is None else classes)
-            self._rng = np.random.default_rng(self.random_state)
             if len(self.classes_) < 2:
                 raise ValueError(f"ScratchClassifier needs samples of at least 2 classes; got one class: "
                                  f"{self.classes_[0]!r}.")
+        elif self.warm_start and not np.array_equal(np.unique(y), self.classes_):
+            raise ValueError(f"warm_start can only be used where `y` has the same classes as in the previous "
+                             f"call to fit. Previously got {self.classes_}, `y` has {np.unique(y)}")
         unknown = np.setdiff1d(y, self.classes_)
         if len(unknown):
             raise ValueError(f"y holds labels not in classes_: {unknown[:5]!r}.")
-        y_index = np.searchsorted(self.classes_, y).astype(np.int64)
-        k = len(self.classes_)
-        if first_call:
-            sizes = [X.shape[1], *hidden, 1 if k == 2 else k]
-            self.network_ = Network.create(sizes, self._rng, self._np_dtype())
-            self.loss_curve_, self.n_iter_, self.t_ = [], 0, 0
-            self.best_loss_, self._no_improvement = np.inf, 0
-            self.validation_scores_ = [] if self.early_stopping else None
-            self.best_validation_score_ = -np.inf if self.early_stopping else None
-            self._optimizer = None
-        batch = min(200, len(X)) if self.batch_size == "auto" else min(self.batch_size, len(X))
-        if self._optimizer is None or getattr(self, "_batch", None) != batch:
-            if self._optimizer is None:
-                self._optimizer = make_optimizer(
-                    "adam" if self.solver == "adam" else ("momentum" if self.momentum else "sgd"),
-                    [self.network_.theta], self.learning_rate_init, momentum=self.momentum,
-                    nesterov=self.nesterovs_momentum, beta1=self.beta_1, beta2=self.beta_2, eps=self.epsilon)
-            self._runner = EpochRunner(self.network_, self._optimizer, batch, self.alpha)
-            self._batch = batch
 
-        X_val = y_val = None
-        if self.early_stopping and not incremental:
-            stratify = y_index if np.bincount(y_index).min() >= 2 else None
-            X, X_val, y_index, y_val = train_test_split(
-                X, y_index, test_size=self.validation_fraction, random_state=self._rng.integers(2**31),
-                stratify=stratify)
-        for _ in range(epochs):
-            data_loss, penalty, _acc = self._runner.run(X, y_index, self._rng if self.shuffle else None)
-            loss = data_loss + penalty  # MLPClassifier's loss_curve_: the L2 term included
-            if not np.isfinite(loss):
-                raise ValueError("training diverged (the loss is not finite); lower learning_rate_init.")
-            self.n_iter_ += 1
-            self.t_ += len(X)
-            self.loss_curve_.append(loss)
-            if self.verbose:
-                print(f"Iteration {self.n_iter_}, loss = {loss:.8f}")
-            if incremental:
-                continue
-            if self._should_stop(loss, X_val, y_val):
-                break
-        else:
-            if not incremental and self.max_iter > 1:
-                warnings.warn(f"Stochastic optimizer: maximum iterations ({self.max_iter}) reached and the "
-                              "optimization hasn't converged yet.", ConvergenceWarning, stacklevel=3)
-        return self
+    def _given_network(self, sizes: list[int]) -> Network:
+        """A training network holding a copy of `coefs_` and `intercepts_`, which must fit `sizes`."""
+        want_W = list(zip(sizes[:-1], sizes[1:]))
+        got_W = [np.shape(W) for W in self.coefs_]
+        got_b = [np.shape(b) for b in self.intercepts_]
+        if got_W != want_W or got_b != [(n,) for n in sizes[1:]]:
+            raise ValueError(f"coefs_ and intercepts_ must have the shapes {want_W} and "
+                             f"{[(n,) for n in sizes[1:]]} (features, hidden_layer_sizes, outputs); "
+                             f"got {got_W} and {got_b}.")
+        return Network([np.asarray(W) for W in self.coefs_], [np.asarray(b) for b in self.intercepts_],
+                       self._np_dtype())
 
-    def _should_stop(self, loss: float, X_val, y_val) -> bool:
-        """sklearn's rule: stop after `n_iter_no_change` epochs without improving by more than `tol`
-        (the validation accuracy with early stopping, keeping the best weights; else the loss)."""
+    def _start_history(self, net: Network) -> None:
+        """What MLPClassifier resets on its first pass and carries through warm starts."""
+        self.loss_curve_, self.t_, self._no_improvement_count = [], 0, 0
+        self.best_loss_ = None if self.early_stopping else np.inf
+        self.validation_scores_ = [] if self.early_stopping else None
+        self.best_validation_score_ = -np.inf if self.early_stopping else None
+        self._best_params = [p.copy() for p in net.params()]
+
+    def _validation_split(self, X, y_index, rs):
+        """MLPClassifier's split: stratified for two classes only (it stratifies when its label-indicator
+        matrix has one column, and so not for more classes), so one random_state picks the same samples."""
+        stratify = y_index if len(self.classes_) == 2 else None
+        X, X_val, y_index, y_val = train_test_split(X, y_index, random_state=rs,
+                                                    test_size=self.validation_fraction, stratify=stratify)
+        if len(X_val) < 2:
+            raise ValueError("The validation set is too small. Increase 'validation_fraction' or the size of "
+                             "your dataset.")
+        return X, X_val, y_index, y_val
+
+    def _update_no_improvement_count(self, net: Network, X_val, y_val) -> None:
+        """sklearn's `_update_no_improvement_count`: an epoch improves when it beats the best so far by
+        at least `tol` (validation accuracy up, or training loss down); the best weights are those of the
+        highest validation accuracy, whatever tol."""
         if X_val is not None:
-            score = float(np.mean(predict_proba(self.network_, X_val).argmax(axis=1) == y_val))
+            score = float(np.mean(predict_proba(net, X_val).argmax(axis=1) == y_val))
             self.validation_scores_.append(score)
+            if self.verbose:
+                print(f"Validation score: {score:f}")
+            improved = not score < self.best_validation_score_ + self.tol
             if score > self.best_validation_score_:
-                self._best_weights = [p.copy() for p in self.network_.params()]
-            improved = score > self.best_validation_score_ + self.tol
-            self.best_validation_score_ = max(self.best_validation_score_, score)
+                self.best_validation_score_ = score
+                self._best_params = [p.copy() for p in net.params()]
         else:
-            improved = loss < self.best_loss_ - self.tol
+            loss = self.loss_curve_[-1]
+            improved = not loss > self.best_loss_ - self.tol
             self.best_loss_ = min(self.best_loss_, loss)
-        self._no_improvement = 0 if improved else self._no_improvement + 1
-        if self._no_improvement < self.n_iter_no_change:
-            return False
-        if X_val is not None:
-            for p, best in zip(self.network_.params(), self._best_weights):
-                p[...] = best
-        return True
+        self._no_improvement_count = 0 if improved else self._no_improvement_count + 1
+
+
+class _SklearnOrder:
+    """MLPClassifier's sample order, for `EpochRunner.run`: each epoch shuffles the previous epoch's order
+    (`sklearn.utils.shuffle` of the index) with the call's RandomState."""
+
+    def __init__(self, rs: np.random.RandomState, n: int):
+        self.rs, self.order = rs, np.arange(n)
+
+    def permutation(self, n: int) -> np.ndarray:
+        self.order = self.order[self.rs.permutation(n)]
+        return self.order

@@ -1,7 +1,9 @@
 """Optimisers: each turns gradients into in-place parameter updates, and holds its own state.
 
-The formulas are torch.optim's (SGD with momentum and dampening 0, Nesterov optional; Adam with
-bias correction and eps added after the square root), so one step matches PyTorch's exactly.
+SGD follows torch.optim (momentum with dampening 0, Nesterov optional); with a constant learning rate it
+takes the same steps as scikit-learn's SGDOptimizer. Adam comes in two conventions that differ only in
+where eps sits, and the caller names one: "torch" (the CLI's NumPy network, like the PyTorch trainers)
+or "sklearn" (`ScratchClassifier`, like MLPClassifier).
 """
 
 from __future__ import annotations
@@ -44,23 +46,37 @@ class SGD:
         self.steps = steps
 
 
+ADAM_CONVENTIONS = ("torch", "sklearn")
+
+
 class Adam:
-    """m = b1·m + (1-b1)·g;  v = b2·v + (1-b2)·g²;  p -= lr/(1-b1^t) · m / (sqrt(v/(1-b2^t)) + eps)."""
+    """m = b1·m + (1-b1)·g;  v = b2·v + (1-b2)·g²;  then, by `convention`,
+
+    torch:   p -= lr/(1-b1^t) · m / (sqrt(v)/sqrt(1-b2^t) + eps)
+    sklearn: p -= lr·sqrt(1-b2^t)/(1-b1^t) · m / (sqrt(v) + eps)
+
+    The second is the first with eps/sqrt(1-b2^t) in place of eps, ~32x larger at the first step (b2 =
+    0.999): the steps differ by ~30·eps/|g| relative (3e-4 for |g| = 1e-3), and the paths drift apart.
+    """
 
     def __init__(self, params: list[np.ndarray], lr: float = 1e-3, beta1: float = 0.9,
-                 beta2: float = 0.999, eps: float = 1e-8):
+                 beta2: float = 0.999, eps: float = 1e-8, *, convention: str):
+        if convention not in ADAM_CONVENTIONS:
+            raise ValueError(f"Adam's convention must be one of {ADAM_CONVENTIONS}, got {convention!r}.")
         self.params, self.lr, self.beta1, self.beta2, self.eps = params, lr, beta1, beta2, eps
+        self.convention = convention
         self.m = [np.zeros_like(p) for p in params]
         self.v = [np.zeros_like(p) for p in params]
         self.tmp = [np.empty_like(p) for p in params]  # scratch, so a step allocates nothing
+        # sklearn's order of operations ((lr_t·m) / (sqrt(v) + eps)) needs a second buffer: the same
+        # rounding as MLPClassifier keeps the two within 1e-10 over thousands of steps
+        self.tmp2 = [np.empty_like(p) for p in params] if convention == "sklearn" else []
         self.steps = 0
 
     def step(self, grads: list[np.ndarray]) -> None:
         self.steps += 1
-        b1, b2 = self.beta1, self.beta2
-        step_size = self.lr / (1 - b1**self.steps)
-        root_bias = float(np.sqrt(1 - b2**self.steps))
-        for p, g, m, v, tmp in zip(self.params, grads, self.m, self.v, self.tmp):
+        b1, b2, t = self.beta1, self.beta2, self.steps
+        for i, (p, g, m, v, tmp) in enumerate(zip(self.params, grads, self.m, self.v, self.tmp)):
             m *= b1
             np.multiply(g, 1 - b1, out=tmp)
             m += tmp                                   # m = b1·m + (1-b1)·g
@@ -69,11 +85,17 @@ class Adam:
             tmp *= 1 - b2
             v += tmp                                   # v = b2·v + (1-b2)·g²
             np.sqrt(v, out=tmp)
-            tmp *= 1.0 / root_bias
-            tmp += self.eps                            # sqrt(v̂) + eps
-            np.divide(m, tmp, out=tmp)
-            tmp *= step_size
-            p -= tmp                                   # p -= lr·m̂/(sqrt(v̂) + eps)
+            if self.convention == "torch":
+                tmp *= 1.0 / float(np.sqrt(1 - b2**t))
+                tmp += self.eps                        # sqrt(v̂) + eps
+                np.divide(m, tmp, out=tmp)
+                tmp *= self.lr / (1 - b1**t)
+            else:
+                tmp += self.eps                        # sqrt(v) + eps
+                lr_t = float(self.lr * np.sqrt(1 - b2**t) / (1 - b1**t))
+                np.multiply(m, lr_t, out=self.tmp2[i])
+                np.divide(self.tmp2[i], tmp, out=tmp)
+            p -= tmp                                   # p -= step · m / (sqrt(v) + eps)
 
     def state(self) -> dict[str, np.ndarray]:
         return {**{f"m.{i}": m for i, m in enumerate(self.m)}, **{f"v.{i}": v for i, v in enumerate(self.v)}}
@@ -85,12 +107,17 @@ class Adam:
         self.steps = steps
 
 
+OPTIMIZERS = ("sgd", "momentum", "adam")
+
+
 def make_optimizer(name: str, params: list[np.ndarray], lr: float, momentum: float = 0.9,
-                   nesterov: bool = False, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8):
-    """`sgd` (plain), `momentum` (SGD with momentum), `adam`."""
+                   nesterov: bool = False, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8,
+                   convention: str | None = None):
+    """`sgd` (plain), `momentum` (SGD with momentum), `adam` (which needs `convention`: see `Adam`)."""
     if name == "adam":
-        return Adam(params, lr, beta1, beta2, eps)
+        return Adam(params, lr, beta1, beta2, eps, convention=convention)
     if name == "momentum":
         return SGD(params, lr, momentum, nesterov)
-    return SGD(params, lr)
-
+    if name == "sgd":
+        return SGD(params, lr)
+    raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {name!r}.")

@@ -18,7 +18,9 @@ from nnlab.training.schedules import learning_rate
 
 
 class ScratchEngine:
-    """The NumPy network of SPEC.md: sigmoid + log loss for two classes, softmax for more."""
+    """The NumPy network of SPEC.md: sigmoid + log loss for two classes, softmax for more.
+
+    Its Adam follows PyTorch's convention (eps after the bias-corrected square root), like TorchEngine's."""
 
     kind = "scratch"
 
@@ -28,7 +30,8 @@ class ScratchEngine:
         self.rng = np.random.default_rng(config["seed"])
         self.net = Network.create(sizes, self.rng, np.float32)
         self.optimizer = make_optimizer(config["optimizer"], [self.net.theta], config["lr"],
-                                        momentum=config["momentum"], nesterov=config["nesterov"])
+                                        momentum=config["momentum"], nesterov=config["nesterov"],
+                                        convention="torch")  # PyTorch's Adam, as the PyTorch trainers use
         self.runner = EpochRunner(self.net, self.optimizer, config["batch_size"], config["weight_decay"])
 
     def describe(self) -> dict[str, str]:

@@ -70,7 +70,7 @@ def hflip(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
 
 
 class TorchEngine:
-    """MLP or CNN with softmax + log loss (cross-entropy), AdamW or SGD with momentum."""
+    """MLP or CNN with softmax + log loss (cross-entropy), AdamW (PyTorch's) or SGD with momentum."""
 
     def __init__(self, config: dict[str, Any], n_features: int, n_classes: int, image_shape=None):
         self.config, self.kind = config, config["model"]
