@@ -149,9 +149,20 @@ def test_a_binary_model_with_one_logit_and_clear_errors(tmp_path):
         nnlab.report(model, {"X": X}, out=tmp_path / "bad")
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_a_fitted_scratch_classifier_gets_its_report(tmp_path):
     ds = load("digits")
     clf = nnlab.ScratchClassifier(hidden_layer_sizes=(32,), max_iter=30, random_state=0).fit(ds.X_train, ds.y_train)
     report = nnlab.report(clf, ds, out=tmp_path / "clf")
     assert report.summary["test_accuracy"] == pytest.approx(clf.score(ds.X_test, ds.y_test), abs=1e-6)
     assert (tmp_path / "clf" / "figures" / "first_layer_weights.png").is_file()
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_a_relu_mlpclassifier_is_the_same_function_and_gets_the_same_report(tmp_path):
+    from sklearn.neural_network import MLPClassifier
+
+    ds = load("digits")
+    clf = MLPClassifier(hidden_layer_sizes=(16,), max_iter=40, random_state=0).fit(ds.X_train, ds.y_train)
+    report = nnlab.report(clf, ds, out=tmp_path / "sk")
+    assert report.summary["test_accuracy"] == pytest.approx(clf.score(ds.X_test, ds.y_test), abs=1e-6)

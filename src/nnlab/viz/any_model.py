@@ -1,7 +1,7 @@
 """`nnlab.report(model, data)`: the report of any classifier, yours or nnlab's, trained anywhere.
 
 The model may be a `torch.nn.Module` that returns one logit per class (or a single logit for two
-classes), or a fitted `nnlab.ScratchClassifier`. The data may be an nnlab dataset name, an nnlab
+classes), or a fitted `nnlab.ScratchClassifier` (or scikit-learn's MLPClassifier with ReLU units). The data may be an nnlab dataset name, an nnlab
 `Dataset`, arrays `(X, y)` (NumPy or torch, shaped as the model takes them), a torch `Dataset` such as
 `TensorDataset`, or a `DataLoader`. Every figure that applies is drawn, through hooks and autograd;
 a `Recorder` that your loop fed adds the learning curves, the weight evolution and the training health.
@@ -96,11 +96,15 @@ class ModelView:
     config: dict[str, Any] = {}
 
     def __init__(self, model, ds: Dataset):
-        if hasattr(model, "network_"):  # a fitted ScratchClassifier: its NumPy network and PyTorch twin
+        if hasattr(model, "coefs_") and getattr(model, "activation", "relu") == "relu":
+            # A fitted ScratchClassifier (or a ReLU MLPClassifier, the same function): its PyTorch twin.
             from nnlab.models.bridge import from_scratch
+            from nnlab.scratch.network import Network
 
-            self.kind, self.name, net = "scratch", "ScratchClassifier", model.network_
-            self._weights = {f"dense{l + 1}": W.astype(np.float32) for l, W in enumerate(net.W)}
+            net = Network([np.asarray(W) for W in model.coefs_], [np.asarray(b) for b in model.intercepts_],
+                          np.float32)
+            self.kind, self.name = "scratch", type(model).__name__
+            self._weights = {f"dense{l + 1}": W for l, W in enumerate(net.W)}
             model = from_scratch(net)
         elif isinstance(model, nn.Module):
             self.kind, self.name, self._weights = "torch", type(model).__name__, None
