@@ -1,10 +1,11 @@
 """`nnlab.report(model, data)`: the report of any classifier, yours or nnlab's, trained anywhere.
 
 The model may be a `torch.nn.Module` that returns one logit per class (or a single logit for two
-classes), or a fitted `nnlab.ScratchClassifier` (or scikit-learn's MLPClassifier with ReLU units). The data may be an nnlab dataset name, an nnlab
-`Dataset`, arrays `(X, y)` (NumPy or torch, shaped as the model takes them), a torch `Dataset` such as
-`TensorDataset`, or a `DataLoader`. Every figure that applies is drawn, through hooks and autograd;
-a `Recorder` that your loop fed adds the learning curves, the weight evolution and the training health.
+classes), a fitted `nnlab.ScratchClassifier`, or scikit-learn's MLPClassifier with ReLU units. The data
+may be an nnlab dataset name, an nnlab `Dataset`, arrays `(X, y)` (NumPy or torch, shaped as the model
+takes them), a torch `Dataset` such as `TensorDataset`, or a `DataLoader`. Every figure that applies is
+drawn, through hooks and autograd; a `Recorder` that your loop fed adds the learning curves, the weight
+evolution and the training health.
 """
 
 from __future__ import annotations
