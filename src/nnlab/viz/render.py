@@ -240,10 +240,10 @@ def _first_layer_figures(W: np.ndarray, W0: np.ndarray | None, spread: np.ndarra
             "Each tile is one hidden unit: the change training made to its incoming weights (W − W₀, the "
             "random start taken away), each pixel's change multiplied by how much that pixel varies across "
             "the training images, all on the one colour scale of the bar. Red pixels, when bright, raise the "
-            "unit's input; blue ones lower it. Look for strokes, outlines and parts of the classes. Pixels that "
-            "never vary (the border of MNIST) are blank: no weight there can matter. Training moved this "
-            f"layer's weights by {moved:.0%} of their starting size; the raw weights below still hold the "
-            "random start.")
+            "unit's input; blue ones lower it. Look for strokes, outlines and parts of the classes. Pixels "
+            "that never vary in the training images (such as MNIST's border) are blank: no weight there can "
+            f"matter. Training moved this layer's weights by {moved:.0%} of their starting size; the raw "
+            "weights below still hold the random start.")
         raw = W[:, order]
         title = "the same units' raw weights W (random start included), each on its own scale"
     else:
