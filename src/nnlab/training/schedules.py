@@ -4,20 +4,33 @@ from __future__ import annotations
 
 import math
 
+from nnlab.errors import NNLabError
 
-def learning_rate(schedule: str, base_lr: float, progress: float) -> float:
-    """The rate at `progress` in [0, 1) of the whole training.
 
-    constant: base_lr throughout.
-    cosine:   from base_lr down to 0 along half a cosine.
-    onecycle: warm up from base_lr/25 to base_lr over the first 30%, then cosine down to base_lr/25e4
-              (Smith's one-cycle policy, as torch.optim.lr_scheduler.OneCycleLR shapes it).
-    """
-    if schedule == "constant":
-        return base_lr
-    if schedule == "cosine":
-        return base_lr * 0.5 * (1.0 + math.cos(math.pi * progress))
+def constant(base_lr: float, progress: float) -> float:
+    """base_lr throughout."""
+    return base_lr
+
+
+def cosine(base_lr: float, progress: float) -> float:
+    """From base_lr down to 0 along half a cosine."""
+    return base_lr * 0.5 * (1.0 + math.cos(math.pi * progress))
+
+
+def onecycle(base_lr: float, progress: float) -> float:
+    """Warm up from base_lr/25 to base_lr over the first 30%, then cosine down to base_lr/25e4 (Smith's
+    one-cycle policy, as torch.optim.lr_scheduler.OneCycleLR shapes it)."""
     warm, start, end = 0.3, base_lr / 25, base_lr / 25e4
     if progress < warm:
         return start + (base_lr - start) * 0.5 * (1 - math.cos(math.pi * progress / warm))
     return end + (base_lr - end) * 0.5 * (1 + math.cos(math.pi * (progress - warm) / (1 - warm)))
+
+
+SCHEDULES = {"constant": constant, "cosine": cosine, "onecycle": onecycle}
+
+
+def learning_rate(schedule: str, base_lr: float, progress: float) -> float:
+    """The rate at `progress` in [0, 1) of the whole training, by the schedule's name."""
+    if schedule not in SCHEDULES:
+        raise NNLabError(f"unknown schedule {schedule!r}; choose one of {', '.join(SCHEDULES)}")
+    return SCHEDULES[schedule](base_lr, progress)
