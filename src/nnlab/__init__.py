@@ -3,21 +3,25 @@
 from nnlab.errors import NNLabError
 
 __version__ = "0.1.0"
-__all__ = ["NNLabError", "Recorder", "ScratchClassifier", "__version__", "report"]
+__all__ = ["NNLabError", "Recorder", "Run", "ScratchClassifier", "TrainConfig", "__version__", "load_run", "report",
+           "train"]
+
+# Each pulls in heavy libraries (scikit-learn, PyTorch, matplotlib): imported only when asked for.
+_LAZY = {
+    "ScratchClassifier": ("nnlab.scratch.estimator", "ScratchClassifier"),
+    "TrainConfig": ("nnlab.training.config", "TrainConfig"),
+    "Recorder": ("nnlab.training.recorder", "Recorder"),
+    "report": ("nnlab.viz.any_model", "report"),
+    "Run": ("nnlab.api", "Run"),
+    "train": ("nnlab.api", "train"),
+    "load_run": ("nnlab.api", "load_run"),
+}
 
 
 def __getattr__(name: str):
-    # Each pulls in heavy libraries (scikit-learn, PyTorch, matplotlib): imported only when asked for.
-    if name == "ScratchClassifier":
-        from nnlab.scratch.estimator import ScratchClassifier
+    if name not in _LAZY:
+        raise AttributeError(f"module 'nnlab' has no attribute {name!r}")
+    import importlib
 
-        return ScratchClassifier
-    if name == "Recorder":
-        from nnlab.training.recorder import Recorder
-
-        return Recorder
-    if name == "report":
-        from nnlab.viz.any_model import report
-
-        return report
-    raise AttributeError(f"module 'nnlab' has no attribute {name!r}")
+    module, attribute = _LAZY[name]
+    return getattr(importlib.import_module(module), attribute)

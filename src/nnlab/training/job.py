@@ -22,6 +22,7 @@ from nnlab.data import Dataset, Scaler, load, validation_split
 from nnlab.errors import Interrupted, NNLabError
 from nnlab.metrics import log_loss, summarize
 from nnlab.training import distributed, health
+from nnlab.training.config import MODELS, TrainConfig
 from nnlab.training.engines import make_engine
 
 
@@ -62,14 +63,13 @@ def dataset_record(splits: Splits) -> dict[str, Any]:
     }
 
 
-# Chosen by measurement on Fashion-MNIST (README); small datasets get more epochs, so that training
-# takes at least MIN_STEPS steps: 20 epochs of moons are only 160.
-DEFAULT_EPOCHS = {"scratch": 20, "mlp": 30, "cnn": 20}
+# Small datasets get more epochs than the model's default, so that training takes at least MIN_STEPS
+# steps: 20 epochs of moons are only 160.
 MIN_STEPS = 1000
 
 
 def default_epochs(model: str, n_train: int, batch_size: int) -> int:
-    return max(DEFAULT_EPOCHS[model], math.ceil(MIN_STEPS / math.ceil(n_train / batch_size)))
+    return max(MODELS[model].epochs, math.ceil(MIN_STEPS / math.ceil(n_train / batch_size)))
 
 
 def default_weight_decay(n_train: int, batch_size: int) -> float:

@@ -1,0 +1,106 @@
+"""nnlab from Python: train as `nnlab train` does, reopen a run, predict with it, look at it.
+
+    run = nnlab.train("cnn", data="fashion-mnist", epochs=5)
+    run.summary["test_accuracy"], run.predict(X), run.report()
+    run = nnlab.load_run("runs/cnn-fashion-mnist-20261128-120000")
+
+In Jupyter a Run shows its test metrics and key pictures inline.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from nnlab import runs
+
+
+class Run:
+    """A run directory, read back: its settings, test summary and history, and its model on demand."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.config: dict[str, Any] = runs.read_config(self.path)
+        self.summary: dict[str, Any] = (runs.read_json(self.path / runs.SUMMARY, what="run summary")
+                                        if (self.path / runs.SUMMARY).is_file() else {})
+        self.history: list[dict] = runs.read_metrics(self.path)
+        self._engine = None
+
+    def __repr__(self) -> str:
+        accuracy = self.summary.get("test_accuracy")
+        return (f"Run({str(self.path)!r}, model={self.config.get('model')!r}, data={self.config.get('data_label')!r}"
+                + (f", test_accuracy={accuracy:.4f})" if accuracy is not None else ")"))
+
+    @property
+    def engine(self):
+        """The trained model behind the run (loaded once)."""
+        if self._engine is None:
+            from nnlab.training import job
+
+            self._engine = job.load_run(self.path)[1]
+        return self._engine
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        """Class probabilities for raw samples (rows, or images of the run's shape), scaled as in training."""
+        from nnlab.training.job import scaler_of
+
+        X = np.asarray(X, dtype=np.float32)
+        return self.engine.predict_proba(scaler_of(self.config).transform(X.reshape(len(X), -1)))
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        """The index of the most probable class for each sample (names: `self.classes`)."""
+        return self.predict_proba(X).argmax(axis=1)
+
+    @property
+    def classes(self) -> list[str]:
+        return list(self.config["dataset"]["classes"])
+
+    def to_scratch(self):
+        """The NumPy network computing the same probabilities (the scratch model itself, or an MLP's twin)."""
+        if self.config["model"] == "scratch":
+            return self.engine.net
+        if self.config["model"] == "mlp":
+            from nnlab.models.bridge import to_scratch
+
+            return to_scratch(self.engine.model.eval())
+        raise ValueError("a CNN has no NumPy twin: the NumPy network is dense layers only")
+
+    def report(self):
+        """Draw the figures and report.html again (as `nnlab viz` does); returns the Report."""
+        from nnlab.viz.any_model import Report
+        from nnlab.viz.render import render_run
+
+        return Report(render_run(self.path), self.summary, self._figures())
+
+    def _figures(self) -> list:
+        from nnlab.viz.render import Figure
+
+        return [Figure(p.name, "", "") for p in sorted((self.path / "figures").glob("*.png"))]
+
+    def _repr_html_(self) -> str:
+        from nnlab.viz.any_model import summary_html
+
+        shown = self._figures()
+        title = f"<p><b>{self.config.get('model')} on {self.config.get('data_label')}</b> · {self.path}</p>"
+        if not self.summary:
+            return title + "<p>not finished: no test results yet</p>"
+        return title + summary_html(self.path, self.summary, shown, link=self.path / "report.html")
+
+
+def train(model: str, data: str, *, out: str | Path = "runs", name: str | None = None, quiet: bool = True,
+          **settings: Any) -> Run:
+    """Train `model` ("scratch", "mlp" or "cnn") on `data` as `nnlab train` does, with the same defaults
+    (`nnlab.TrainConfig` lists the settings: epochs, lr, batch_size, hidden, seed, ...); returns the Run,
+    whose directory holds the report."""
+    from nnlab.training import job
+    from nnlab.training.config import TrainConfig
+    from nnlab.viz.render import render_run
+
+    return Run(job.train(TrainConfig.create(model, data, **settings), out, name, quiet=quiet, report=render_run))
+
+
+def load_run(path: str | Path) -> Run:
+    """Reopen a run directory written by `nnlab train` or `nnlab.train`."""
+    return Run(path)
