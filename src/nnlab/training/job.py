@@ -22,7 +22,7 @@ from nnlab.data import Dataset, Scaler, load, validation_split
 from nnlab.errors import Interrupted, NNLabError
 from nnlab.metrics import log_loss, summarize
 from nnlab.training import distributed, health
-from nnlab.training.config import MODELS, TrainConfig
+from nnlab.training.config import MODELS
 from nnlab.training.engines import make_engine
 
 
