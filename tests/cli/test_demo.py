@@ -30,3 +30,64 @@ def test_index_shows_each_runs_key_picture(tmp_path):
     for shown in ("moons/figures/decision_boundary.png", "mlp/figures/first_layer_learned.png",
                   "cnn/figures/conv2_patches.png"):
         assert f'src="{shown}"' in page
+
+
+def test_demo_prints_a_line_per_run_the_table_and_where_to_look(tmp_path, monkeypatch, capsys):
+    import argparse
+
+    from nnlab.cli import demo
+    from nnlab.training import job
+
+    monkeypatch.setattr(demo, "JOBS", [("derived network on moons", "scratch", {"data": "moons"}),
+                                       ("derived network on xor", "scratch", {"data": "xor"})])
+    from dataclasses import replace
+
+    from nnlab.training import config
+
+    monkeypatch.setitem(config.MODELS, "scratch", replace(config.MODELS["scratch"], epochs=2))
+    monkeypatch.setattr(job, "MIN_STEPS", 1)
+    demo.run(argparse.Namespace(out=str(tmp_path / "runs"), quiet=False))
+    lines = capsys.readouterr().out.splitlines()
+    assert not any(line.startswith("epoch ") for line in lines)  # no per-epoch lines
+    assert lines[1].startswith("[1/2] derived network on moons: 2 epochs in ")
+    assert lines[2].startswith("[2/2] derived network on xor: 2 epochs in ")
+    rows = [line for line in lines if line.endswith(("-scratch-moons", "-scratch-xor"))]
+    assert len(rows) == 2 and "%" in rows[0]
+    index = next(tmp_path.glob("runs/demo-*.html"))
+    assert any(f"open {index} in a browser" in line for line in lines)
+    assert "Run nnlab yourself" in "\n".join(lines[-2:]) and "nnlab --help" in lines[-2]
+    assert len(lines) <= 2 * 2 + 8  # five runs: 18 lines, one screen
+
+
+def test_the_demo_says_how_to_run_nnlab_from_its_venv(tmp_path, monkeypatch):
+    import sys
+
+    from nnlab.cli.demo import how_to_run_nnlab
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "executable", str(tmp_path / ".venv" / "bin" / "python"))
+    monkeypatch.setattr(sys, "prefix", str(tmp_path / ".venv"))
+    monkeypatch.setattr(sys, "base_prefix", "/usr")
+    said = how_to_run_nnlab()
+    assert ". .venv/bin/activate  then  nnlab --help" in said and ".venv/bin/nnlab train" in said
+    monkeypatch.setattr(sys, "prefix", "/usr")  # no venv: nnlab is on PATH
+    assert "nnlab --help" in how_to_run_nnlab() and "activate" not in how_to_run_nnlab()
+
+
+def test_on_a_terminal_each_run_is_a_bar_over_its_epochs_then_its_line(monkeypatch, capsys):
+    import io
+    import sys
+
+    from nnlab.cli.demo import RunProgress
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    with RunProgress("[1/5] a run", quiet=False) as progress:
+        for done in range(1, 4):
+            progress.epoch(done, 3)
+    assert "[1/5] a run" in terminal.getvalue() and "3/3" in terminal.getvalue()
+    assert capsys.readouterr().out.startswith("[1/5] a run: 3 epochs in ")

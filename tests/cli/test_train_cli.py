@@ -56,6 +56,24 @@ def test_predict_png_and_npy(cli, trained, tmp_path):
     assert "resized from 56x56 to 28x28" in proc.stderr
 
 
+def test_predict_prints_every_good_file_and_reports_each_bad_one(cli, trained, tmp_path):
+    from nnlab.data import load
+
+    run, _ = trained
+    ds = load("mnist-5k", classes=["3", "8"])
+    np.save(tmp_path / "three.npy", (ds.X_test[ds.y_test == 0][0] * 255).astype(np.float32))
+    np.save(tmp_path / "eight.npy", (ds.X_test[ds.y_test == 1][0] * 255).astype(np.float32))
+    (tmp_path / "notes.txt").write_text("not an image")
+    proc = cli("predict", run, tmp_path / "three.npy", tmp_path / "missing.png", tmp_path / "eight.npy",
+               tmp_path / "notes.txt")
+    assert proc.returncode == 2
+    rows = [line.split("\t") for line in proc.stdout.strip().splitlines()]
+    assert [(r[0], r[1]) for r in rows] == [(str(tmp_path / "three.npy"), "3"), (str(tmp_path / "eight.npy"), "8")]
+    errors = proc.stderr.strip().splitlines()
+    assert len(errors) == 2 and all(e.startswith("error: ") for e in errors), proc.stderr
+    assert "missing.png" in errors[0] and "notes.txt" in errors[1] and "Traceback" not in proc.stderr
+
+
 @pytest.mark.parametrize(
     "args, fragment",
     [
@@ -67,7 +85,7 @@ def test_predict_png_and_npy(cli, trained, tmp_path):
         (("train", "scratch", "--data", "mnist-5k", "--classes", "3,11"), "'11' is not a class"),
         (("train", "scratch", "--data", "moons", "--name", "../escape"), "must be a plain folder name"),
         (("train", "scratch", "--data", "moons", "--device", "cuda"), "runs in NumPy on the CPU"),
-        (("train", "scratch", "--data", "moons", "--dropout", "0.2"), "apply to the PyTorch models"),
+        (("train", "scratch", "--data", "moons", "--dropout", "0.2"), "--dropout) is for mlp and cnn"),
         (("train", "cnn", "--data", "moons"), "the CNN needs image data"),
         (("train", "cnn", "--data", "mnist-5k", "--hidden", "8"), "the CNN takes --widths"),
         (("train", "transformer", "--data", "moons"), "invalid choice"),

@@ -1,5 +1,6 @@
 import re
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -31,6 +32,22 @@ def test_compare_writes_one_page_with_every_run(cli, two_runs, tmp_path):
     assert html.count("<tr>") == 3
     # parameter counts: 2-4-1 = 17, 2-32-32-1 = 1185
     assert "<td>17</td>" in html and "<td>1,185</td>" in html
+
+
+def test_compare_without_out_writes_beside_the_first_run_and_says_where(cli, two_runs, tmp_path):
+    small, wide = two_runs
+    before = set(small.parent.iterdir())
+    first = cli("compare", small, wide, check_rc=0).stdout.strip()
+    second = cli("compare", wide, small, check_rc=0).stdout.strip()
+    pages = [Path(line.removeprefix("page=")) for line in (first, second)]
+    assert first.startswith("page=") and pages[0] != pages[1]  # a second page never overwrites the first
+    for page in pages:
+        assert page.parent == small.parent and page.name.startswith("compare-") and page.suffix == ".html"
+        assert page.is_file() and "<h1>nnlab: comparing 2 runs</h1>" in page.read_text()
+    assert set(small.parent.iterdir()) - before == set(pages)
+    assert list(tmp_path.iterdir()) == []  # the current folder (cli runs in tmp_path) is left alone
+    for page in pages:
+        page.unlink()
 
 
 def test_compare_bad_input_is_one_clean_error_and_writes_nothing(cli, two_runs, tmp_path):

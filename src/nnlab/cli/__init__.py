@@ -6,21 +6,43 @@ import argparse
 import os
 import sys
 
-from nnlab.errors import Interrupted, NNLabError
+from nnlab.errors import Interrupted, NNLabError, did_you_mean
 
 
 class Parser(argparse.ArgumentParser):
-    """argparse, but a usage mistake is an NNLabError: one `error:` line, exit 2, like any bad input."""
+    """argparse, but a usage mistake is an NNLabError: one `error:` line, exit 2, like any bad input;
+    a mistyped command, model or option name gets a "did you mean" (argparse has it from Python 3.12 on)."""
 
     def error(self, message: str):
         raise NNLabError(f"{message} (see `{self.prog} --help`)")
+
+    def _check_value(self, action, value):  # argparse's one check of a value against `choices`
+        if action.choices is not None and value not in action.choices:
+            choices = [str(c) for c in action.choices]
+            raise argparse.ArgumentError(action, f"invalid choice: {value!r}{did_you_mean(str(value), choices)}; "
+                                                 f"choose from {', '.join(choices)}")
+
+    def parse_known_args(self, args=None, namespace=None):
+        namespace, extras = super().parse_known_args(args, namespace)
+        if not hasattr(namespace, "_parser"):  # the innermost (sub)command's parser finishes first
+            namespace._parser = self
+        return namespace, extras
+
+    def parse_args(self, args=None, namespace=None):
+        namespace, extras = self.parse_known_args(args, namespace)
+        if extras:
+            parser = namespace._parser
+            options = [o for action in parser._actions for o in action.option_strings]
+            hints = [did_you_mean(e.split("=")[0], options) for e in extras if e.startswith("--")]
+            parser.error(f"unrecognized arguments: {' '.join(extras)}{''.join(h for h in hints if h)}")
+        return namespace
 
 
 def build_parser() -> Parser:
     from nnlab.cli import data, demo, gradcheck, train, viz
 
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--debug", action="store_true", help="show a traceback on errors")
+    common.add_argument("--debug", action="store_true", help="show a traceback on errors; default: off")
     parser = Parser(prog="nnlab", parents=[common], epilog="Start with `nnlab demo`; `nnlab COMMAND --help` for "
                     "each command's options.",
                     description="Train small neural networks (a NumPy network with hand-written backprop, a "
@@ -32,6 +54,10 @@ def build_parser() -> Parser:
     return parser
 
 
+def report_error(error: NNLabError) -> None:
+    print(f"error: {error}", file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     debug = "--debug" in argv
@@ -41,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     except NNLabError as e:
         if debug:
             raise
-        print(f"error: {e}", file=sys.stderr)
+        report_error(e)
         return 130 if isinstance(e, Interrupted) else 2
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)

@@ -15,7 +15,7 @@ def register(commands, common) -> None:
     listing.set_defaults(run=run_list)
     info = sub.add_parser("info", help="counts, shape and value range of a dataset", parents=[common])
     info.add_argument("data", metavar="NAME|PATH")
-    info.add_argument("--classes", type=name_list, help="keep only these classes, e.g. 0,6")
+    info.add_argument("--classes", type=name_list, help="keep only these classes, e.g. 0,6; default: all")
     info.set_defaults(run=run_info)
     fetch = sub.add_parser("fetch", help="download a dataset into the cache", parents=[common])
     fetch.add_argument("name")

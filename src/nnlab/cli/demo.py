@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 import time
 from pathlib import Path
 
@@ -17,9 +19,11 @@ JOBS = [
 
 
 def register(commands, common) -> None:
-    p = commands.add_parser("demo", help="the main job on embedded data", parents=[common])
-    p.add_argument("--out", default="runs", help="where runs are written (default: runs/)")
-    p.add_argument("--quiet", action="store_true", help="no per-epoch lines")
+    p = commands.add_parser("demo", help="the main job on embedded data", parents=[common],
+                            description="Train five networks on data that ships with the packages (no "
+                            "download) and write a report for each: a few minutes on two cores.")
+    p.add_argument("--out", default="runs", help="where runs are written; default: runs")
+    p.add_argument("--quiet", action="store_true", help="no progress lines, only the results; default: off")
     p.set_defaults(run=run)
 
 
@@ -29,10 +33,13 @@ def run(args) -> None:
     from nnlab.cli.train import make_config
     from nnlab.training import job
 
+    started = time.perf_counter()
     stamp = time.strftime("%Y%m%d-%H%M%S")
+    if not args.quiet:
+        print(f"nnlab demo: {len(JOBS)} networks on data that ships with the packages, a report for each "
+              "(a few minutes on two cores)", flush=True)
     results = []
-    for title, model, settings in JOBS:
-        print(f"== {title}", flush=True)
+    for i, (title, model, settings) in enumerate(JOBS, 1):
         # Exactly what `nnlab train MODEL --data D [--classes ...]` would do: the same parser and defaults.
         argv = ["train", model, "--data", settings["data"]]
         if settings.get("classes"):
@@ -40,15 +47,73 @@ def run(args) -> None:
         config = make_config(build_parser().parse_args(argv))
         name = f"demo-{stamp}-{model}-{settings['data']}" + ("-" + "v".join(settings["classes"])
                                                              if settings.get("classes") else "")
-        run_dir = job.train(config, args.out, name, quiet=args.quiet)
+        with RunProgress(f"[{i}/{len(JOBS)}] {title}", args.quiet) as progress:
+            run_dir = job.train(config, args.out, name, quiet=True, on_epoch=progress.epoch)
         summary = runs.read_json(run_dir / runs.SUMMARY, what="run summary")
         results.append((title, summary["test_accuracy"], summary["train_seconds"], run_dir))
-        print(f"test_accuracy={summary['test_accuracy']:.4f} run={run_dir}", flush=True)
-    print("\nresults")
+    width = max(len(title) for title, *_ in results)
+    print(f"\n{'test acc':>9}  {'training':>8}  {'run':<{width}}  directory")
     for title, acc, seconds, run_dir in results:
-        print(f"  {acc:7.2%}  {seconds:6.1f} s  {title:<48} {run_dir}")
+        print(f"{acc:>9.2%}  {seconds:>6.1f} s  {title:<{width}}  {run_dir}")
     index = write_index(Path(args.out) / f"demo-{stamp}.html", results)
-    print(f"\nreports: {index}")
+    print(f"\n{len(JOBS)} runs in {minutes(time.perf_counter() - started)}. The reports: open {index} in a "
+          "browser.")
+    print(how_to_run_nnlab())
+
+
+def minutes(seconds: float) -> str:
+    m, s = divmod(round(seconds), 60)
+    return f"{m} min {s} s" if m else f"{s} s"
+
+
+def how_to_run_nnlab() -> str:
+    """Where the `nnlab` command is, said as the commands to type: after `make demo` it sits in .venv,
+    which is not on PATH until activated."""
+    scripts = Path(sys.executable).parent
+    if sys.prefix == sys.base_prefix:  # not in a virtual environment: nnlab is on PATH or nowhere
+        return "Run nnlab yourself: nnlab --help (the README has a tour)"
+    try:
+        scripts = scripts.relative_to(Path.cwd())
+    except ValueError:
+        pass
+    activate = scripts / ("activate.bat" if os.name == "nt" else "activate")
+    return (f"Run nnlab yourself: {'' if os.name == 'nt' else '. '}{activate}  then  nnlab --help\n"
+            f"  or without activating: {scripts / 'nnlab'} train scratch --data moons   (a tour: README.md)")
+
+
+class RunProgress:
+    """One line per run: a bar over the epochs on a terminal (tqdm, on stderr), then a plain line with
+    the epochs and the time spent training and drawing the report; only the plain line in a pipe."""
+
+    def __init__(self, title: str, quiet: bool):
+        self.title, self.quiet, self.bar = title, quiet, None
+        self.epochs, self.started, self.trained = 0, time.perf_counter(), None
+
+    def __enter__(self):
+        if not self.quiet and sys.stderr.isatty():
+            from tqdm import tqdm
+
+            self.bar = tqdm(desc=self.title, unit="epoch", leave=False, dynamic_ncols=True)
+        return self
+
+    def epoch(self, done: int, epochs: int) -> None:
+        self.epochs = epochs
+        if done == epochs:
+            self.trained = time.perf_counter()
+        if self.bar is not None:
+            self.bar.total = epochs
+            self.bar.update(done - self.bar.n)
+            if done == epochs:
+                self.bar.set_postfix_str("drawing the report")
+
+    def __exit__(self, kind, *_):
+        if self.bar is not None:
+            self.bar.close()
+        if kind is None and not self.quiet:
+            now = time.perf_counter()
+            trained = self.trained or now
+            print(f"{self.title}: {self.epochs} epochs in {trained - self.started:.1f} s, report "
+                  f"{now - trained:.1f} s", flush=True)
 
 
 # The picture that says most about each kind of run, first found wins.

@@ -9,9 +9,10 @@ from nnlab.errors import NNLabError
 def register(commands, common) -> None:
     p = commands.add_parser("gradcheck", parents=[common],
                             help="check backprop against finite differences and PyTorch autograd")
-    p.add_argument("--hidden", type=int_list, default=[5, 4], help="hidden sizes, e.g. 5,4 (default)")
-    p.add_argument("--classes", type=int, default=2, help="number of classes: 2 is the derived network")
-    p.add_argument("--seed", type=nonnegative_int, default=0)
+    p.add_argument("--hidden", type=int_list, default=[5, 4], help="hidden sizes; default: 5,4")
+    p.add_argument("--classes", type=int, default=2,
+                   help="number of classes: 2 is the derived network, more a softmax; default: 2")
+    p.add_argument("--seed", type=nonnegative_int, default=0, help="seeds the weights and data; default: 0")
     p.set_defaults(run=run)
 
 

@@ -20,65 +20,103 @@ from nnlab.cli.options import (
     positive_int,
 )
 from nnlab.errors import NNLabError
+from nnlab.training.config import DEFAULT_EPOCHS, MODELS, model_defaults
 
-MODELS = ("scratch", "mlp", "cnn")
-# Defaults chosen by measurement on Fashion-MNIST (see README); every one can be overridden.
-COMMON = {"epochs": None, "batch_size": 128, "lr": 1e-3, "optimizer": "adam", "schedule": "cosine"}
-DEFAULTS = {
-    # weight_decay None: batch size / training samples, a unit Gaussian prior (job.default_weight_decay)
-    "scratch": {**COMMON, "hidden": [256, 128], "weight_decay": None},
-    "mlp": {**COMMON, "hidden": [1024, 512], "weight_decay": 1e-2, "schedule": "onecycle", "dropout": 0.3,
-            "batch_norm": True, "augment": False, "label_smoothing": 0.0, "precision": "auto"},
-    "cnn": {**COMMON, "widths": [32, 64, 128], "weight_decay": 1e-2, "schedule": "onecycle", "lr": 5e-3,
-            "dropout": 0.3, "augment": True, "label_smoothing": 0.1, "precision": "auto"},
-}
-TORCH_ONLY = ("dropout", "batch_norm", "widths", "augment", "label_smoothing", "precision")
+# The defaults live with the models (training/config.py); --help and docs/options.md show them per model.
+DEFAULTS = {model: model_defaults(model) for model in MODELS}
+
+
+def shown(value) -> str:
+    """A default as a user would type it: 256,128 for a list, on/off for a switch, 0.001 for a float."""
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, list):
+        return ",".join(map(str, value))
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def grouped(values: dict[str, object]) -> str:
+    """{'scratch': 1e-3, 'mlp': 1e-3, 'cnn': 5e-3} -> `0.001 (scratch, mlp), 0.005 (cnn)`."""
+    groups: dict[str, list[str]] = {}
+    for name, value in values.items():
+        groups.setdefault(shown(value), []).append(name)
+    return ", ".join(f"{value} ({', '.join(names)})" for value, names in groups.items())
+
+
+def default_of(key: str, none: str = "") -> str:
+    """`default: 0.001 (scratch, mlp), 0.005 (cnn)` from DEFAULTS, for --help; one value if every model
+    shares it. `none` says what a default of None means."""
+    values = {model: none if d[key] is None else d[key] for model, d in DEFAULTS.items() if key in d}
+    if len(values) == len(DEFAULTS) and len({shown(v) for v in values.values()}) == 1:
+        return f"default: {shown(next(iter(values.values())))}"
+    return f"default: {grouped(values)}"
+
+
+def epochs_default() -> str:
+    from nnlab.training.job import MIN_STEPS
+
+    return (f"default: {grouped(DEFAULT_EPOCHS)}, raised on small data so that training takes at least "
+            f"{MIN_STEPS:,} steps")
 
 
 def register(commands, common) -> None:
-    p = commands.add_parser("train", parents=[common], help="train a model and write a run directory")
+    from nnlab.data.synthetic import DEFAULT_NOISE
+
+    p = commands.add_parser("train", parents=[common], help="train a model and write a run directory",
+                            description="Train a model and write a run directory (its last output line is "
+                            "test_accuracy=... run=RUN_DIR). Defaults differ per model where marked; "
+                            "every option and its defaults: docs/options.md.")
     p.add_argument("model", nargs="?", choices=MODELS, help="scratch (NumPy), mlp or cnn (PyTorch)")
-    p.add_argument("--data", help="dataset name or path (see `nnlab data list`)")
+    p.add_argument("--data", help="dataset name or path (see `nnlab data list`); required")
     p.add_argument("--epochs", type=positive_int,
-                   help="epochs in total (with --resume: to continue to); default 20 (mlp 30), more on "
-                        "small data so that training takes at least 1,000 steps")
-    p.add_argument("--batch-size", type=positive_int)
-    p.add_argument("--lr", type=positive_float, help="learning rate")
-    p.add_argument("--hidden", type=int_list, help="hidden layer sizes, e.g. 256,128")
-    p.add_argument("--optimizer", choices=("sgd", "momentum", "adam"))
-    p.add_argument("--momentum", type=fraction, default=0.9, help="for --optimizer momentum (default 0.9)")
-    p.add_argument("--nesterov", action="store_true", help="Nesterov momentum")
+                   help=f"epochs in total (with --resume: to continue to); {epochs_default()}")
+    p.add_argument("--batch-size", type=positive_int, help=f"samples per step; {default_of('batch_size')}")
+    p.add_argument("--lr", "--learning-rate", type=positive_float,
+                   help=f"learning rate (the peak, with onecycle); {default_of('lr')}")
+    p.add_argument("--hidden", type=int_list, help=f"hidden layer sizes; {default_of('hidden')}")
+    p.add_argument("--optimizer", choices=("sgd", "momentum", "adam"), help=default_of("optimizer"))
+    p.add_argument("--momentum", type=fraction, default=0.9, help="for --optimizer momentum; default: 0.9")
+    p.add_argument("--nesterov", action="store_true", help="Nesterov momentum; default: off")
     p.add_argument("--weight-decay", type=nonnegative_float,
-                   help="scratch: L2 alpha, the loss term (alpha/2m)||W||^2 per batch of m; default batch "
-                        "size / training samples (a unit Gaussian prior on the weights). mlp/cnn: PyTorch's "
-                        "weight_decay (decoupled, AdamW, with adam), default 1e-2")
-    p.add_argument("--schedule", choices=("cosine", "onecycle", "constant"), help="learning-rate schedule")
-    p.add_argument("--dropout", type=fraction_or_zero, help="mlp/cnn: dropout rate")
+                   help="scratch: L2 alpha, the loss term (alpha/2m)||W||^2 per batch of m; mlp/cnn: PyTorch's "
+                        "weight_decay (decoupled, AdamW, with adam); "
+                        + default_of("weight_decay", none="batch size / training samples, a unit Gaussian "
+                                                          "prior on the weights"))
+    p.add_argument("--schedule", choices=("cosine", "onecycle", "constant"),
+                   help=f"learning-rate schedule; {default_of('schedule')}")
+    p.add_argument("--dropout", type=fraction_or_zero, help=f"dropout rate; {default_of('dropout')}")
     p.add_argument("--batch-norm", action=argparse.BooleanOptionalAction, default=None,
-                   help="mlp: batch norm after each hidden dense layer (default on)")
-    p.add_argument("--widths", type=int_list, help="cnn: channels of the conv blocks, e.g. 32,64,128")
+                   help=f"batch norm after each hidden dense layer; {default_of('batch_norm')}")
+    p.add_argument("--widths", type=int_list, help=f"channels of the conv blocks; {default_of('widths')}")
     p.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None,
                    help="on images: cnn random shifts and flips, mlp flips only (flips only where they keep "
-                        "the class); default on for cnn, off for mlp")
-    p.add_argument("--label-smoothing", type=fraction_or_zero, help="mlp/cnn: label smoothing of the loss")
+                        f"the class); {default_of('augment')}")
+    p.add_argument("--label-smoothing", type=fraction_or_zero,
+                   help=f"label smoothing of the loss; {default_of('label_smoothing')}")
     p.add_argument("--precision", choices=("auto", "fp32", "bf16"),
-                   help="mlp/cnn: bf16 autocast or plain fp32; auto (default): bf16 where the hardware has it")
-    p.add_argument("--classes", type=name_list, help="keep only these classes, e.g. 0,6 (two: binary)")
-    p.add_argument("--noise", type=nonnegative_float, help="noise of the 2-D sets (moons, spiral, ...)")
+                   help=f"bf16 autocast or plain fp32, auto: bf16 where the CPU or GPU has it; "
+                        f"{default_of('precision')}")
+    p.add_argument("--classes", type=name_list,
+                   help="keep only these classes, e.g. 0,6 or Shirt,Coat (two: binary); default: all")
+    p.add_argument("--noise", type=nonnegative_float,
+                   help="noise of the 2-D sets; default: " + grouped(DEFAULT_NOISE))
     p.add_argument("--val-fraction", type=fraction_or_zero, default=0.1,
-                   help="validation share of the training data (default 0.1); 0 trains on all of it, without "
-                        "validation curves (small data: breast-cancer has 456 training samples)")
-    p.add_argument("--seed", type=nonnegative_int, default=0)
-    p.add_argument("--out", default="runs", help="parent folder of run directories (default runs/)")
-    p.add_argument("--name", help="run directory name (default MODEL-DATA-TIMESTAMP)")
-    p.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"), default="auto")
-    p.add_argument("--resume", metavar="RUN_DIR", help="continue this run in place to --epochs in total")
-    p.add_argument("--quiet", action="store_true", help="no progress output")
+                   help="validation share of the training data; 0 trains on all of it, without validation "
+                        "curves (small data: breast-cancer has 456 training samples); default: 0.1")
+    p.add_argument("--seed", type=nonnegative_int, default=0, help="seeds the weights, split and shuffling; "
+                                                                   "default: 0")
+    p.add_argument("--out", default="runs", help="parent folder of run directories; default: runs")
+    p.add_argument("--name", help="run directory name; default: MODEL-DATA-TIMESTAMP")
+    p.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"), default="auto",
+                   help="mlp/cnn; auto: CUDA, then MPS, then CPU (scratch always runs on the CPU); default: auto")
+    p.add_argument("--resume", metavar="RUN_DIR", help="continue this run in place to --epochs in total; "
+                                                       "default: a new run")
+    p.add_argument("--quiet", action="store_true", help="no progress output; default: off")
     p.set_defaults(run=run_train)
 
     e = commands.add_parser("eval", parents=[common], help="test accuracy of a trained run")
     e.add_argument("run_dir", metavar="RUN_DIR")
-    e.add_argument("--data", help="evaluate on this dataset instead of the run's own test split")
+    e.add_argument("--data", help="evaluate on this dataset's test split; default: the run's own dataset")
     e.set_defaults(run=run_eval)
 
     q = commands.add_parser("predict", parents=[common], help="classify image or .npy files")
@@ -102,28 +140,15 @@ def run_train(args) -> None:
 
 
 def make_config(args) -> dict:
-    defaults = DEFAULTS[args.model]
-    path = Path(args.data)
-    # A path is kept absolute, so that eval, viz and --resume find the data from any folder.
-    config = {"model": args.model, "data": str(path.resolve()) if path.exists() else args.data}
-    for key, default in defaults.items():
-        value = getattr(args, key)
-        config[key] = default if value is None else value
-    if args.model == "scratch":
-        given = [f"--{k.replace('_', '-')}" for k in TORCH_ONLY if getattr(args, k) is not None]
-        if given:
-            raise NNLabError(f"{', '.join(given)} apply to the PyTorch models (mlp, cnn), not to scratch")
-        if args.device in ("cuda", "mps"):
-            raise NNLabError("the scratch network runs in NumPy on the CPU; drop --device or use --device cpu")
-    elif args.model == "mlp" and args.widths is not None:
-        raise NNLabError("--widths sets the CNN's conv blocks; the MLP takes --hidden")
-    elif args.model == "cnn" and args.hidden is not None:
-        raise NNLabError("--hidden sets the MLP's layers; the CNN takes --widths")
-    config.update(momentum=args.momentum, nesterov=args.nesterov, classes=args.classes, noise=args.noise,
-                  val_fraction=args.val_fraction, seed=args.seed,
-                  device="cpu" if args.model == "scratch" else args.device,
-                  data_label=path.name if path.exists() else args.data)
-    return config
+    """The run's settings from the command line: the options given, over the model's defaults."""
+    from nnlab.training.config import TrainConfig
+
+    settings = {key: getattr(args, key) for key in ("epochs", "batch_size", "lr", "optimizer", "momentum",
+                                                      "nesterov", "weight_decay", "schedule", "hidden", "widths",
+                                                      "dropout", "batch_norm", "augment", "label_smoothing",
+                                                      "precision", "classes", "noise", "val_fraction", "seed",
+                                                      "device")}
+    return TrainConfig.create(args.model, args.data, **settings).to_dict()
 
 
 def print_result(run: Path) -> None:
@@ -156,7 +181,8 @@ def run_eval(args) -> None:
     print(f"test_accuracy={summary['test_accuracy']:.4f}")
 
 
-def run_predict(args) -> None:
+def run_predict(args) -> int:
+    from nnlab.cli import report_error
     from nnlab.data.inputs import read_input
     from nnlab.training import job
 
@@ -164,13 +190,22 @@ def run_predict(args) -> None:
     record = config["dataset"]
     shape = tuple(record["image_shape"]) if record["image_shape"] else None
     scaler = job.scaler_of(config)
-    rows = []
-    for file in args.files:  # read every file first: one bad file means no output at all
-        row, notice = read_input(Path(file), record["n_features"], shape, scaler)
+    good, rows = [], []
+    for file in args.files:  # a bad file is reported and skipped: the others are still classified
+        try:
+            row, notice = read_input(Path(file), record["n_features"], shape, scaler)
+        except NNLabError as e:
+            if args.debug:
+                raise
+            report_error(e)
+            continue
         if notice:
             print(notice, file=sys.stderr)
+        good.append(file)
         rows.append(row)
-    P = engine.predict_proba(np.concatenate(rows))
-    for file, p in zip(args.files, P):
-        k = int(p.argmax())
-        print(f"{file}\t{record['classes'][k]}\t{p[k]:.4f}")
+    if rows:
+        P = engine.predict_proba(np.concatenate(rows))
+        for file, p in zip(good, P):
+            k = int(p.argmax())
+            print(f"{file}\t{record['classes'][k]}\t{p[k]:.4f}")
+    return 0 if len(good) == len(args.files) else 2

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 
@@ -10,9 +11,12 @@ def register(commands, common) -> None:
     p = commands.add_parser("viz", parents=[common], help="(re)render a run's figures and report.html")
     p.add_argument("run_dir", metavar="RUN_DIR")
     p.set_defaults(run=run)
-    p = commands.add_parser("compare", parents=[common], help="write a page comparing runs")
+    p = commands.add_parser("compare", parents=[common], help="write a page comparing runs",
+                            description="Write one web page comparing two or more runs: settings, test "
+                            "metrics and learning curves; each run links to its report.")
     p.add_argument("run_dirs", metavar="RUN_DIR", nargs="+")
-    p.add_argument("--out", default="compare.html", help="the page to write (default: compare.html)")
+    p.add_argument("--out", help="the page to write; default: compare-TIMESTAMP.html next to the first run "
+                                 "(in its parent folder, e.g. runs/)")
     p.set_defaults(run=compare)
 
 
@@ -30,4 +34,15 @@ def compare(args) -> None:
 
     if len(args.run_dirs) < 2:
         raise NNLabError("compare needs two runs or more: nnlab compare RUN_DIR RUN_DIR ...")
-    print(f"page={write_compare([Path(r) for r in args.run_dirs], Path(args.out))}")
+    out = Path(args.out) if args.out else default_page(Path(args.run_dirs[0]))
+    print(f"page={write_compare([Path(r) for r in args.run_dirs], out)}")
+
+
+def default_page(first_run: Path) -> Path:
+    """compare-TIMESTAMP.html beside the first run (runs/ usually), never over an existing page."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    folder = first_run.parent if first_run.name else first_run.resolve().parent  # (`.` has no name)
+    page, n = folder / f"compare-{stamp}.html", 2
+    while page.exists():
+        page, n = folder / f"compare-{stamp}-{n}.html", n + 1
+    return page

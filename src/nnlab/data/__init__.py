@@ -7,7 +7,7 @@ from pathlib import Path
 from nnlab.data.catalog import CATALOG
 from nnlab.data.dataset import Dataset, Scaler, select_classes, validation_split
 from nnlab.data.idx import read_idx, write_idx
-from nnlab.errors import NNLabError
+from nnlab.errors import NNLabError, did_you_mean
 
 __all__ = ["Dataset", "Scaler", "load", "read_idx", "write_idx", "select_classes", "validation_split"]
 
@@ -35,5 +35,6 @@ def load(
             raise NNLabError(f"{path}: unknown data file; give a .csv file, an IDX folder or an image folder")
         else:
             names = ", ".join(CATALOG)
-            raise NNLabError(f"unknown dataset {name_or_path!r}: not a name ({names}) nor an existing path")
+            hint = did_you_mean(name_or_path, CATALOG)
+            raise NNLabError(f"unknown dataset {name_or_path!r}{hint}: not a name ({names}) nor an existing path")
     return select_classes(ds, classes) if classes else ds

@@ -8,8 +8,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from nnlab.data.catalog import cache_dir
-from nnlab.errors import NNLabError
+from nnlab.data.catalog import CATALOG, cache_dir
+from nnlab.errors import NNLabError, did_you_mean
 
 # Official locations; SHA-256 of the original .gz files (as recorded by TensorFlow Datasets).
 SOURCES = {
@@ -46,6 +46,9 @@ def sha256(path: Path) -> str:
 def fetch(name: str, dest: Path | None = None, progress=print) -> Path:
     """Download `name` into `dest` (default: the user cache). Files already verified are kept;
     a `.part` file left by an interrupted download is resumed."""
+    if name not in CATALOG:
+        raise NNLabError(f"unknown dataset {name!r}{did_you_mean(name, CATALOG)}; `nnlab data fetch` downloads "
+                         f"{', '.join(SOURCES)}")
     if name not in SOURCES:
         raise NNLabError(f"`nnlab data fetch` downloads {', '.join(SOURCES)}; {name} needs no download")
     base_url, files = SOURCES[name]

@@ -17,7 +17,7 @@ KINK_MARGIN = 1e-2  # keep every hidden pre-activation this far from ReLU's kink
 
 @dataclass
 class ParamCheck:
-    name: str  # "W1", "b1", ... numbered from 1 as in SPEC.md
+    name: str  # "W1", "b1", ... numbered from 1 as in docs/derivation.md
     shape: tuple[int, ...]
     fd_error: float
     autograd_error: float

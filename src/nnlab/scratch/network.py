@@ -1,6 +1,6 @@
 """The derived network in NumPy: dense ReLU layers, a sigmoid or softmax output, the log loss.
 
-Rows are samples. With one output unit this is exactly the network of SPEC.md (sigmoid + log loss);
+Rows are samples. With one output unit this is exactly the network of docs/derivation.md (sigmoid + log loss);
 with k > 1 output units the output is a softmax and the loss the cross-entropy. Either way
 dL/dZ_out = (A_out - Y)/m, which is why backward looks the same for both.
 

@@ -99,11 +99,12 @@ class TrainConfig:
         foreign = sorted(k for k in given if k in OWN and k not in spec.own)
         if foreign:
             takers = {k: [m for m, s in MODELS.items() if k in s.own] for k in foreign}
-            raise NNLabError("; ".join(f"{k} is for {' and '.join(takers[k])}, not {model}" for k in foreign)
-                             + (" (the CNN takes widths)" if "hidden" in foreign else
-                                " (the MLP takes hidden)" if "widths" in foreign else ""))
-        if spec.engine == "numpy" and given.get("device", "cpu") != "cpu" and given.get("device") != "auto":
-            raise NNLabError("the scratch network runs in NumPy on the CPU; drop the device or use cpu")
+            raise NNLabError("; ".join(f"{k} (--{k.replace('_', '-')}) is for {' and '.join(takers[k])}, not {model}"
+                                       for k in foreign)
+                             + ("; the CNN's layers are its widths" if "hidden" in foreign else
+                                "; the MLP's layers are its hidden sizes" if "widths" in foreign else ""))
+        if spec.engine == "numpy" and given.get("device", "cpu") not in ("cpu", "auto"):
+            raise NNLabError("the scratch network runs in NumPy on the CPU; drop --device or use --device cpu")
         for key, allowed in (("optimizer", OPTIMIZERS), ("schedule", SCHEDULES), ("precision", PRECISIONS),
                              ("device", DEVICES)):
             if key in given and given[key] not in allowed:
@@ -128,3 +129,15 @@ def model_spec(name: str) -> ModelSpec:
         raise NNLabError(f"unknown model {name!r}" + (f"; did you mean {close[0]!r}?" if close else "")
                          + f" (models: {', '.join(MODELS)})")
     return MODELS[name]
+
+
+DEFAULT_EPOCHS = {name: spec.epochs for name, spec in MODELS.items()}
+SHARED = ("epochs", "batch_size", "lr", "optimizer", "schedule", "weight_decay")
+
+
+def model_defaults(model: str) -> dict[str, Any]:
+    """The defaults `nnlab train MODEL --help` and docs/options.md show: the shared settings whose default
+    may differ by model, and the model's own (epochs None: DEFAULT_EPOCHS, raised on small data)."""
+    spec, base = MODELS[model], {f.name: f.default for f in fields(TrainConfig)}
+    return {key: None if key == "epochs" else spec.defaults.get(key, base[key])
+            for key in (*SHARED, *sorted(spec.own))}

@@ -18,7 +18,7 @@ from nnlab.training.schedules import learning_rate
 
 
 class ScratchEngine:
-    """The NumPy network of SPEC.md: sigmoid + log loss for two classes, softmax for more.
+    """The NumPy network of docs/derivation.md: sigmoid + log loss for two classes, softmax for more.
 
     Its Adam follows PyTorch's convention (eps after the bias-corrected square root), like TorchEngine's."""
 
@@ -76,7 +76,7 @@ class ScratchEngine:
         return from_scratch(self.net).eval()
 
     def weights(self) -> dict[str, np.ndarray]:
-        """W1, b1, W2, ... numbered from 1 as in SPEC.md."""
+        """W1, b1, W2, ... numbered from 1 as in docs/derivation.md."""
         return {f"{kind}{l + 1}": p for l, (W, b) in enumerate(zip(self.net.W, self.net.b))
                 for kind, p in (("W", W), ("b", b))}
 

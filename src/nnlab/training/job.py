@@ -9,6 +9,7 @@ import math
 import platform
 import sys
 import time
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -89,8 +90,10 @@ def engine_for(config: dict[str, Any], splits: Splits):
     return engine
 
 
-def train(config: dict[str, Any], out: str, name: str | None, quiet: bool = False) -> Path:
-    """Train a new run as `config` says; returns its directory."""
+def train(config: dict[str, Any], out: str, name: str | None, quiet: bool = False,
+          on_epoch: Callable[[int, int], None] | None = None) -> Path:
+    """Train a new run as `config` says; returns its directory. `on_epoch(done, epochs)` is called after
+    each saved epoch (`nnlab demo` draws its own progress line with it, quiet)."""
     splits = load_splits(config)
     n_train, batch_size = len(splits.y_train), config["batch_size"]
     if config["epochs"] is None:
@@ -107,7 +110,7 @@ def train(config: dict[str, Any], out: str, name: str | None, quiet: bool = Fals
                                 "versions": versions()})
     run = Path(dist.broadcast_text(str(run)))
     return _fit(run, config, engine, splits, start_epoch=0, history=[], train_seconds=0.0,
-                quiet=quiet or not dist.main)
+                quiet=quiet or not dist.main, on_epoch=on_epoch)
 
 
 def resume(run: str | Path, epochs: int, quiet: bool = False) -> Path:
@@ -138,7 +141,7 @@ def resume(run: str | Path, epochs: int, quiet: bool = False) -> Path:
 
 
 def _fit(run: Path, config, engine, splits: Splits, start_epoch: int, history: list, train_seconds: float,
-         quiet: bool) -> Path:
+         quiet: bool, on_epoch: Callable[[int, int], None] | None = None) -> Path:
     epochs, dist = config["epochs"], distributed.context()
     main = dist.main
     validating = len(splits.y_val) > 0  # --val-fraction 0: no validation split, nothing to measure on it
@@ -176,6 +179,8 @@ def _fit(run: Path, config, engine, splits: Splits, start_epoch: int, history: l
                                       {"what": "first-layer weights as initialised"})
                     start = None
             finished = epoch + 1
+            if on_epoch is not None:
+                on_epoch(finished, epochs)
             if not quiet:  # printed after the save: a line on screen means the epoch is on disk
                 shown = f"  val_loss {val_loss:.4f}  val_acc {val_acc:.4f}" if validating else ""
                 print(f"epoch {epoch + 1:>3}/{epochs}  loss {loss:.4f}  acc {acc:.4f}{shown}", flush=True)
