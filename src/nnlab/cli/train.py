@@ -66,7 +66,7 @@ def register(commands, common) -> None:
                             description="Train a model and write a run directory (its last output line is "
                             "test_accuracy=... run=RUN_DIR). Defaults differ per model where marked; "
                             "every option and its defaults: docs/options.md.")
-    p.add_argument("model", nargs="?", choices=MODELS, help="scratch (NumPy), mlp or cnn (PyTorch)")
+    p.add_argument("model", nargs="?", choices=tuple(MODELS), help="scratch (NumPy), mlp or cnn (PyTorch)")
     p.add_argument("--data", help="dataset name or path (see `nnlab data list`); required")
     p.add_argument("--epochs", type=positive_int,
                    help=f"epochs in total (with --resume: to continue to); {epochs_default()}")

@@ -101,8 +101,8 @@ class TrainConfig:
             takers = {k: [m for m, s in MODELS.items() if k in s.own] for k in foreign}
             raise NNLabError("; ".join(f"{k} (--{k.replace('_', '-')}) is for {' and '.join(takers[k])}, not {model}"
                                        for k in foreign)
-                             + ("; the CNN's layers are its widths" if "hidden" in foreign else
-                                "; the MLP's layers are its hidden sizes" if "widths" in foreign else ""))
+                             + ("; the CNN takes --widths" if "hidden" in foreign else
+                                "; the MLP takes --hidden" if "widths" in foreign else ""))
         if spec.engine == "numpy" and given.get("device", "cpu") not in ("cpu", "auto"):
             raise NNLabError("the scratch network runs in NumPy on the CPU; drop --device or use --device cpu")
         for key, allowed in (("optimizer", OPTIMIZERS), ("schedule", SCHEDULES), ("precision", PRECISIONS),
