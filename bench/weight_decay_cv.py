@@ -17,10 +17,9 @@ import argparse
 import numpy as np
 from sklearn.model_selection import StratifiedKFold
 
-from nnlab.cli import build_parser
-from nnlab.cli.train import make_config
 from nnlab.data import load
 from nnlab.metrics import log_loss
+from nnlab.training.config import TrainConfig
 from nnlab.training.job import Splits, default_epochs, default_weight_decay, engine_for
 
 # label -> alpha as a function of (training samples n, batch size m)
@@ -32,8 +31,8 @@ STRENGTHS = {"alpha 1e-4": lambda n, m: 1e-4, "m/n (default)": default_weight_de
 def held_out(ds, train: np.ndarray, test: np.ndarray, seed: int, strength) -> tuple[float, float]:
     """Train on ds.X_train[train] as `nnlab train scratch` would; (accuracy, log loss) on ds.X_train[test]."""
     X, y = ds.X_train, ds.y_train
-    # the CLI's own parser and defaults; then the two settings job.train would derive from the data
-    config = make_config(build_parser().parse_args(["train", "scratch", "--data", ds.name, "--seed", str(seed)]))
+    # `nnlab train scratch`'s defaults; then the two settings job.train would derive from the data
+    config = TrainConfig.create("scratch", ds.name, seed=seed).to_dict()
     config["epochs"] = default_epochs("scratch", len(train), config["batch_size"])
     config["weight_decay"] = strength(len(train), config["batch_size"])
     engine = engine_for(config, Splits(ds, X[train], y[train], X[test], y[test]))

@@ -11,10 +11,11 @@ from tests.training.test_job import BASE
 @pytest.fixture(scope="module")
 def two_runs(tmp_path_factory):
     from nnlab.training import job
+    from nnlab.viz.render import render_run
 
     out = tmp_path_factory.mktemp("runs")
-    small = job.train({**BASE, "hidden": [4]}, out, "small", quiet=True)
-    wide = job.train({**BASE, "hidden": [32, 32]}, out, "wide", quiet=True)
+    small = job.train({**BASE, "hidden": [4]}, out, "small", quiet=True, report=render_run)
+    wide = job.train({**BASE, "hidden": [32, 32]}, out, "wide", quiet=True, report=render_run)
     return small, wide
 
 

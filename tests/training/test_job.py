@@ -6,6 +6,7 @@ import pytest
 from nnlab import runs
 from nnlab.errors import NNLabError
 from nnlab.training import job
+from nnlab.viz.render import render_run
 
 BASE = {"model": "scratch", "data": "moons", "data_label": "moons", "epochs": 4, "batch_size": 64,
         "lr": 0.01, "hidden": [8, 8], "optimizer": "adam", "weight_decay": 1e-4, "schedule": "cosine",
@@ -38,7 +39,7 @@ def test_scratch_weight_decay_defaults_to_a_unit_gaussian_prior(tmp_path):
 
 
 def test_val_fraction_zero_trains_on_every_training_sample(tmp_path, capsys):
-    run = job.train({**BASE, "val_fraction": 0.0, "epochs": 2}, tmp_path, "all", quiet=False)
+    run = job.train({**BASE, "val_fraction": 0.0, "epochs": 2}, tmp_path, "all", quiet=False, report=render_run)
     record = runs.read_config(run)["dataset"]
     assert (record["n_train"], record["n_val"]) == (1000, 0)
     history = runs.read_metrics(run)

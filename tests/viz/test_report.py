@@ -2,6 +2,7 @@
 import pytest
 
 from nnlab.training import job
+from nnlab.viz.render import render_run
 from tests.data.fixtures import write_image_folder
 from tests.viz.browser import needs_chromium, open_page
 
@@ -17,7 +18,7 @@ def run(tmp_path_factory):
               "lr": 1e-2, "hidden": [4], "optimizer": "adam", "weight_decay": 1 / 7, "schedule": "constant",
               "momentum": 0.9, "nesterov": False, "classes": None, "noise": None, "val_fraction": 0.2, "seed": 0,
               "device": "cpu"}
-    return job.train(config, root / "runs", "r", quiet=True)
+    return job.train(config, root / "runs", "r", quiet=True, report=render_run)
 
 
 def test_train_writes_figures_and_report(run):
@@ -52,7 +53,7 @@ def test_report_opens_in_headless_chromium_with_every_image_loaded(run, tmp_path
 def test_a_cnn_run_gets_its_own_pictures(tmp_path):
     from tests.training.test_torch_engine import CONFIG
 
-    run = job.train({**CONFIG, "model": "cnn", "epochs": 1}, tmp_path, "cnn", quiet=True)
+    run = job.train({**CONFIG, "model": "cnn", "epochs": 1}, tmp_path, "cnn", quiet=True, report=render_run)
     names = {p.name for p in (run / "figures").iterdir()}
     assert {"conv1_kernels.png", "feature_maps.png", "class_templates.png", "saliency.png", "unit_cards.png",
             "weight_evolution.png", "training_health.png"} <= names
@@ -64,13 +65,11 @@ def test_a_cnn_run_gets_its_own_pictures(tmp_path):
 def test_an_mlp_report_shows_what_training_added_then_the_raw_weights(tmp_path):
     from tests.training.test_torch_engine import CONFIG
 
-    run = job.train({**CONFIG, "epochs": 1}, tmp_path, "mlp", quiet=True)
+    run = job.train({**CONFIG, "epochs": 1}, tmp_path, "mlp", quiet=True, report=render_run)
     assert (run / "start.safetensors").is_file()
     html = (run / "report.html").read_text()
     assert html.index('src="figures/first_layer_learned.png"') < html.index('src="figures/first_layer_weights.png"')
     (run / "start.safetensors").unlink()    # a run from before the start was kept: the raw weights alone, said so
-    from nnlab.viz.render import render_run
-
     html = render_run(run).read_text()
     assert "first_layer_learned.png" not in html and "kept no record of its start" in html
 

@@ -29,7 +29,7 @@ def train(tmp_path_factory, monkeypatch_figures, name: str, *argv: str) -> tuple
         original(fig, path)
 
     monkeypatch_figures.setattr(figures, "save", catch)
-    run = job.train(config, tmp_path_factory.mktemp(name), name, quiet=True)
+    run = job.train(config, tmp_path_factory.mktemp(name), name, quiet=True, report=render.render_run)
     monkeypatch_figures.undo()
     return run, caught
 

@@ -29,9 +29,9 @@ def register(commands, common) -> None:
 
 def run(args) -> None:
     from nnlab import runs
-    from nnlab.cli import build_parser
-    from nnlab.cli.train import make_config
     from nnlab.training import job
+    from nnlab.training.config import TrainConfig
+    from nnlab.viz.render import render_run
 
     started = time.perf_counter()
     stamp = time.strftime("%Y%m%d-%H%M%S")
@@ -40,15 +40,12 @@ def run(args) -> None:
               "(a few minutes on two cores)", flush=True)
     results = []
     for i, (title, model, settings) in enumerate(JOBS, 1):
-        # Exactly what `nnlab train MODEL --data D [--classes ...]` would do: the same parser and defaults.
-        argv = ["train", model, "--data", settings["data"]]
-        if settings.get("classes"):
-            argv += ["--classes", ",".join(settings["classes"])]
-        config = make_config(build_parser().parse_args(argv))
+        # Exactly what `nnlab train MODEL --data D [--classes ...]` would do: the same config and defaults.
+        config = TrainConfig.create(model, settings["data"], classes=settings.get("classes"))
         name = f"demo-{stamp}-{model}-{settings['data']}" + ("-" + "v".join(settings["classes"])
                                                              if settings.get("classes") else "")
         with RunProgress(f"[{i}/{len(JOBS)}] {title}", args.quiet) as progress:
-            run_dir = job.train(config, args.out, name, quiet=True, on_epoch=progress.epoch)
+            run_dir = job.train(config, args.out, name, quiet=True, on_epoch=progress.epoch, report=render_run)
         summary = runs.read_json(run_dir / runs.SUMMARY, what="run summary")
         results.append((title, summary["test_accuracy"], summary["train_seconds"], run_dir))
     width = max(len(title) for title, *_ in results)

@@ -127,15 +127,16 @@ def register(commands, common) -> None:
 
 def run_train(args) -> None:
     from nnlab.training import job
+    from nnlab.viz.render import render_run  # every run explains itself: figures and report.html
 
     if args.resume:
         if args.epochs is None:
             raise NNLabError("--resume needs --epochs N: the number of epochs in total to train to")
-        run = job.resume(args.resume, args.epochs, quiet=args.quiet)
+        run = job.resume(args.resume, args.epochs, quiet=args.quiet, report=render_run)
     else:
         if args.model is None or args.data is None:
             raise NNLabError("say what to train: nnlab train {scratch,mlp,cnn} --data DATA")
-        run = job.train(make_config(args), args.out, args.name, quiet=args.quiet)
+        run = job.train(make_config(args), args.out, args.name, quiet=args.quiet, report=render_run)
     print_result(run)
 
 

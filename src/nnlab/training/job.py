@@ -23,7 +23,7 @@ from nnlab.data import Dataset, Scaler, load, validation_split
 from nnlab.errors import Interrupted, NNLabError
 from nnlab.metrics import log_loss, summarize
 from nnlab.training import distributed, health
-from nnlab.training.config import MODELS
+from nnlab.training.config import MODELS, TrainConfig
 from nnlab.training.engines import make_engine
 
 
@@ -90,10 +90,16 @@ def engine_for(config: dict[str, Any], splits: Splits):
     return engine
 
 
-def train(config: dict[str, Any], out: str, name: str | None, quiet: bool = False,
-          on_epoch: Callable[[int, int], None] | None = None) -> Path:
+# What a caller does with a finished run, given (run, engine, splits, test probabilities): the CLI and the
+# Python API pass the report's renderer (nnlab.viz.render.render_run), so that training never imports viz.
+Report = Callable[[Path, Any, Splits, np.ndarray], Any]
+
+
+def train(config: TrainConfig | dict[str, Any], out: str, name: str | None, quiet: bool = False,
+          on_epoch: Callable[[int, int], None] | None = None, report: Report | None = None) -> Path:
     """Train a new run as `config` says; returns its directory. `on_epoch(done, epochs)` is called after
-    each saved epoch (`nnlab demo` draws its own progress line with it, quiet)."""
+    each saved epoch (`nnlab demo` draws its own progress line with it, quiet); `report` at the end."""
+    config = config.to_dict() if isinstance(config, TrainConfig) else config
     splits = load_splits(config)
     n_train, batch_size = len(splits.y_train), config["batch_size"]
     if config["epochs"] is None:
@@ -110,10 +116,10 @@ def train(config: dict[str, Any], out: str, name: str | None, quiet: bool = Fals
                                 "versions": versions()})
     run = Path(dist.broadcast_text(str(run)))
     return _fit(run, config, engine, splits, start_epoch=0, history=[], train_seconds=0.0,
-                quiet=quiet or not dist.main, on_epoch=on_epoch)
+                quiet=quiet or not dist.main, on_epoch=on_epoch, report=report)
 
 
-def resume(run: str | Path, epochs: int, quiet: bool = False) -> Path:
+def resume(run: str | Path, epochs: int, quiet: bool = False, report: Report | None = None) -> Path:
     """Continue `run` in place until `epochs` epochs in total."""
     run = Path(run)
     config = runs.read_config(run)
@@ -137,11 +143,11 @@ def resume(run: str | Path, epochs: int, quiet: bool = False) -> Path:
         runs.remove_stale_temp_files(run)
         runs.write_config(run, config)
     return _fit(run, config, engine, splits, done, state.get("history", []), state.get("train_seconds", 0.0),
-                quiet or not dist.main)
+                quiet or not dist.main, report=report)
 
 
 def _fit(run: Path, config, engine, splits: Splits, start_epoch: int, history: list, train_seconds: float,
-         quiet: bool, on_epoch: Callable[[int, int], None] | None = None) -> Path:
+         quiet: bool, on_epoch: Callable[[int, int], None] | None = None, report: Report | None = None) -> Path:
     epochs, dist = config["epochs"], distributed.context()
     main = dist.main
     validating = len(splits.y_val) > 0  # --val-fraction 0: no validation split, nothing to measure on it
@@ -201,9 +207,8 @@ def _fit(run: Path, config, engine, splits: Splits, start_epoch: int, history: l
             print(f"warning: the ranks' weights differ by up to {engine_gap:g}", file=sys.stderr)
     if main:
         runs.write_summary(run, summary)
-        from nnlab.viz.render import render_run
-
-        render_run(run, engine, splits, P_test)  # every run explains itself: figures and report.html
+        if report is not None:
+            report(run, engine, splits, P_test)
     return run
 
 
