@@ -66,12 +66,26 @@ class CNN(nn.Module):
         return [m for m in self.features if isinstance(m, nn.Conv2d)]
 
 
-def build_model(config: dict[str, Any], n_features: int, image_shape, n_classes: int) -> nn.Module:
-    if config["model"] == "cnn":
-        if image_shape is None:
-            from nnlab.errors import NNLabError
+def _cnn(config: dict[str, Any], n_features: int, image_shape, n_classes: int) -> nn.Module:
+    if image_shape is None:
+        from nnlab.errors import NNLabError
 
-            raise NNLabError(f"the CNN needs image data; {config['data']} has {n_features} plain features "
-                             "(train `mlp` or `scratch` on it)")
-        return CNN(tuple(image_shape), config["widths"], n_classes, config["dropout"])
+        raise NNLabError(f"the CNN needs image data; {config['data']} has {n_features} plain features "
+                         "(train `mlp` or `scratch` on it)")
+    return CNN(tuple(image_shape), config["widths"], n_classes, config["dropout"])
+
+
+def _mlp(config: dict[str, Any], n_features: int, image_shape, n_classes: int) -> nn.Module:
     return MLP(n_features, config["hidden"], n_classes, config["dropout"], config["batch_norm"])
+
+
+BUILDERS = {"mlp": _mlp, "cnn": _cnn}  # the PyTorch models by name (the NumPy network is nnlab.scratch)
+
+
+def build_model(config: dict[str, Any], n_features: int, image_shape, n_classes: int) -> nn.Module:
+    """The PyTorch model config["model"] names, for inputs of n_features (or image_shape) and n_classes."""
+    if config["model"] not in BUILDERS:
+        from nnlab.errors import NNLabError
+
+        raise NNLabError(f"{config['model']!r} is not a PyTorch model; choose one of {', '.join(BUILDERS)}")
+    return BUILDERS[config["model"]](config, n_features, image_shape, n_classes)

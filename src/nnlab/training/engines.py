@@ -14,6 +14,7 @@ from nnlab.errors import NNLabError
 from nnlab.scratch.network import Network, Workspace, backward, forward, predict_proba
 from nnlab.scratch.optim import make_optimizer
 from nnlab.scratch.train import EpochRunner
+from nnlab.training.config import model_spec
 from nnlab.training.schedules import learning_rate
 
 
@@ -101,8 +102,8 @@ class ScratchEngine:
 
 
 def make_engine(config: dict[str, Any], n_features: int, n_classes: int, image_shape=None):
-    """The engine for config["model"]: `scratch` (NumPy), or `mlp` / `cnn` (PyTorch)."""
-    if config["model"] == "scratch":
+    """The engine of config["model"]'s spec: the NumPy network's, or PyTorch's (imported only then)."""
+    if model_spec(config["model"]).engine == "numpy":
         return ScratchEngine(config, n_features, n_classes)
     from nnlab.training.torch_engine import TorchEngine
 
