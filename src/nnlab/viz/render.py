@@ -5,7 +5,7 @@ This is the only viz module that knows about models and runs; the figure functio
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -35,15 +35,23 @@ def class_templates(Ws: list[np.ndarray]) -> np.ndarray:
     return np.concatenate([-T, T], axis=1) if T.shape[1] == 1 else T
 
 
-def learned_part(W: np.ndarray, W0: np.ndarray, spread: np.ndarray) -> np.ndarray:
-    """(inputs x units): what training added to a dense first layer, W - W0, times each input's spread
-    (its standard deviation over the training set), NaN where the input never varies.
+def start_share(W: np.ndarray, W0: np.ndarray, spread: np.ndarray) -> np.ndarray:
+    """(units,): how much of its random start each unit still holds, c = <W, W0> / <W0, W0> over the inputs
+    that vary. Weight decay shrinks the start (to nothing, in a unit training did not use), so W - W0 would
+    show the start itself, upside down; W - c W0 takes away what is left of it."""
+    v = spread > 0
+    return (W[v] * W0[v]).sum(axis=0) / np.maximum((W0[v] * W0[v]).sum(axis=0), 1e-30)
 
-    The random start W0 is as large as the learned part and speckles every tile; subtracting it leaves
+
+def learned_part(W: np.ndarray, W0: np.ndarray, spread: np.ndarray) -> np.ndarray:
+    """(inputs x units): what training added to a dense first layer, W - c W0 (c: `start_share`), times
+    each input's spread (its standard deviation over the training set), NaN where the input never varies.
+
+    The random start W0 is as large as the learned part and speckles every tile; taking it away leaves
     what the data wrote. Scaling by the spread gives the weights the layer would have on standardised
     inputs: a pixel that is black in almost every image moves the unit little however its weight drifted,
     and one that never varies cannot matter at all, so it is left blank."""
-    D = (W - W0) * spread[:, None]
+    D = (W - start_share(W, W0, spread) * W0) * spread[:, None]
     D[spread == 0] = np.nan
     return D
 
@@ -89,7 +97,10 @@ def render_run(run: Path, engine=None, splits=None, P_test: np.ndarray | None = 
     if P_test is None:
         P_test = engine.predict_proba(splits.data.X_test)
     history = runs.read_metrics(run)
-    made = render(run, engine, splits.data, P_test, summary, history)
+    # The samples the weights were trained on (not the validation split): a pixel that varies only in
+    # validation images never moved its weights, so it must show blank like one that never varies.
+    trained_on = replace(splits.data, X_train=splits.X_train, y_train=splits.y_train)
+    made = render(run, engine, trained_on, P_test, summary, history)
     return write_report(run, config, summary, made, health.hints(history))
 
 
@@ -232,18 +243,18 @@ def _first_layer_figures(W: np.ndarray, W0: np.ndarray | None, spread: np.ndarra
     if W0 is not None and W0.shape == W.shape:
         D = learned_part(W, W0, spread)
         order = figures.strongest_first(np.nan_to_num(D))[:shown]
-        moved = float(np.linalg.norm(W - W0) / max(np.linalg.norm(W0), 1e-30))
+        kept = float(np.median(start_share(W, W0, spread)))
         add(figures.weight_tiles(D[:, order].T.reshape(-1, *image_hw), [str(j) for j in order],
                                  f"first layer: what training added, {len(order)} of {W.shape[1]} units "
-                                 "(most changed first)", colorbar="(W − W₀) × pixel spread"),
+                                 "(most changed first)", colorbar="(W − c·W₀) × pixel spread"),
             "first_layer_learned.png", "First layer: what training learned",
-            "Each tile is one hidden unit: the change training made to its incoming weights (W − W₀, the "
-            "random start taken away), each pixel's change multiplied by how much that pixel varies across "
-            "the training images, all on the one colour scale of the bar. Red pixels, when bright, raise the "
-            "unit's input; blue ones lower it. Look for strokes, outlines and parts of the classes. Pixels "
-            "that never vary in the training images (such as MNIST's border) are blank: no weight there can "
-            f"matter. Training moved this layer's weights by {moved:.0%} of their starting size; the raw "
-            "weights below still hold the random start.")
+            "Each tile is one hidden unit: what training added to its incoming weights, the random start "
+            "taken away (W − c·W₀, with c the share of its start the unit still holds: weight decay shrinks "
+            f"it; {kept:.2f} for the median unit here), each pixel multiplied by how much that pixel varies "
+            "across the training images, all on the one colour scale of the bar. Red pixels, when bright, "
+            "raise the unit's input; blue ones lower it. Look for strokes, outlines and parts of the classes. "
+            "Pixels that never vary in the training images (such as MNIST's border) are blank: no weight there "
+            "can matter. The raw weights below still hold the random start.")
         raw = W[:, order]
         title = "the same units' raw weights W (random start included), each on its own scale"
     else:
