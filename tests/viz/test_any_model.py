@@ -141,6 +141,9 @@ def test_a_binary_model_with_one_logit_and_clear_errors(tmp_path):
     report = nnlab.report(model, (X, y), out=tmp_path / "r")
     assert report.summary["test_accuracy"] > 0.9
     assert (tmp_path / "r" / "figures" / "decision_boundary.png").is_file()
+    html = report.path.read_text()   # what it cannot show, and why: no history without a Recorder
+    assert "Not shown for this model and data" in html and "no training history was recorded" in html
+    assert "learning_curves.png" not in html
     with pytest.raises(NNLabError, match="returns 3 scores"):
         nnlab.report(nn.Linear(2, 3), (X, y), out=tmp_path / "bad")
     with pytest.raises(NNLabError, match="neither shape"):
@@ -166,3 +169,13 @@ def test_a_relu_mlpclassifier_is_the_same_function_and_gets_the_same_report(tmp_
     clf = MLPClassifier(hidden_layer_sizes=(16,), max_iter=40, random_state=0).fit(ds.X_train, ds.y_train)
     report = nnlab.report(clf, ds, out=tmp_path / "sk")
     assert report.summary["test_accuracy"] == pytest.approx(clf.score(ds.X_test, ds.y_test), abs=1e-6)
+
+
+def test_a_tabular_model_says_which_pictures_need_images(tmp_path):
+    from nnlab.viz.render import not_shown
+
+    ds = load("breast-cancer")
+    notes = not_shown(ds, [{"epoch": 1, "loss": 0.5}])
+    assert any("30 plain features, not an image" in n for n in notes)
+    assert any("probe batch" in n for n in notes)
+    assert not not_shown(load("moons"), [{"epoch": 1, "loss": 0.5, "health": {"dense1": {}}}])

@@ -101,7 +101,7 @@ def render_run(run: Path, engine=None, splits=None, P_test: np.ndarray | None = 
     # validation images never moved its weights, so it must show blank like one that never varies.
     trained_on = replace(splits.data, X_train=splits.X_train, y_train=splits.y_train)
     made = render(run, engine, trained_on, P_test, summary, history)
-    return write_report(run, config, summary, made, health.hints(history))
+    return write_report(run, config, summary, made, health.hints(history), not_shown(trained_on, history))
 
 
 def render(run: Path, engine, ds, P: np.ndarray, summary: dict, history: list[dict]) -> list[Figure]:
@@ -194,6 +194,26 @@ def render(run: Path, engine, ds, P: np.ndarray, summary: dict, history: list[di
             f"{health.STEADY_LR:.0%} of its peak, in warm-up or as the schedule anneals) are expected to move "
             "the weights little. A point beyond a red line is what the notes above warn of.")
     return made
+
+
+def not_shown(ds, history: list[dict]) -> list[str]:
+    """What the report cannot show for this model and data, and why: a reader should not have to guess
+    why a picture is missing."""
+    out = []
+    if not history:
+        out.append("Learning curves, weight evolution and training health: no training history was recorded "
+                   "(give nnlab.report the nnlab.Recorder your training loop fed).")
+    elif not any(h.get("health") for h in history):
+        out.append("Training health: it needs a fixed probe batch, nnlab.Recorder(model, probe=(X, y)).")
+    if ds.image_shape is None and ds.n_features != 2:
+        out.append("Weight pictures, attributions and the images that excite each unit: the inputs are "
+                   f"{ds.n_features} plain features, not an image.")
+    elif ds.image_shape is not None and ds.image_shape[0] != 1:
+        out.append(f"Weight pictures, attributions, feature maps: these are colour images ({ds.image_shape[0]} "
+                   "channels), which the report does not draw yet.")
+    if ds.n_features == 2 and ds.n_classes != 2:
+        out.append("Decision boundary: drawn for two classes only.")
+    return out
 
 
 def curves_caption(config: dict, validated: bool) -> str:

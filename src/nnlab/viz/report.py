@@ -35,7 +35,7 @@ def _setting(value) -> str:
 
 
 def write_report(run: Path, config: dict[str, Any], summary: dict[str, Any], figures: list,
-                 health_notes: list[tuple[bool, str]] = ()) -> Path:
+                 health_notes: list[tuple[bool, str]] = (), missing: list[str] = ()) -> Path:
     dataset = config.get("dataset", {})
     rows = "".join(f"<tr><td>{escape(k)}</td><td>{escape(_setting(config[k]))}</td></tr>"
                    for k in SETTINGS if k in config and config[k] is not None)
@@ -55,6 +55,8 @@ def write_report(run: Path, config: dict[str, Any], summary: dict[str, Any], fig
     counts = ", ".join(f"{dataset[k]} {what}" for k, what in splits if dataset.get(k) not in (None, "?"))
     seconds = (f'<div class="metric"><b>{summary["train_seconds"]:.1f} s</b>training time</div>'
                if "train_seconds" in summary else "")
+    absent = ('<div id="not-shown"><h3>Not shown for this model and data</h3><ul>'
+              + "".join(f"<li>{escape(m)}</li>" for m in missing) + "</ul></div>") if missing else ""
     nav = "".join(f'<a href="#{escape(anchor)}">{escape(text)}</a>' for anchor, text in contents)
     page = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>nnlab · {escape(title)}</title>
@@ -72,7 +74,7 @@ def write_report(run: Path, config: dict[str, Any], summary: dict[str, Any], fig
 <section id="health"><h2>Training health</h2><ul class="notes">{notes or "<li>not measured for this run</li>"}</ul>
 <p>Measured after each epoch; the figure <a href="#training_health">Training health</a> shows it per layer.
 </p></section>
-<section id="figures"><h2>What it learned</h2>{figs}</section>
+<section id="figures"><h2>What it learned</h2>{figs}{absent}</section>
 <section id="settings"><h2>Settings</h2><table>{rows}</table>
 <p>Full settings, data scaling and library versions: <a href="config.json">config.json</a>;
 per-epoch figures: <a href="metrics.jsonl">metrics.jsonl</a>.</p></section>
