@@ -49,6 +49,19 @@ def class_scores(model: nn.Module, X: np.ndarray, target: np.ndarray, input_shap
         return _class_score(model(_tensor(X, input_shape)), torch.as_tensor(target, dtype=torch.long)).numpy()
 
 
+def _through(model: nn.Module, module: nn.Module, hook, X: np.ndarray, input_shape: tuple[int, ...],
+             batch_size: int) -> None:
+    """Run X through the model in batches with `hook` on `module`'s output (the hook keeps what it needs:
+    a whole test set's maps at once would take gigabytes)."""
+    handle = module.register_forward_hook(hook)
+    try:
+        with torch.no_grad():
+            for start in range(0, len(X), batch_size):
+                model(_tensor(X[start:start + batch_size], input_shape))
+    finally:
+        handle.remove()
+
+
 def hidden_layers(model: nn.Module) -> list[nn.Module]:
     """The modules whose outputs are the hidden layers' activations, in forward order: the ReLU modules;
     for a model that calls F.relu in its forward (no ReLU modules), every conv and dense layer but the last,
@@ -92,13 +105,7 @@ def first_hidden_activations(model: nn.Module, X: np.ndarray, input_shape: tuple
         out = _activation(mod, out)
         means.append(out.flatten(2).mean(2) if out.dim() > 2 else out)
 
-    hook = first.register_forward_hook(record)
-    try:
-        with torch.no_grad():
-            for start in range(0, len(X), batch_size):
-                model(_tensor(X[start:start + batch_size], input_shape))
-    finally:
-        hook.remove()
+    _through(model, first, record, X, input_shape, batch_size)
     return torch.cat(means).numpy()
 
 
@@ -191,13 +198,7 @@ def strongest_positions(model: nn.Module, X: np.ndarray, input_shape: tuple[int,
         peaks.append(value)
         where.append(index)
 
-    hook = layer.register_forward_hook(record)
-    try:
-        with torch.no_grad():
-            for start in range(0, len(X), batch_size):
-                model(_tensor(X[start:start + batch_size], input_shape))
-    finally:
-        hook.remove()
+    _through(model, layer, record, X, input_shape, batch_size)
     value, index = torch.cat(peaks), torch.cat(where)        # samples x channels
     width = layer_output_width(model, input_shape, conv_index)
     top = torch.argsort(-value, dim=0, stable=True)[:k].T     # channels x k
