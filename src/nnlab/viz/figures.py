@@ -150,9 +150,9 @@ def class_tiles(T: np.ndarray, image_shape: tuple[int, int], classes: list[str])
 def conv_kernels(K: np.ndarray, labels: list[str], title: str) -> Figure:
     """First-layer conv kernels (n x kh x kw, for one input channel), on one symmetric colour scale with
     a colour bar, large enough to see each kernel's orientation."""
-    limit = float(np.abs(K).max()) or 1.0
+    limit = symmetric_limit(K, 99)  # (a single large kernel would otherwise wash the rest out)
     cols = min(len(K), 8)
-    fig = _tile_figure(K / limit, cols, 0.95, DIVERGING, -1, 1, labels, colorbar="weight")
+    fig = _tile_figure(np.clip(K / limit, -1, 1), cols, 0.95, DIVERGING, -1, 1, labels, colorbar="weight")
     fig.axes[-1].set_yticks([-1, 0, 1], [f"{-limit:.2g}", "0", f"{limit:.2g}"])
     _titled(fig, title, pad=0.2)
     return fig

@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
+from torch.nn import BatchNorm2d
 
 from nnlab import runs
 from nnlab.errors import NNLabError
@@ -151,7 +152,10 @@ def render(run: Path, engine, ds, P: np.ndarray, summary: dict, history: list[di
             "Each tile is one filter of the first conv layer, all on the colour scale of the bar: red weights "
             "respond to bright pixels, blue to dark ones. A red side beside a blue side is an edge detector "
             "whose orientation is the line between them; a red centre in a blue ring is a spot detector. "
-            "Faint tiles are weak filters.")
+            "Faint tiles are weak filters" + (" (but batch norm after the layer rescales each channel, so read "
+                                              "their patterns more than their strength)."
+                                              if any(isinstance(m, BatchNorm2d) for m in engine.torch_model().modules())
+                                              else "."))
     if image_hw:
         _image_figures(run, engine, layers, ds, P, image_hw, W0, spread, add)
     add(figures.confusion_matrix(np.array(summary["confusion_matrix"]), list(ds.classes)), "confusion_matrix.png",
