@@ -12,8 +12,11 @@ class EpochRunner:
 
     The optimiser must have been made for `[net.theta]`, the flat vector of all parameters."""
 
-    def __init__(self, net: Network, optimizer, batch_size: int, alpha: float = 0.0):
+    def __init__(self, net: Network, optimizer, batch_size: int, alpha: float = 0.0, track_penalty: bool = True):
+        # track_penalty False: the L2 term is reported as 0 and not computed (a pass over every weight per
+        # batch) — for callers that report the data loss alone, as the CLI's curves do.
         self.net, self.optimizer, self.batch_size, self.alpha = net, optimizer, batch_size, alpha
+        self.track_penalty = track_penalty
         self.ws = Workspace.create(net, batch_size)
         self.X_batch = np.empty((batch_size, net.sizes[0]), dtype=net.dtype)
 
@@ -42,7 +45,8 @@ class EpochRunner:
             ws = self.ws.view(n)
             Z_out = forward(net, xb, ws)
             loss_sum += log_loss(Z_out, yb, net.binary) * n
-            penalty_sum += l2_penalty(net, self.alpha, n) * n  # before the step, as in scikit-learn
+            if self.track_penalty:
+                penalty_sum += l2_penalty(net, self.alpha, n) * n  # before the step, as in scikit-learn
             correct += int(np.count_nonzero(predicted_labels(Z_out, net.binary) == yb))
             backward(net, xb, yb, ws, self.alpha)
             self.optimizer.step([ws.grad])  # the optimiser holds [net.theta]: one flat update

@@ -33,7 +33,8 @@ class ScratchEngine:
         self.optimizer = make_optimizer(config["optimizer"], [self.net.theta], config["lr"],
                                         momentum=config["momentum"], nesterov=config["nesterov"],
                                         convention="torch")  # PyTorch's Adam, as the PyTorch trainers use
-        self.runner = EpochRunner(self.net, self.optimizer, config["batch_size"], config["weight_decay"])
+        self.runner = EpochRunner(self.net, self.optimizer, config["batch_size"], config["weight_decay"],
+                                  track_penalty=False)  # the curves show the data loss alone
 
     def describe(self) -> dict[str, str]:
         return {"device_used": "cpu", "precision_used": str(self.net.dtype)}

@@ -190,9 +190,10 @@ def strongest_positions(model: nn.Module, X: np.ndarray, input_shape: tuple[int,
     nxt = next((m for m in after[1:] if isinstance(m, nn.Conv2d)), None)
     after = after[:after.index(nxt)] if nxt is not None else after
     layer = next((m for m in after if isinstance(m, nn.ReLU)), convs[conv_index - 1])
-    peaks, where = [], []
+    peaks, where, width = [], [], []
 
     def record(module, inputs, output):
+        width.append(output.shape[-1])
         flat = output.detach()[:, channels].flatten(2)  # n x channels x positions
         value, index = flat.max(2)
         peaks.append(value)
@@ -200,19 +201,7 @@ def strongest_positions(model: nn.Module, X: np.ndarray, input_shape: tuple[int,
 
     _through(model, layer, record, X, input_shape, batch_size)
     value, index = torch.cat(peaks), torch.cat(where)        # samples x channels
-    width = layer_output_width(model, input_shape, conv_index)
+    width = width[0]                                          # of the map: a flat position is row * width + col
     top = torch.argsort(-value, dim=0, stable=True)[:k].T     # channels x k
     position = torch.gather(index.T, 1, top)
     return torch.stack([top, position // width, position % width], dim=2).numpy()
-
-
-def layer_output_width(model: nn.Module, input_shape: tuple[int, ...], conv_index: int) -> int:
-    convs = [m for m in model.modules() if isinstance(m, nn.Conv2d)]
-    shape = []
-    hook = convs[conv_index - 1].register_forward_hook(lambda mod, inp, out: shape.append(out.shape))
-    try:
-        with torch.no_grad():
-            model(torch.zeros(1, *input_shape))
-    finally:
-        hook.remove()
-    return int(shape[0][-1])
