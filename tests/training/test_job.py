@@ -127,3 +127,16 @@ def test_foreign_directory_is_refused(tmp_path):
         job.load_run(tmp_path)
     with pytest.raises(NNLabError, match="does not exist"):
         job.load_run(tmp_path / "nope")
+
+
+def test_the_run_records_its_thread_count_and_a_resume_may_change_it(tmp_path):
+    import torch
+
+    torch.set_num_threads(2)
+    run = job.train({**BASE, "epochs": 2, "threads": 1}, tmp_path, "one", quiet=True)
+    assert runs.read_config(run)["threads"] == 1
+    assert [h["threads"] for h in runs.read_metrics(run)] == [1, 1]
+    assert torch.get_num_threads() == 2  # the caller's count is back
+    job.resume(run, 3, quiet=True, threads=2)
+    assert [h["threads"] for h in runs.read_metrics(run)] == [1, 1, 2]
+    assert runs.read_config(run)["threads"] == 2

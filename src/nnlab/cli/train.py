@@ -109,6 +109,9 @@ def register(commands, common) -> None:
     p.add_argument("--name", help="run directory name; default: MODEL-DATA-TIMESTAMP")
     p.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"), default="auto",
                    help="mlp/cnn; auto: CUDA, then MPS, then CPU (scratch always runs on the CPU); default: auto")
+    p.add_argument("--threads", type=positive_int,
+                   help="CPU threads for the math; default: one per core that other processes leave free, "
+                        "measured every few seconds (OMP_NUM_THREADS, if set, fixes it too)")
     p.add_argument("--resume", metavar="RUN_DIR", help="continue this run in place to --epochs in total; "
                                                        "default: a new run")
     p.add_argument("--quiet", action="store_true", help="no progress output; default: off")
@@ -132,7 +135,7 @@ def run_train(args) -> None:
     if args.resume:
         if args.epochs is None:
             raise NNLabError("--resume needs --epochs N: the number of epochs in total to train to")
-        run = job.resume(args.resume, args.epochs, quiet=args.quiet, report=render_run)
+        run = job.resume(args.resume, args.epochs, quiet=args.quiet, report=render_run, threads=args.threads)
     else:
         if args.model is None or args.data is None:
             raise NNLabError("say what to train: nnlab train {scratch,mlp,cnn} --data DATA")
@@ -148,7 +151,7 @@ def make_config(args) -> dict:
                                                       "nesterov", "weight_decay", "schedule", "hidden", "widths",
                                                       "dropout", "batch_norm", "augment", "label_smoothing",
                                                       "precision", "classes", "noise", "val_fraction", "seed",
-                                                      "device")}
+                                                      "device", "threads")}
     return TrainConfig.create(args.model, args.data, **settings).to_dict()
 
 

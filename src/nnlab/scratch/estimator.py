@@ -19,6 +19,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from nnlab.scratch.network import Network, predict_proba
 from nnlab.scratch.optim import make_optimizer
 from nnlab.scratch.train import EpochRunner
+from nnlab.threads import ThreadPolicy
 
 
 class ScratchClassifier(ClassifierMixin, BaseEstimator):
@@ -178,29 +179,31 @@ class ScratchClassifier(ClassifierMixin, BaseEstimator):
                              self.alpha)
         order = _SklearnOrder(rs, n) if self.shuffle else None
 
-        self.n_iter_ = 0
-        for _ in range(self.max_iter):
-            data_loss, penalty, _acc = runner.run(X, y_index, order)
-            self.loss_ = data_loss + penalty  # MLPClassifier's loss_curve_: the L2 term included
-            if not np.isfinite(self.loss_):
-                raise ValueError("training diverged (the loss is not finite); lower learning_rate_init.")
-            self.n_iter_ += 1
-            self.t_ += n
-            self.loss_curve_.append(self.loss_)
-            if self.verbose:
-                print(f"Iteration {self.n_iter_}, loss = {self.loss_:.8f}")
-            self._update_no_improvement_count(net, X_val, y_val)
-            if self._no_improvement_count > self.n_iter_no_change:
+        # One thread per core that other processes leave free, measured as the epochs go (nnlab.threads).
+        with ThreadPolicy() as threads:
+            self.n_iter_ = 0
+            for _ in range(self.max_iter):
+                data_loss, penalty, _acc = runner.run(X, y_index, order, lambda *_: threads.check())
+                self.loss_ = data_loss + penalty  # MLPClassifier's loss_curve_: the L2 term included
+                if not np.isfinite(self.loss_):
+                    raise ValueError("training diverged (the loss is not finite); lower learning_rate_init.")
+                self.n_iter_ += 1
+                self.t_ += n
+                self.loss_curve_.append(self.loss_)
                 if self.verbose:
-                    what = "Validation score" if self.early_stopping else "Training loss"
-                    print(f"{what} did not improve more than tol={self.tol:f} for {self.n_iter_no_change} "
-                          "consecutive epochs. Stopping.")
-                break
-            if incremental:
-                break
-            if self.n_iter_ == self.max_iter:
-                warnings.warn(f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and the "
-                              "optimization hasn't converged yet.", ConvergenceWarning, stacklevel=3)
+                    print(f"Iteration {self.n_iter_}, loss = {self.loss_:.8f}")
+                self._update_no_improvement_count(net, X_val, y_val)
+                if self._no_improvement_count > self.n_iter_no_change:
+                    if self.verbose:
+                        what = "Validation score" if self.early_stopping else "Training loss"
+                        print(f"{what} did not improve more than tol={self.tol:f} for {self.n_iter_no_change} "
+                              "consecutive epochs. Stopping.")
+                    break
+                if incremental:
+                    break
+                if self.n_iter_ == self.max_iter:
+                    warnings.warn(f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and the "
+                                  "optimization hasn't converged yet.", ConvergenceWarning, stacklevel=3)
         if self.early_stopping:
             for p, best in zip(net.params(), self._best_params):
                 p[...] = best

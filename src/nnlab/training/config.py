@@ -86,6 +86,7 @@ class TrainConfig:
     val_fraction: float = 0.1
     seed: int = 0
     device: str = "auto"
+    threads: int | None = None      # None: one per free core, measured while training (nnlab.threads)
 
     @classmethod
     def create(cls, model: str, data: str, **settings: Any) -> TrainConfig:

@@ -97,3 +97,9 @@ def shutdown() -> None:
     if torch.distributed.is_available() and torch.distributed.is_initialized():
         torch.distributed.barrier()
         torch.distributed.destroy_process_group()
+
+
+def local_processes() -> int:
+    """Training processes on this machine (torchrun's LOCAL_WORLD_SIZE; 1 without torchrun): they share its cores."""
+    value = os.environ.get("LOCAL_WORLD_SIZE", "1")
+    return int(value) if value.isdigit() and int(value) > 0 else 1

@@ -22,6 +22,7 @@ from nnlab import runs
 from nnlab.data import Dataset, Scaler, load, validation_split
 from nnlab.errors import Interrupted, NNLabError
 from nnlab.metrics import log_loss, summarize
+from nnlab.threads import ThreadPolicy
 from nnlab.training import distributed, health
 from nnlab.training.config import MODELS, TrainConfig
 from nnlab.training.engines import make_engine
@@ -119,8 +120,10 @@ def train(config: TrainConfig | dict[str, Any], out: str, name: str | None, quie
                 quiet=quiet or not dist.main, on_epoch=on_epoch, report=report)
 
 
-def resume(run: str | Path, epochs: int, quiet: bool = False, report: Report | None = None) -> Path:
-    """Continue `run` in place until `epochs` epochs in total."""
+def resume(run: str | Path, epochs: int, quiet: bool = False, report: Report | None = None,
+           threads: int | None = None) -> Path:
+    """Continue `run` in place until `epochs` epochs in total (with `threads` threads, if given: this
+    machine's cores are not the first session's)."""
     run = Path(run)
     config = runs.read_config(run)
     tensors, state = runs.load_tensors(run / runs.CHECKPOINT)
@@ -133,7 +136,7 @@ def resume(run: str | Path, epochs: int, quiet: bool = False, report: Report | N
     if state.get("model", config.get("model")) != config.get("model"):
         raise NNLabError(f"{run}: {runs.CHECKPOINT} holds a {state.get('model')!r} model but the config says "
                          f"{config.get('model')!r}; the run directory was tampered with")
-    config = {**config, "epochs": epochs}  # (keeps device_used etc. from the first session)
+    config = {**config, "epochs": epochs, "threads": threads}  # (keeps device_used etc. from the first session)
     with _settings_of(run):
         splits = load_splits(config)
         engine = engine_for(config, splits)
@@ -159,56 +162,60 @@ def _fit(run: Path, config, engine, splits: Splits, start_epoch: int, history: l
     start = next(iter(before.values())) if start_epoch == 0 else None  # the whole first layer, as initialised
     if start_epoch == 0:
         snapshots["epoch0"] = first_layer(before)
-    try:
-        for epoch in range(start_epoch, epochs):
-            started = time.perf_counter()
-            with progress_bar(len(splits.y_train), f"epoch {epoch + 1}/{epochs}", quiet) as bar:
-                loss, acc = engine.train_epoch(epoch, epochs, bar.update)
-                if not math.isfinite(loss):
-                    raise NNLabError(f"the training loss became {loss} in epoch {epoch + 1}; lower --lr (now "
-                                     f"{config['lr']:g}) or --batch-size. " + _what_is_kept(run, finished, main))
-                val_loss, val_acc = (_loss_acc(engine.predict_proba(splits.X_val), splits.y_val) if validating
-                                     else (None, None))
-            train_seconds += time.perf_counter() - started
-            after = engine.layer_weights()
-            history.append({"epoch": epoch + 1, "loss": round(loss, 6), "accuracy": round(acc, 6),
-                            "val_loss": _rounded(val_loss), "val_accuracy": _rounded(val_acc),
-                            "seconds": round(train_seconds, 3), "lr": float(f"{engine.epoch_lr(epoch, epochs):.4g}"),
-                            "health": health.measure(engine, before, after, X_probe, y_probe)})
-            before = after
-            if main:
-                save_checkpoint(run, engine, epoch + 1, history, train_seconds)
-                snapshots[f"epoch{epoch + 1}"] = first_layer(after)
-                runs.save_tensors(run / runs.SNAPSHOTS, snapshots, {"what": "first-layer weights by epoch"})
-                if start is not None:  # once, with the first checkpoint: the report shows what training added
-                    runs.save_tensors(run / runs.START, {"first_layer": start},
-                                      {"what": "first-layer weights as initialised"})
-                    start = None
-            finished = epoch + 1
-            if on_epoch is not None:
-                on_epoch(finished, epochs)
-            if not quiet:  # printed after the save: a line on screen means the epoch is on disk
-                shown = f"  val_loss {val_loss:.4f}  val_acc {val_acc:.4f}" if validating else ""
-                print(f"epoch {epoch + 1:>3}/{epochs}  loss {loss:.4f}  acc {acc:.4f}{shown}", flush=True)
-    except KeyboardInterrupt:
-        if finished == 0:
-            raise Interrupted("interrupted; " + _what_is_kept(run, finished, main)) from None
-        raise Interrupted(f"interrupted; the last finished epoch is saved in {run}: continue with "
-                          f"nnlab train --resume {run} --epochs {epochs}") from None
-    ds = splits.data
-    P_test = engine.predict_proba(ds.X_test)  # once: for the summary and for the figures
-    summary = summarize(P_test, ds.y_test, ds.classes)
-    summary["train_seconds"] = round(train_seconds, 3)
-    summary["epochs"] = epochs
-    if dist.world > 1:
-        summary["world_size"] = dist.world
-        summary["max_weight_gap_between_ranks"] = engine_gap = dist.max_weight_gap(engine.model)
-        if engine_gap > 0:
-            print(f"warning: the ranks' weights differ by up to {engine_gap:g}", file=sys.stderr)
-    if main:
-        runs.write_summary(run, summary)
-        if report is not None:
-            report(run, engine, splits, P_test)
+    # The thread count is measured again as the epochs go (another job may start or end) and restored after
+    # the report: a notebook's own threads are its business.
+    with ThreadPolicy(config.get("threads"), processes_here=distributed.local_processes()) as threads:
+        try:
+            for epoch in range(start_epoch, epochs):
+                started = time.perf_counter()
+                with progress_bar(len(splits.y_train), f"epoch {epoch + 1}/{epochs}", quiet, threads.check) as bar:
+                    loss, acc = engine.train_epoch(epoch, epochs, bar.update)
+                    if not math.isfinite(loss):
+                        raise NNLabError(f"the training loss became {loss} in epoch {epoch + 1}; lower --lr (now "
+                                         f"{config['lr']:g}) or --batch-size. " + _what_is_kept(run, finished, main))
+                    val_loss, val_acc = (_loss_acc(engine.predict_proba(splits.X_val), splits.y_val) if validating
+                                         else (None, None))
+                train_seconds += time.perf_counter() - started
+                after = engine.layer_weights()
+                history.append({"epoch": epoch + 1, "loss": round(loss, 6), "accuracy": round(acc, 6),
+                                "val_loss": _rounded(val_loss), "val_accuracy": _rounded(val_acc),
+                                "seconds": round(train_seconds, 3),
+                                "lr": float(f"{engine.epoch_lr(epoch, epochs):.4g}"), "threads": threads.threads,
+                                "health": health.measure(engine, before, after, X_probe, y_probe)})
+                before = after
+                if main:
+                    save_checkpoint(run, engine, epoch + 1, history, train_seconds)
+                    snapshots[f"epoch{epoch + 1}"] = first_layer(after)
+                    runs.save_tensors(run / runs.SNAPSHOTS, snapshots, {"what": "first-layer weights by epoch"})
+                    if start is not None:  # once, with the first checkpoint: the report shows what training added
+                        runs.save_tensors(run / runs.START, {"first_layer": start},
+                                          {"what": "first-layer weights as initialised"})
+                        start = None
+                finished = epoch + 1
+                if on_epoch is not None:
+                    on_epoch(finished, epochs)
+                if not quiet:  # printed after the save: a line on screen means the epoch is on disk
+                    shown = f"  val_loss {val_loss:.4f}  val_acc {val_acc:.4f}" if validating else ""
+                    print(f"epoch {epoch + 1:>3}/{epochs}  loss {loss:.4f}  acc {acc:.4f}{shown}", flush=True)
+        except KeyboardInterrupt:
+            if finished == 0:
+                raise Interrupted("interrupted; " + _what_is_kept(run, finished, main)) from None
+            raise Interrupted(f"interrupted; the last finished epoch is saved in {run}: continue with "
+                              f"nnlab train --resume {run} --epochs {epochs}") from None
+        ds = splits.data
+        P_test = engine.predict_proba(ds.X_test)  # once: for the summary and for the figures
+        summary = summarize(P_test, ds.y_test, ds.classes)
+        summary["train_seconds"] = round(train_seconds, 3)
+        summary["epochs"] = epochs
+        if dist.world > 1:
+            summary["world_size"] = dist.world
+            summary["max_weight_gap_between_ranks"] = engine_gap = dist.max_weight_gap(engine.model)
+            if engine_gap > 0:
+                print(f"warning: the ranks' weights differ by up to {engine_gap:g}", file=sys.stderr)
+        if main:
+            runs.write_summary(run, summary)
+            if report is not None:
+                report(run, engine, splits, P_test)
     return run
 
 
@@ -300,10 +307,11 @@ def scaler_of(config: dict[str, Any]) -> Scaler:
 
 
 class progress_bar:
-    """A tqdm bar over the samples of an epoch, on a terminal only (quiet in logs and pipes)."""
+    """A tqdm bar over the samples of an epoch, on a terminal only (quiet in logs and pipes); `tick()`, if
+    given, is called at every update, bar or not (the thread policy measures the machine there)."""
 
-    def __init__(self, total: int, desc: str, quiet: bool):
-        self.bar = None
+    def __init__(self, total: int, desc: str, quiet: bool, tick: Callable[[], None] | None = None):
+        self.bar, self.tick = None, tick
         if not quiet and sys.stderr.isatty():
             from tqdm import tqdm
 
@@ -317,6 +325,8 @@ class progress_bar:
             self.bar.close()
 
     def update(self, n: int, loss: float, accuracy: float) -> None:
+        if self.tick is not None:
+            self.tick()
         if self.bar is not None:
             self.bar.set_postfix(loss=f"{loss:.4f}", acc=f"{accuracy:.4f}", refresh=False)
             self.bar.update(n)

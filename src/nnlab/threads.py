@@ -1,0 +1,149 @@
+"""How many threads the math may use: the cores this process really has, less those other processes keep busy.
+
+Two threads that share their cores with another busy process do not each slow down to a fair share: the
+BLAS and OpenMP workers meet at the end of every matrix product, and a worker that lost its core holds up
+the one that kept it, which spins meanwhile. Measured with one competing job on 2 cores: epochs 2.95x to
+4.1x slower against a fair share of 2x (docs/benchmarks.md). So nnlab counts the cores it may use
+(affinity, cgroup quota), measures how many of them other processes keep busy, runs one thread per free
+core, and measures again every few seconds while it trains. `--threads N` (or OMP_NUM_THREADS) fixes the
+count instead.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+import time
+from pathlib import Path
+
+CHECK_EVERY = 2.0    # seconds between measurements while training (a short burst elsewhere is not a job)
+FIRST_WINDOW = 0.2   # seconds the first measurement looks at, at least
+
+
+def usable_cores() -> int:
+    """The CPUs this process may run on, capped by a cgroup CPU quota (a container given 1.5 CPUs gets 1:
+    a second thread would be throttled at the end of every quota period, stalling the first)."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS and Windows have no affinity call
+        cores = os.cpu_count() or 1
+    quota = cgroup_quota()
+    return max(1, min(cores, math.floor(quota))) if quota else cores
+
+
+def cgroup_quota(root: Path = Path("/sys/fs/cgroup")) -> float | None:
+    """CPUs' worth of time the cgroup may use (cgroup v2 cpu.max, or v1 cfs quota/period); None: no limit."""
+    try:
+        quota, period = (root / "cpu.max").read_text().split()
+        return None if quota == "max" else int(quota) / int(period)
+    except (OSError, ValueError):
+        pass
+    try:
+        quota = int((root / "cpu" / "cpu.cfs_quota_us").read_text())
+        period = int((root / "cpu" / "cpu.cfs_period_us").read_text())
+        return None if quota <= 0 else quota / period
+    except (OSError, ValueError):
+        return None
+
+
+def requested_threads(threads: int | None) -> int | None:
+    """--threads N, else a thread count the user set in the environment, else None (nnlab decides)."""
+    if threads is not None:
+        return threads
+    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        value = os.environ.get(name, "")
+        if value.isdigit() and int(value) > 0:
+            return int(value)
+    return None
+
+
+class CpuMeter:
+    """Cores kept busy by other processes since the last reading: the busy time of the CPUs we may use
+    (from /proc/stat, Linux) less our own CPU time, over the wall time between readings."""
+
+    def __init__(self):
+        try:
+            self.cpus = {f"cpu{c}" for c in os.sched_getaffinity(0)}
+        except AttributeError:
+            self.cpus = set()
+        self.last = self._read()
+
+    def _read(self) -> tuple[float, float, float] | None:
+        try:
+            lines = Path("/proc/stat").read_text().splitlines()
+        except OSError:
+            return None
+        busy = 0
+        for line in lines:
+            name, *ticks = line.split()
+            if name in self.cpus:  # user nice system idle iowait irq softirq steal ...
+                values = [int(t) for t in ticks[:8]]
+                busy += sum(values) - values[3] - values[4]
+        own = os.times()
+        return busy / os.sysconf("SC_CLK_TCK"), own.user + own.system, time.monotonic()
+
+    def others(self) -> float | None:
+        """Cores other processes kept busy since the last call (None where /proc/stat is not there)."""
+        now = self._read()
+        if now is None or self.last is None or now[2] - self.last[2] <= 0:
+            return None
+        busy, own, wall = (a - b for a, b in zip(now, self.last))
+        self.last = now
+        return max(0.0, (busy - own) / wall)
+
+
+def set_threads(n: int) -> None:
+    """Use n threads in NumPy's BLAS, and in PyTorch if it is loaded (it is not imported for this)."""
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(n, user_api="blas")
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(n)
+
+
+class ThreadPolicy:
+    """The thread count of one training, as a context: fixed if the user asked for one, else one per free
+    core, measured again by `check()` every CHECK_EVERY seconds (cheap enough to call after every batch).
+    `used` lists each count used, in order; the counts in force before are restored at the end."""
+
+    def __init__(self, threads: int | None = None, processes_here: int = 1):
+        self.fixed = requested_threads(threads)
+        self.cores = max(1, usable_cores() // max(1, processes_here))  # torchrun: the ranks share the machine
+        self.meter = CpuMeter() if self.fixed is None else None
+        self.threads = 0
+        self.used: list[int] = []
+        self.next_check = 0.0
+
+    def __enter__(self) -> ThreadPolicy:
+        from threadpoolctl import threadpool_limits
+
+        self._blas = threadpool_limits(user_api="blas")  # no limit given: a handle on the counts as they are
+        self._torch = sys.modules["torch"].get_num_threads() if "torch" in sys.modules else None
+        if self.meter is not None and self.meter.last is not None:  # the first reading needs some time
+            time.sleep(max(0.0, FIRST_WINDOW - (time.monotonic() - self.meter.last[2])))
+        self._set(self.fixed or self._choose())
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._blas.restore_original_limits()
+        if self._torch is not None:
+            sys.modules["torch"].set_num_threads(self._torch)
+
+    def check(self) -> None:
+        if self.meter is None or time.monotonic() < self.next_check:
+            return
+        self._set(self._choose())
+
+    def _choose(self) -> int:
+        others = self.meter.others()
+        self.next_check = time.monotonic() + CHECK_EVERY
+        if others is None:
+            return self.cores
+        return max(1, min(self.cores, round(self.cores - others)))
+
+    def _set(self, n: int) -> None:
+        if n != self.threads:
+            set_threads(n)
+            self.threads = n
+            self.used.append(n)
