@@ -60,6 +60,6 @@ def test_unknown_or_foreign_settings_are_refused_with_a_suggestion(tmp_path):
 def test_the_config_holds_each_models_own_defaults():
     mlp, cnn = nnlab.TrainConfig.create("mlp", "moons"), nnlab.TrainConfig.create("cnn", "mnist-5k")
     assert (mlp.hidden, mlp.batch_norm, mlp.lr) == ([1024, 512], True, 1e-3)
-    assert (cnn.widths, cnn.lr, cnn.label_smoothing) == ([32, 64, 128], 5e-3, 0.1)
+    assert (cnn.widths, cnn.lr, cnn.batch_size, cnn.label_smoothing) == ([16, 32, 64], 1e-2, 256, 0.1)
     assert "widths" not in mlp.to_dict() and "hidden" not in cnn.to_dict() and "dropout" not in \
         nnlab.TrainConfig.create("scratch", "moons").to_dict()

@@ -120,3 +120,25 @@ def test_the_meter_sees_another_process_busy_and_not_this_one():
         competitor.kill()
         competitor.wait()
     assert loaded - quiet > 0.6, (quiet, loaded)
+
+
+@pytest.mark.skipif(not LINUX, reason="the load of other processes is read from Linux's /proc/stat")
+def test_a_niced_process_counts_only_where_nice_gives_way():
+    def others(count_niced: bool) -> float:
+        meter = CpuMeter()
+        meter.count_niced = count_niced
+        meter.last = meter._read()
+        time.sleep(0.6)
+        return meter.others()
+
+    quiet = others(True)
+    if quiet > usable_cores() - 0.8:
+        pytest.skip(f"other processes keep {quiet:.1f} of {usable_cores()} cores busy: no room to see one more")
+    competitor = subprocess.Popen(["nice", "-n", "19", sys.executable, "-c", "while True: pass"])
+    try:
+        time.sleep(0.3)
+        counted, given_way = others(True), others(False)
+    finally:
+        competitor.kill()
+        competitor.wait()
+    assert counted - quiet > 0.6 and given_way - quiet < 0.3, (quiet, counted, given_way)

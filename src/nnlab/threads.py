@@ -67,6 +67,9 @@ class CpuMeter:
             self.cpus = {f"cpu{c}" for c in os.sched_getaffinity(0)}
         except AttributeError:
             self.cpus = set()
+        # Time of niced processes (its own column) is theirs to give up, unless autogroup scheduling shares
+        # the CPU between sessions whatever their nice (or this process is niced itself, its time in there).
+        self.count_niced = _autogroup() or os.nice(0) > 0
         self.last = self._read()
 
     def _read(self) -> tuple[float, float, float] | None:
@@ -78,8 +81,8 @@ class CpuMeter:
         for line in lines:
             name, *ticks = line.split()
             if name in self.cpus:  # user nice system idle iowait irq softirq steal ...
-                values = [int(t) for t in ticks[:8]]
-                busy += sum(values) - values[3] - values[4]
+                user, nice, system, _idle, _iowait, irq, softirq, steal = (int(t) for t in ticks[:8])
+                busy += user + system + irq + softirq + steal + (nice if self.count_niced else 0)
         own = os.times()
         return busy / os.sysconf("SC_CLK_TCK"), own.user + own.system, time.monotonic()
 
@@ -91,6 +94,13 @@ class CpuMeter:
         busy, own, wall = (a - b for a, b in zip(now, self.last))
         self.last = now
         return max(0.0, (busy - own) / wall)
+
+
+def _autogroup() -> bool:
+    try:
+        return Path("/proc/sys/kernel/sched_autogroup_enabled").read_text().strip() == "1"
+    except OSError:
+        return False
 
 
 def set_threads(n: int) -> None:

@@ -36,10 +36,10 @@ def train_options() -> dict:
 
 
 @pytest.mark.parametrize("option, expected", [
-    ("--lr", "default: 0.001 (scratch, mlp), 0.005 (cnn)"),
-    ("--batch-size", "default: 128"),
-    ("--dropout", "default: 0.3 (mlp, cnn)"),
-    ("--epochs", "default: 20 (scratch, cnn), 30 (mlp)"),
+    ("--lr", "default: 0.001 (scratch, mlp), 0.01 (cnn)"),
+    ("--batch-size", "default: 128 (scratch, mlp), 256 (cnn)"),
+    ("--dropout", "default: 0.3 (mlp), 0 (cnn)"),
+    ("--epochs", "default: 20 (scratch), 30 (mlp, cnn)"),
     ("--hidden", "default: 256,128 (scratch), 1024,512 (mlp)"),
     ("--weight-decay", "(scratch), 0.01 (mlp, cnn)"),
     ("--schedule", "default: cosine (scratch), onecycle (mlp, cnn)"),
@@ -52,7 +52,7 @@ def test_train_help_shows_the_defaults_per_model(option, expected):
 
 def test_the_printed_help_carries_them(cli):
     text = " ".join(cli("train", "--help", check_rc=0).stdout.split())  # argparse wraps lines anywhere
-    assert "default: 0.001 (scratch, mlp), 0.005 (cnn)" in text and "dropout rate; default: 0.3 (mlp, cnn)" in text
+    assert "default: 0.001 (scratch, mlp), 0.01 (cnn)" in text and "dropout rate; default: 0.3 (mlp), 0 (cnn)" in text
 
 
 def options_table() -> dict[str, dict[str, str]]:

@@ -146,3 +146,20 @@ def test_with_label_smoothing_the_training_curve_reports_the_plain_log_loss():
     smoothed = float(torch.nn.functional.cross_entropy(torch.log(torch.from_numpy(P)), torch.from_numpy(y),
                                                        label_smoothing=0.3))
     assert smoothed - loss > 0.1, (smoothed, loss)  # what the curve reported before
+
+
+def test_the_cnn_shifts_images_only_in_runs_long_enough_to_need_it():
+    from nnlab.training.torch_engine import SHIFTS_FROM_EPOCHS
+
+    X = np.random.default_rng(0).random((16, 784), dtype=np.float32)
+    y = np.arange(16) % 10
+    used = {}
+    for epochs in (SHIFTS_FROM_EPOCHS - 1, SHIFTS_FROM_EPOCHS):
+        engine = TorchEngine({**CONFIG, "model": "cnn", "epochs": epochs}, 784, 10, (1, 28, 28))
+        engine.prepare(X, y, flip_ok=True)
+        used[epochs] = (engine.max_shift, engine.flip, engine.describe()["augment_used"])
+    assert used[SHIFTS_FROM_EPOCHS - 1] == (0, True, "mirror images")
+    assert used[SHIFTS_FROM_EPOCHS] == (2, True, "shifts of up to 2 px and mirror images")
+    engine = TorchEngine({**CONFIG, "model": "cnn", "epochs": 30}, 784, 10, (1, 28, 28))
+    engine.prepare(X, y, flip_ok=False)  # digits: a mirror image is another digit
+    assert engine.describe()["augment_used"] == "shifts of up to 2 px"

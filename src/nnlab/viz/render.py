@@ -227,7 +227,8 @@ def curves_caption(config: dict, validated: bool) -> str:
         during += ["batch norm on batch statistics"] if config.get("batch_norm") else []
     if config.get("model") in ("mlp", "cnn"):
         during += ["dropout"] if config.get("dropout") else []
-        during += ["augmented images"] if config.get("augment") else []
+        used = config.get("augment_used", "augmented images" if config.get("augment") else "none")
+        during += [used] if used != "none" else []
     training = ("The training curve is the log loss and accuracy on the epoch's batches while the weights were "
                 "still changing" + (", with " + ", ".join(during) if during else "") + ".")
     parts = [training]

@@ -25,8 +25,8 @@ nav a { display: block; } nav b { column-span: all; display: block; margin-botto
 """
 
 SETTINGS = ("model", "data", "classes", "epochs", "batch_size", "lr", "schedule", "optimizer", "weight_decay",
-            "hidden", "widths", "dropout", "batch_norm", "augment", "label_smoothing", "precision_used",
-            "device_used", "val_fraction", "seed")
+            "hidden", "widths", "dropout", "batch_norm", "augment", "augment_used", "label_smoothing",
+            "precision_used", "device_used", "threads", "val_fraction", "seed")
 
 
 def _setting(value) -> str:
