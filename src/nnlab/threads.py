@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 CHECK_EVERY = 2.0    # seconds between measurements while training (a short burst elsewhere is not a job)
-FIRST_WINDOW = 0.2   # seconds the first measurement looks at, at least
+MIN_WINDOW = 0.05    # seconds a measurement looks at, at least (/proc/stat counts in 10 ms ticks)
 
 
 def usable_cores() -> int:
@@ -96,6 +96,18 @@ class CpuMeter:
         return max(0.0, (busy - own) / wall)
 
 
+_METER: CpuMeter | None = None
+
+
+def process_meter() -> CpuMeter:
+    """One meter for the process, started when first asked for: the first training's measurement covers the
+    time since then (loading the data, say), so that it needs no wait of its own."""
+    global _METER
+    if _METER is None:
+        _METER = CpuMeter()
+    return _METER
+
+
 def _autogroup() -> bool:
     try:
         return Path("/proc/sys/kernel/sched_autogroup_enabled").read_text().strip() == "1"
@@ -120,7 +132,7 @@ class ThreadPolicy:
     def __init__(self, threads: int | None = None, processes_here: int = 1):
         self.fixed = requested_threads(threads)
         self.cores = max(1, usable_cores() // max(1, processes_here))  # torchrun: the ranks share the machine
-        self.meter = CpuMeter() if self.fixed is None else None
+        self.meter = process_meter() if self.fixed is None else None
         self.threads = 0
         self.used: list[int] = []
         self.next_check = 0.0
@@ -130,8 +142,8 @@ class ThreadPolicy:
 
         self._blas = threadpool_limits(user_api="blas")  # no limit given: a handle on the counts as they are
         self._torch = sys.modules["torch"].get_num_threads() if "torch" in sys.modules else None
-        if self.meter is not None and self.meter.last is not None:  # the first reading needs some time
-            time.sleep(max(0.0, FIRST_WINDOW - (time.monotonic() - self.meter.last[2])))
+        if self.meter is not None and self.meter.last is not None:  # (fits back to back: a short wait)
+            time.sleep(max(0.0, MIN_WINDOW - (time.monotonic() - self.meter.last[2])))
         self._set(self.fixed or self._choose())
         return self
 
