@@ -234,6 +234,9 @@ def curves_caption(config: dict, validated: bool) -> str:
     if config.get("model") == "scratch" and config.get("weight_decay"):
         parts.append("Both losses are the data's log loss alone: the L2 penalty that training also minimises is "
                      "left out of both, so the two curves compare like with like.")
+    if config.get("loss") == "mse":
+        parts.append("Training minimised the squared error (--loss mse); both curves show the log loss, so that "
+                     "runs of either loss compare on one scale.")
     if config.get("label_smoothing"):
         parts.append("Training minimised the label-smoothed loss; both curves show the plain log loss.")
     if validated:
