@@ -221,7 +221,7 @@ def backward(net: Network, X: np.ndarray, y: np.ndarray, ws: Workspace, alpha: f
     elif loss == "mse" and net.binary:
         np.subtract(1.0, dZ, out=ws.slope)
         ws.slope *= dZ                               # dA3/dZ3 = A3(1 - A3)
-        dZ -= Y
+        dZ -= Y                                      # A3 - Y
         dZ *= ws.slope                               # dZ3 = (A3 - Y)·A3(1 - A3)/m
     else:
         check_loss(loss, net.binary)                 # an unknown loss, or mse on a softmax: an error
