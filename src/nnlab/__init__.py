@@ -3,8 +3,8 @@
 from nnlab.errors import NNLabError
 
 __version__ = "0.1.0"
-__all__ = ["NNLabError", "Recorder", "Run", "ScratchClassifier", "TrainConfig", "__version__", "load_run", "report",
-           "train"]
+__all__ = ["NNLabError", "Recorder", "Run", "ScratchClassifier", "TrainConfig", "__version__", "explain", "load_run",
+           "report", "train"]
 
 # Each pulls in heavy libraries (scikit-learn, PyTorch, matplotlib): imported only when asked for.
 _LAZY = {
@@ -15,6 +15,7 @@ _LAZY = {
     "Run": ("nnlab.api", "Run"),
     "train": ("nnlab.api", "train"),
     "load_run": ("nnlab.api", "load_run"),
+    "explain": ("nnlab.api", "explain"),
 }
 
 

@@ -104,3 +104,13 @@ def train(model: str, data: str, *, out: str | Path = "runs", name: str | None =
 def load_run(path: str | Path) -> Run:
     """Reopen a run directory written by `nnlab train` or `nnlab.train`."""
     return Run(path)
+
+
+def explain(run: Run | str | Path, samples: int = 4, weights: str = "trained", lr: float = 0.1,
+            compare: bool = True):
+    """One SGD step of a scratch run's network, equation by equation (as `nnlab explain`): returns an
+    Explanation that shows itself in Jupyter, holds the numbers (`.walk`: every step's value, network.py's
+    value, its finite-difference checks) and writes the page (`.write("step.html")`)."""
+    from nnlab.viz.explain import explain as explain_run
+
+    return explain_run(run, samples, weights, lr, compare)

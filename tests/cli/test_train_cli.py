@@ -88,6 +88,10 @@ def test_predict_prints_every_good_file_and_reports_each_bad_one(cli, trained, t
         (("train", "scratch", "--data", "moons", "--dropout", "0.2"), "--dropout) is for mlp and cnn"),
         (("train", "cnn", "--data", "moons"), "the CNN needs image data"),
         (("train", "cnn", "--data", "mnist-5k", "--hidden", "8"), "the CNN takes --widths"),
+        (("train", "scratch", "--data", "digits", "--loss", "mse"), "drop --loss mse, or use two classes"),
+        (("train", "mlp", "--data", "moons", "--loss", "mse"), "always train with the log loss: drop --loss"),
+        (("train", "scratch", "--data", "moons", "--loss", "l1"), "invalid choice: 'l1'; choose from log, mse"),
+        (("gradcheck", "--classes", "3", "--loss", "mse"), "drop --loss mse, or use two classes"),
         (("train", "transformer", "--data", "moons"), "invalid choice"),
         (("train", "scratch"), "say what to train"),
         (("eval", "no-such-run"), "does not exist"),
@@ -121,6 +125,20 @@ def test_gradcheck_command(cli):
     proc = cli("gradcheck", "--hidden", "4,3", "--classes", "3", check_rc=0)
     assert "all gradients agree" in proc.stdout
     assert len([line for line in proc.stdout.splitlines() if line.endswith(" ok")]) == 6
+
+
+def test_gradcheck_checks_the_squared_error_too(cli):
+    proc = cli("gradcheck", "--loss", "mse", check_rc=0)
+    assert "(sigmoid + squared error)" in proc.stdout and "all gradients agree" in proc.stdout
+    assert len([line for line in proc.stdout.splitlines() if line.endswith(" ok")]) == 6
+
+
+def test_a_squared_error_run_records_its_loss_and_says_so(cli, tmp_path):
+    cli("train", "scratch", "--data", "moons", "--loss", "mse", "--epochs", "2", "--hidden", "8", "--quiet",
+        "--name", "m", check_rc=0)
+    run = tmp_path / "runs" / "m"
+    assert json.loads((run / "config.json").read_text())["loss"] == "mse"
+    assert "Training minimised the squared error" in (run / "report.html").read_text()
 
 
 def test_cnn_trains_and_predicts_real_png_files(cli, tmp_path):

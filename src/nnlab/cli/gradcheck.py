@@ -13,19 +13,24 @@ def register(commands, common) -> None:
     p.add_argument("--classes", type=int, default=2,
                    help="number of classes: 2 is the derived network, more a softmax; default: 2")
     p.add_argument("--seed", type=nonnegative_int, default=0, help="seeds the weights and data; default: 0")
+    p.add_argument("--loss", choices=("log", "mse"), default="log",
+                   help="log loss, or mse: the squared error of one sigmoid unit (two classes); default: log")
     p.set_defaults(run=run)
 
 
 def run(args) -> int:
     from nnlab.scratch.gradcheck import AUTOGRAD_TOLERANCE, FD_TOLERANCE, gradcheck
+    from nnlab.scratch.network import check_loss
 
     if args.classes < 2 or args.classes > 1000:
         raise NNLabError(f"--classes must be between 2 and 1000, got {args.classes}")
     if any(h > 64 for h in args.hidden) or len(args.hidden) > 10:
         raise NNLabError("gradcheck differentiates one weight at a time: keep --hidden small (<= 64 units, "
                          "<= 10 layers)")
-    results = gradcheck(args.hidden, args.classes, args.seed)
-    kind = "sigmoid + log loss" if args.classes == 2 else "softmax + cross-entropy"
+    check_loss(args.loss, args.classes == 2)
+    results = gradcheck(args.hidden, args.classes, args.seed, loss=args.loss)
+    kind = ("softmax + cross-entropy" if args.classes > 2 else
+            "sigmoid + squared error" if args.loss == "mse" else "sigmoid + log loss")
     print(f"network 4-{'-'.join(map(str, args.hidden))}-{1 if args.classes == 2 else args.classes} ({kind}), "
           f"float64, seed {args.seed}")
     print(f"{'param':<6} {'shape':<10} {'vs finite diff':>15} {'vs autograd':>12}")

@@ -75,6 +75,9 @@ def register(commands, common) -> None:
                    help=f"learning rate (the peak, with onecycle); {default_of('lr')}")
     p.add_argument("--hidden", type=int_list, help=f"hidden layer sizes; {default_of('hidden')}")
     p.add_argument("--optimizer", choices=("sgd", "momentum", "adam"), help=default_of("optimizer"))
+    p.add_argument("--loss", choices=("log", "mse"),
+                   help="scratch: log loss, or mse, the squared error of the sigmoid output (two classes; the "
+                        f"derivation's counter-example, see `nnlab explain`); {default_of('loss')}")
     p.add_argument("--momentum", type=fraction, default=0.9, help="for --optimizer momentum; default: 0.9")
     p.add_argument("--nesterov", action="store_true", help="Nesterov momentum; default: off")
     p.add_argument("--weight-decay", type=nonnegative_float,
@@ -151,7 +154,7 @@ def make_config(args) -> dict:
                                                       "nesterov", "weight_decay", "schedule", "hidden", "widths",
                                                       "dropout", "batch_norm", "augment", "label_smoothing",
                                                       "precision", "classes", "noise", "val_fraction", "seed",
-                                                      "device", "threads")}
+                                                      "device", "threads", "loss")}
     return TrainConfig.create(args.model, args.data, **settings).to_dict()
 
 

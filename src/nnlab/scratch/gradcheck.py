@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nnlab.scratch.network import Network, Workspace, backward, forward, l2_penalty, log_loss
+from nnlab.scratch.network import LOSSES, Network, Workspace, backward, check_loss, forward, l2_penalty
 
 FD_TOLERANCE = 1e-6
 AUTOGRAD_TOLERANCE = 1e-10
@@ -35,20 +35,33 @@ def relative_error(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.max(np.abs(a - b) / np.maximum(np.abs(a) + np.abs(b), 1e-3 * scale), initial=0))
 
 
-def objective(net: Network, X: np.ndarray, y: np.ndarray, alpha: float) -> float:
-    """The loss that backward differentiates: mean log loss + (alpha/2m)·Σ‖W‖²."""
+def objective(net: Network, X: np.ndarray, y: np.ndarray, alpha: float, loss: str = "log") -> float:
+    """The loss that backward differentiates: the mean log loss (or squared error) + (alpha/2m)·Σ‖W‖²."""
     Z_out = forward(net, X, Workspace.create(net, len(X)))
-    return log_loss(Z_out, y, net.binary) + l2_penalty(net, alpha, len(X))
+    return LOSSES[loss](Z_out, y, net.binary) + l2_penalty(net, alpha, len(X))
 
 
-def analytic_gradients(net: Network, X: np.ndarray, y: np.ndarray, alpha: float) -> list[np.ndarray]:
+def analytic_gradients(net: Network, X: np.ndarray, y: np.ndarray, alpha: float,
+                       loss: str = "log") -> list[np.ndarray]:
     ws = Workspace.create(net, len(X))
     forward(net, X, ws)
-    backward(net, X, y, ws, alpha)
+    backward(net, X, y, ws, alpha, loss)
     return [g.copy() for g in ws.grads()]
 
 
-def numerical_gradients(net: Network, X: np.ndarray, y: np.ndarray, alpha: float,
+def central_difference(net: Network, p: np.ndarray, i: tuple, X: np.ndarray, y: np.ndarray, alpha: float,
+                       loss: str = "log", h: float = 1e-5) -> float:
+    """(L(p_i + h) - L(p_i - h)) / 2h for the one entry p[i] of a parameter of `net`; p is left as it was."""
+    saved = p[i]
+    p[i] = saved + h
+    up = objective(net, X, y, alpha, loss)
+    p[i] = saved - h
+    down = objective(net, X, y, alpha, loss)
+    p[i] = saved
+    return (up - down) / (2 * h)
+
+
+def numerical_gradients(net: Network, X: np.ndarray, y: np.ndarray, alpha: float, loss: str = "log",
                         h: float = 1e-5) -> list[np.ndarray]:
     """Central differences (L(p+h) - L(p-h)) / 2h, one parameter entry at a time. In float64, h = 1e-5
     balances truncation error (~h²) against rounding error (~1e-16/h) best for these losses."""
@@ -56,18 +69,13 @@ def numerical_gradients(net: Network, X: np.ndarray, y: np.ndarray, alpha: float
     for p in net.params():
         g = np.empty_like(p)
         for i in np.ndindex(p.shape):
-            saved = p[i]
-            p[i] = saved + h
-            up = objective(net, X, y, alpha)
-            p[i] = saved - h
-            down = objective(net, X, y, alpha)
-            p[i] = saved
-            g[i] = (up - down) / (2 * h)
+            g[i] = central_difference(net, p, i, X, y, alpha, loss, h)
         grads.append(g)
     return grads
 
 
-def autograd_gradients(net: Network, X: np.ndarray, y: np.ndarray, alpha: float) -> list[np.ndarray]:
+def autograd_gradients(net: Network, X: np.ndarray, y: np.ndarray, alpha: float,
+                       loss: str = "log") -> list[np.ndarray]:
     """The same loss written with torch operations, differentiated by autograd."""
     import torch
     import torch.nn.functional as F
@@ -79,12 +87,14 @@ def autograd_gradients(net: Network, X: np.ndarray, y: np.ndarray, alpha: float)
         if l < len(params) - 2:
             A = torch.relu(A)
     target = torch.tensor(y)
-    if net.binary:
-        loss = F.binary_cross_entropy_with_logits(A[:, 0], target.to(torch.float64))
+    if loss == "mse":
+        value = 0.5 * ((torch.sigmoid(A[:, 0]) - target.to(torch.float64)) ** 2).mean()
+    elif net.binary:
+        value = F.binary_cross_entropy_with_logits(A[:, 0], target.to(torch.float64))
     else:
-        loss = F.cross_entropy(A, target)
-    loss = loss + 0.5 * alpha / len(X) * sum((W * W).sum() for W in params[0::2])
-    loss.backward()
+        value = F.cross_entropy(A, target)
+    value = value + 0.5 * alpha / len(X) * sum((W * W).sum() for W in params[0::2])
+    value.backward()
     return [p.grad.numpy() for p in params]
 
 
@@ -114,12 +124,14 @@ def _clear_of_kinks(net: Network, X: np.ndarray) -> bool:
 
 
 def gradcheck(hidden: list[int] = (5, 4), n_classes: int = 2, seed: int = 0,
-              alpha: float = 0.1) -> list[ParamCheck]:
-    """Check every parameter's gradient; see `ParamCheck.passed` for the tolerances."""
+              alpha: float = 0.1, loss: str = "log") -> list[ParamCheck]:
+    """Check every parameter's gradient of `loss` ("log", or "mse" for two classes); see `ParamCheck.passed`
+    for the tolerances."""
+    check_loss(loss, n_classes == 2)
     net, X, y = make_problem(list(hidden), n_classes, seed)
-    analytic = analytic_gradients(net, X, y, alpha)
-    numeric = numerical_gradients(net, X, y, alpha)
-    autograd = autograd_gradients(net, X, y, alpha)
+    analytic = analytic_gradients(net, X, y, alpha, loss)
+    numeric = numerical_gradients(net, X, y, alpha, loss)
+    autograd = autograd_gradients(net, X, y, alpha, loss)
     names = [f"{kind}{l + 1}" for l in range(len(net.W)) for kind in ("W", "b")]
     return [
         ParamCheck(name, a.shape, relative_error(a, n), relative_error(a, t))

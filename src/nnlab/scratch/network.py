@@ -2,7 +2,8 @@
 
 Rows are samples. With one output unit this is exactly the network of docs/derivation.md (sigmoid + log loss);
 with k > 1 output units the output is a softmax and the loss the cross-entropy. Either way
-dL/dZ_out = (A_out - Y)/m, which is why backward looks the same for both.
+dL/dZ_out = (A_out - Y)/m, which is why backward looks the same for both. The squared error ("mse", one
+sigmoid unit only) is here too, as the derivation's counter-example: its dL/dZ_out keeps a factor A(1 - A).
 
 `forward` and `backward` write into buffers held by a `Workspace`, so a training step allocates
 (almost) nothing: the time goes to the matrix products, not to Python or the allocator.
@@ -85,6 +86,7 @@ class Workspace:
     dW: list[np.ndarray] = field(default_factory=list)
     db: list[np.ndarray] = field(default_factory=list)
     Y: np.ndarray | None = None
+    slope: np.ndarray | None = None  # the sigmoid's slope A(1 - A), for the squared error's dZ_out
 
     @classmethod
     def create(cls, net: Network, m: int) -> Workspace:
@@ -100,6 +102,7 @@ class Workspace:
             dW=[dW for dW, _ in views],
             db=[db for _, db in views],
             Y=np.empty((m, outs[-1]), dt),
+            slope=np.empty((m, outs[-1]), dt),
         )
 
     def grads(self) -> list[np.ndarray]:
@@ -111,7 +114,7 @@ class Workspace:
         if m == self.m:
             return self
         return Workspace(m, [a[:m] for a in self.A], [d[:m] for d in self.dZ],
-                         [k[:m] for k in self.mask], self.grad, self.dW, self.db, self.Y[:m])
+                         [k[:m] for k in self.mask], self.grad, self.dW, self.db, self.Y[:m], self.slope[:m])
 
 
 def sigmoid(Z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
@@ -168,6 +171,28 @@ def log_loss(Z_out: np.ndarray, y: np.ndarray, binary: bool) -> float:
     return float(np.mean(lse - Z[np.arange(len(y)), y]))
 
 
+def squared_error(Z_out: np.ndarray, y: np.ndarray, binary: bool = True) -> float:
+    """Mean squared error of one sigmoid unit, halved: (1/2m) Σ (σ(z) - y)², so that dL/dA = (A - Y)/m."""
+    if not binary:
+        raise NNLabError("the squared error is for one sigmoid output unit (two classes); a softmax takes "
+                         "the log loss: use loss 'log'")
+    z = Z_out.astype(np.float64, copy=False)[:, 0]
+    return float(0.5 * np.mean((sigmoid(z) - y) ** 2))
+
+
+# loss name -> its value from the logits; backward has the matching dZ_out. An unknown name is an error.
+LOSSES = {"log": log_loss, "mse": squared_error}
+
+
+def check_loss(loss: str, binary: bool = True) -> None:
+    """Refuse a loss nnlab does not have, and the squared error on a softmax output."""
+    if loss not in LOSSES:
+        raise NNLabError(f"unknown loss {loss!r}; choose one of {', '.join(LOSSES)}")
+    if loss == "mse" and not binary:
+        raise NNLabError("the squared error (loss mse) is for two classes, one sigmoid unit; with more classes "
+                         "the softmax takes the log loss: drop --loss mse, or use two classes")
+
+
 def l2_penalty(net: Network, alpha: float, m: int) -> float:
     """The L2 term added to the loss: (alpha / 2m) * sum of squared weights (biases excluded)."""
     if alpha == 0:
@@ -175,8 +200,10 @@ def l2_penalty(net: Network, alpha: float, m: int) -> float:
     return 0.5 * alpha / m * float(sum(np.vdot(W, W) for W in net.W))
 
 
-def backward(net: Network, X: np.ndarray, y: np.ndarray, ws: Workspace, alpha: float = 0.0) -> None:
-    """Fill ws.dW, ws.db with the gradients of the mean log loss (+ L2) for the batch (X, y).
+def backward(net: Network, X: np.ndarray, y: np.ndarray, ws: Workspace, alpha: float = 0.0,
+             loss: str = "log") -> None:
+    """Fill ws.dW, ws.db with the gradients of the mean loss (+ L2) for the batch (X, y): the log loss, or
+    with loss "mse" the squared error of `squared_error`.
 
     Needs `forward(net, X, ws)` first. Overwrites the gradients, never accumulates into them.
     """
@@ -189,7 +216,15 @@ def backward(net: Network, X: np.ndarray, y: np.ndarray, ws: Workspace, alpha: f
         Y[np.arange(m), y] = 1
     dZ = ws.dZ[-1]
     probabilities(ws.A[-1], net.binary, out=dZ)
-    dZ -= Y                                          # dZ_out = (A_out - Y)/m
+    if loss == "log":
+        dZ -= Y                                      # dZ_out = (A_out - Y)/m
+    elif loss == "mse" and net.binary:
+        np.subtract(1.0, dZ, out=ws.slope)
+        ws.slope *= dZ                               # dA3/dZ3 = A3(1 - A3)
+        dZ -= Y                                      # A3 - Y
+        dZ *= ws.slope                               # dZ3 = (A3 - Y)·A3(1 - A3)/m
+    else:
+        check_loss(loss, net.binary)                 # an unknown loss, or mse on a softmax: an error
     dZ *= 1.0 / m
     for l in range(L - 1, -1, -1):
         A_prev = X if l == 0 else ws.A[l - 1]

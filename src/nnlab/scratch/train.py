@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from nnlab.scratch.network import Network, Workspace, backward, forward, l2_penalty, log_loss
+from nnlab.scratch.network import Network, Workspace, backward, check_loss, forward, l2_penalty, log_loss
 
 
 class EpochRunner:
@@ -12,11 +12,14 @@ class EpochRunner:
 
     The optimiser must have been made for `[net.theta]`, the flat vector of all parameters."""
 
-    def __init__(self, net: Network, optimizer, batch_size: int, alpha: float = 0.0, track_penalty: bool = True):
+    def __init__(self, net: Network, optimizer, batch_size: int, alpha: float = 0.0, track_penalty: bool = True,
+                 loss: str = "log"):
         # track_penalty False: the L2 term is reported as 0 and not computed (a pass over every weight per
         # batch) — for callers that report the data loss alone, as the CLI's curves do.
         self.net, self.optimizer, self.batch_size, self.alpha = net, optimizer, batch_size, alpha
         self.track_penalty = track_penalty
+        check_loss(loss, net.binary)
+        self.loss = loss  # what backward differentiates; the loss reported is the log loss either way
         self.ws = Workspace.create(net, batch_size)
         self.X_batch = np.empty((batch_size, net.sizes[0]), dtype=net.dtype)
 
@@ -25,7 +28,8 @@ class EpochRunner:
         """One pass over (X, y), shuffled with `rng` (None: in order). Returns (data loss, L2 term,
         accuracy), each a mean over the samples measured on the batches as they were trained.
 
-        The data loss is the log loss alone, the quantity a validation loss measures. The L2 term is
+        The data loss is the log loss alone, the quantity a validation loss measures (also when training
+        minimises the squared error: so that runs of either loss compare on one scale). The L2 term is
         scikit-learn's: each batch adds (alpha / 2m_b) * ||W||^2 from the weights it starts with, weighted
         by its size m_b, so data loss + L2 term is MLPClassifier's `loss_curve_` entry.
         `on_batch(n, loss, accuracy)` hears of every batch, with the running means so far."""
@@ -48,7 +52,7 @@ class EpochRunner:
             if self.track_penalty:
                 penalty_sum += l2_penalty(net, self.alpha, n) * n  # before the step, as in scikit-learn
             correct += int(np.count_nonzero(predicted_labels(Z_out, net.binary) == yb))
-            backward(net, xb, yb, ws, self.alpha)
+            backward(net, xb, yb, ws, self.alpha, self.loss)
             self.optimizer.step([ws.grad])  # the optimiser holds [net.theta]: one flat update
             if on_batch is not None:
                 seen = start + n

@@ -38,8 +38,8 @@ MODELS: dict[str, ModelSpec] = {
         "the NumPy network with hand-written backprop (two classes: the derived network, sigmoid + log loss)",
         "numpy", False, 20,
         # weight_decay None: batch size / training samples, a unit Gaussian prior (job.default_weight_decay)
-        {"hidden": [256, 128], "weight_decay": None, "schedule": "cosine", "device": "cpu"},
-        frozenset({"hidden"})),
+        {"hidden": [256, 128], "weight_decay": None, "schedule": "cosine", "device": "cpu", "loss": "log"},
+        frozenset({"hidden", "loss"})),
     "mlp": ModelSpec(
         "a PyTorch multilayer perceptron (softmax + log loss)", "torch", False, 30,
         {"hidden": [1024, 512], "weight_decay": 1e-2, "schedule": "onecycle", "dropout": 0.3,
@@ -56,6 +56,7 @@ MODELS: dict[str, ModelSpec] = {
 }
 OWN = frozenset().union(*(spec.own for spec in MODELS.values()))  # settings not every model takes
 OPTIMIZERS = ("sgd", "momentum", "adam")
+LOSSES = ("log", "mse")  # the scratch network's: the log loss, or the squared error (one sigmoid unit)
 SCHEDULES = ("cosine", "onecycle", "constant")
 PRECISIONS = ("auto", "fp32", "bf16")
 DEVICES = ("auto", "cpu", "cuda", "mps")
@@ -78,6 +79,7 @@ class TrainConfig:
     weight_decay: float | None = None
     schedule: str = "cosine"
     hidden: list[int] | None = None
+    loss: str | None = None         # scratch: "log" or "mse" (the squared error, two classes only)
     widths: list[int] | None = None
     dropout: float | None = None
     batch_norm: bool | None = None
@@ -109,11 +111,13 @@ class TrainConfig:
             raise NNLabError("; ".join(f"{k} (--{k.replace('_', '-')}) is for {' and '.join(takers[k])}, not {model}"
                                        for k in foreign)
                              + ("; the CNN takes --widths" if "hidden" in foreign else
-                                "; the MLP takes --hidden" if "widths" in foreign else ""))
+                                "; the MLP takes --hidden" if "widths" in foreign else
+                                "; the PyTorch models always train with the log loss: drop --loss"
+                                if "loss" in foreign else ""))
         if spec.engine == "numpy" and given.get("device", "cpu") not in ("cpu", "auto"):
             raise NNLabError("the scratch network runs in NumPy on the CPU; drop --device or use --device cpu")
         for key, allowed in (("optimizer", OPTIMIZERS), ("schedule", SCHEDULES), ("precision", PRECISIONS),
-                             ("device", DEVICES)):
+                             ("device", DEVICES), ("loss", LOSSES)):
             if key in given and given[key] not in allowed:
                 raise NNLabError(f"unknown {key} {given[key]!r}; choose one of {', '.join(allowed)}")
         path = Path(data)

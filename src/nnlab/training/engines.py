@@ -19,7 +19,8 @@ from nnlab.training.schedules import learning_rate
 
 
 class ScratchEngine:
-    """The NumPy network of docs/derivation.md: sigmoid + log loss for two classes, softmax for more.
+    """The NumPy network of docs/derivation.md: sigmoid + log loss for two classes (or the squared error,
+    with loss "mse"), softmax for more.
 
     Its Adam follows PyTorch's convention (eps after the bias-corrected square root), like TorchEngine's."""
 
@@ -33,8 +34,9 @@ class ScratchEngine:
         self.optimizer = make_optimizer(config["optimizer"], [self.net.theta], config["lr"],
                                         momentum=config["momentum"], nesterov=config["nesterov"],
                                         convention="torch")  # PyTorch's Adam, as the PyTorch trainers use
+        self.loss = config.get("loss", "log")  # (runs from before --loss have none: the log loss)
         self.runner = EpochRunner(self.net, self.optimizer, config["batch_size"], config["weight_decay"],
-                                  track_penalty=False)  # the curves show the data loss alone
+                                  track_penalty=False, loss=self.loss)  # the curves show the data loss alone
 
     def describe(self) -> dict[str, str]:
         return {"device_used": "cpu", "precision_used": str(self.net.dtype)}
@@ -66,7 +68,7 @@ class ScratchEngine:
         ws = Workspace.create(self.net, len(X))
         forward(self.net, X, ws)
         dead = [float(np.mean(~(A > 0).any(axis=0))) for A in ws.A[:-1]]
-        backward(self.net, X, y, ws, self.config["weight_decay"])
+        backward(self.net, X, y, ws, self.config["weight_decay"], self.loss)
         return {f"dense{l + 1}": {"grad_norm": float(np.linalg.norm(dW)),
                                   "dead": dead[l] if l < len(dead) else None}
                 for l, dW in enumerate(ws.dW)}

@@ -102,7 +102,13 @@ def render_run(run: Path, engine=None, splits=None, P_test: np.ndarray | None = 
     # validation images never moved its weights, so it must show blank like one that never varies.
     trained_on = replace(splits.data, X_train=splits.X_train, y_train=splits.y_train)
     made = render(run, engine, trained_on, P_test, summary, history)
-    return write_report(run, config, summary, made, health.hints(history), not_shown(trained_on, history))
+    sections = []
+    if engine.kind == "scratch":  # the hand-written backprop, one step of it shown (RUN/explain.html)
+        from nnlab.viz.explain import report_section
+
+        sections.append(report_section(run, config, engine, splits))
+    return write_report(run, config, summary, made, health.hints(history), not_shown(trained_on, history),
+                        sections)
 
 
 def render(run: Path, engine, ds, P: np.ndarray, summary: dict, history: list[dict]) -> list[Figure]:
@@ -235,6 +241,9 @@ def curves_caption(config: dict, validated: bool) -> str:
     if config.get("model") == "scratch" and config.get("weight_decay"):
         parts.append("Both losses are the data's log loss alone: the L2 penalty that training also minimises is "
                      "left out of both, so the two curves compare like with like.")
+    if config.get("loss") == "mse":
+        parts.append("Training minimised the squared error (--loss mse); both curves show the log loss, so that "
+                     "runs of either loss compare on one scale.")
     if config.get("label_smoothing"):
         parts.append("Training minimised the label-smoothed loss; both curves show the plain log loss.")
     if validated:

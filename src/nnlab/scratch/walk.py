@@ -1,0 +1,311 @@
+"""One SGD step of the NumPy network, equation by equation: the numbers behind `nnlab explain`.
+
+`walk` evaluates every equation of docs/derivation.md in order on a tiny batch, in float64, written out
+here as the equations read (Z1 = X·W1 + b1, ...). Beside each it keeps what network.py's own `forward` and
+`backward` computed for the same quantity (where they keep it), the line of network.py that computes it
+(read with `inspect`, so it cannot go stale), and, for each parameter gradient, central finite differences
+of the loss on a few entries. Then one step of nnlab's own SGD, and the loss before and after.
+`compare_losses` trains the log loss and the squared error from the same start, for the page's last section.
+No I/O: arrays in, dataclasses out.
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from nnlab.errors import NNLabError
+from nnlab.scratch import network as network_module
+from nnlab.scratch import optim as optim_module
+from nnlab.scratch.gradcheck import FD_TOLERANCE, central_difference
+from nnlab.scratch.network import (
+    LOSSES,
+    Network,
+    Workspace,
+    backward,
+    check_loss,
+    forward,
+    probabilities,
+)
+from nnlab.scratch.optim import SGD
+from nnlab.scratch.train import EpochRunner, predicted_labels
+
+FD_STEP = 1e-5
+
+
+@dataclass
+class SourceLine:
+    file: str    # "scratch/network.py"
+    number: int  # 1-based
+    text: str    # the line, stripped
+
+
+@dataclass
+class FDCheck:
+    """One entry of a parameter gradient: network.py's backward against (L(p+h) − L(p−h))/2h."""
+
+    index: tuple[int, ...]
+    analytic: float
+    numeric: float
+    error: float  # |analytic − numeric| / (|analytic| + |numeric|), floored as in gradcheck
+
+    @property
+    def passed(self) -> bool:
+        return self.error < FD_TOLERANCE
+
+
+@dataclass
+class Step:
+    """One equation of the walk, with its value (float64, always 2-D: a loss is 1×1)."""
+
+    key: str                  # "Z1", "A3", "L", "dZ3", "dW3", "mask2", ...
+    phase: str                # "forward", "loss" or "backward"
+    equation: str             # as docs/derivation.md writes it
+    shape: str                # "4×2 · 2×5 + 5 → 4×5"
+    value: np.ndarray
+    code: list[SourceLine]
+    note: str = ""
+    network: np.ndarray | None = None  # network.py's forward/backward value of the same quantity, if kept
+    checks: list[FDCheck] = field(default_factory=list)
+
+    @property
+    def network_difference(self) -> float | None:
+        """max |walk − network.py| (None where network.py does not keep the quantity)."""
+        return None if self.network is None else float(np.max(np.abs(self.value - self.network), initial=0))
+
+
+@dataclass
+class Walk:
+    sizes: list[int]
+    loss: str                 # "log" or "mse"
+    binary: bool
+    X: np.ndarray
+    y: np.ndarray
+    steps: list[Step]
+    lr: float
+    loss_before: float
+    loss_after: float
+    predicted_change: float   # −lr·‖dθ‖², the first-order prediction of loss_after − loss_before
+    update: list[tuple[str, np.ndarray, np.ndarray]]  # (name, before, after) for every parameter
+    update_code: SourceLine
+    near_kink: float          # the smallest |Z| of a hidden unit: below ~FD_STEP a difference may cross ReLU's kink
+
+    def step(self, key: str) -> Step:
+        return next(s for s in self.steps if s.key == key)
+
+    @property
+    def checks_passed(self) -> bool:
+        return all(c.passed for s in self.steps for c in s.checks)
+
+
+def source_line(anchor: str, module=network_module) -> SourceLine:
+    """The one line of `module` holding `anchor`, read from the module as it is loaded."""
+    lines, _ = inspect.getsourcelines(module)
+    hits = [i for i, line in enumerate(lines) if anchor in line]
+    if len(hits) != 1:
+        raise NNLabError(f"explain: {anchor!r} is on {len(hits)} lines of {module.__name__}, not one; "
+                         "update nnlab/scratch/walk.py")
+    name = module.__name__.removeprefix("nnlab.").replace(".", "/") + ".py"
+    return SourceLine(name, hits[0] + 1, lines[hits[0]].strip())
+
+
+def _code(*anchors: str) -> list[SourceLine]:
+    return [source_line(a) for a in anchors]
+
+
+def _dims(a: np.ndarray) -> str:
+    return "×".join(map(str, a.shape))
+
+
+def _as64(net: Network) -> Network:
+    return Network([W.astype(np.float64) for W in net.W], [b.astype(np.float64) for b in net.b], np.float64)
+
+
+def _fd_checks(net: Network, p: np.ndarray, g: np.ndarray, X, y, loss: str, entries: int,
+               rng: np.random.Generator) -> list[FDCheck]:
+    """Central differences on the `entries` − 1 largest entries of g and one drawn at random."""
+    flat = np.argsort(-np.abs(g), axis=None, kind="stable")
+    picked = list(flat[:max(entries - 1, 1)])
+    if entries > 1 and g.size > len(picked):
+        others = np.setdiff1d(np.arange(g.size), picked)
+        picked.append(int(rng.choice(others)))
+    scale = max(float(np.abs(g).max(initial=0)), 1e-300)
+    checks = []
+    for i in picked:
+        index = tuple(int(k) for k in np.unravel_index(i, g.shape))
+        numeric = central_difference(net, p, index, X, y, 0.0, loss, FD_STEP)
+        a = float(g[index])
+        error = abs(a - numeric) / max(abs(a) + abs(numeric), 1e-3 * scale)
+        checks.append(FDCheck(index, a, numeric, error))
+    return checks
+
+
+def walk(net: Network, X: np.ndarray, y: np.ndarray, loss: str = "log", lr: float = 0.1,
+         fd_entries: int = 3, seed: int = 0) -> Walk:
+    """Every equation of one SGD step of `net` (copied to float64; `net` is left alone) on the batch (X, y)."""
+    check_loss(loss, net.binary)
+    net = _as64(net)
+    X = np.asarray(X, dtype=np.float64)
+    y = np.asarray(y)
+    m, L = len(X), len(net.W)
+    if X.ndim != 2 or X.shape[1] != net.sizes[0] or len(y) != m or m == 0:
+        raise NNLabError(f"explain: the batch must be m×{net.sizes[0]} with m labels, got {X.shape} and {y.shape}")
+    rng = np.random.default_rng(seed)
+
+    # network.py's own pass, for comparison and for the finite-difference checks
+    ws = Workspace.create(net, m)
+    Z_out = forward(net, X, ws).copy()
+    A_out_net = probabilities(Z_out, net.binary)
+    backward(net, X, y, ws, 0.0, loss)
+
+    steps: list[Step] = []
+    Z, A = [], [X]
+    for l in range(L):
+        n = l + 1
+        Zl = A[-1] @ net.W[l] + net.b[l]
+        Z.append(Zl)
+        prev = "X" if l == 0 else f"A{l}"
+        steps.append(Step(f"Z{n}", "forward", f"Z{n} = {prev}·W{n} + b{n}",
+                          f"{_dims(A[-1])} · {_dims(net.W[l])} + {net.b[l].size} → {_dims(Zl)}", Zl,
+                          _code("np.matmul(A_prev, W, out=Z)", "Z += b"),
+                          "the bias row is added to every sample's row" if l == 0 else "",
+                          network=Z_out if l == L - 1 else None))
+        if l < L - 1:
+            Al = np.maximum(Zl, 0)
+            steps.append(Step(f"A{n}", "forward", f"A{n} = ReLU(Z{n}) = max(0, Z{n})", f"{_dims(Zl)} → {_dims(Al)}",
+                              Al, _code("np.maximum(Z, 0, out=Z)"), "negative entries become 0",
+                              network=ws.A[l]))
+        else:
+            if net.binary:
+                Al = 1 / (1 + np.exp(-Zl))
+                eq, note = f"A{n} = σ(Z{n}) = 1/(1 + e^(−Z{n}))", "the probability of the second class"
+            else:
+                e = np.exp(Zl - Zl.max(axis=1, keepdims=True))
+                Al = e / e.sum(axis=1, keepdims=True)
+                eq, note = f"A{n} = softmax(Z{n}), row by row", "each row: the probabilities of the classes"
+            steps.append(Step(f"A{n}", "forward", eq, f"{_dims(Zl)} → {_dims(Al)}", Al,
+                              _code("return sigmoid(Z_out, out) if binary else softmax(Z_out, out)"), note,
+                              network=A_out_net))
+        A.append(Al)
+    Aout = A[-1]
+    Y = y.astype(np.float64)[:, None] if net.binary else np.eye(net.sizes[-1])[y]
+    top = f"A{L}"
+    if loss == "mse":
+        value = 0.5 * np.mean(((Aout - Y) ** 2).sum(axis=1))
+        eq, anchor = f"L = (1/2m)·Σ ({top} − Y)²", "0.5 * np.mean((sigmoid(z) - y) ** 2)"
+    elif net.binary:
+        value = -np.mean(Y * np.log(Aout) + (1 - Y) * np.log(1 - Aout))
+        eq, anchor = f"L = −(1/m)·Σ [ Y·log {top} + (1 − Y)·log(1 − {top}) ]", "np.log1p(np.exp(-np.abs(z)))"
+    else:
+        value = -np.mean(np.log(Aout[np.arange(m), y]))
+        eq, anchor = f"L = −(1/m)·Σ log {top}[y]", "return float(np.mean(lse - Z[np.arange(len(y)), y]))"
+    loss_before = LOSSES[loss](Z_out, y, net.binary)
+    steps.append(Step("L", "loss", eq, f"{_dims(Aout)} → 1", np.array([[value]]), _code(anchor),
+                      f"the mean over the batch of {m}", network=np.array([[loss_before]])))
+
+    # backward, from the output down
+    if loss == "mse":
+        dZ = (Aout - Y) * Aout * (1 - Aout) / m
+        eq, anchors = f"dZ{L} = ({top} − Y)·{top}(1 − {top}) / m", (
+            "probabilities(ws.A[-1], net.binary, out=dZ)", "np.subtract(1.0, dZ, out=ws.slope)",
+            "# dA3/dZ3 = A3(1 - A3)", "# A3 - Y", "dZ *= ws.slope", "dZ *= 1.0 / m")
+        note = "the squared error keeps the sigmoid's slope A(1 − A): small wherever the output is sure"
+    else:
+        dZ = (Aout - Y) / m
+        eq, anchors = f"dZ{L} = ({top} − Y) / m", ("probabilities(ws.A[-1], net.binary, out=dZ)",
+                                                   "# dZ_out = (A_out - Y)/m", "dZ *= 1.0 / m")
+        note = ("dL/dA · dA/dZ collapses to a difference: how far each probability is from the label"
+                if net.binary else "the softmax's and the log loss's derivatives collapse to a difference")
+    steps.append(Step(f"dZ{L}", "backward", eq, f"{_dims(dZ)}", dZ, _code(*anchors), note, network=ws.dZ[-1].copy()))
+    grads: dict[str, np.ndarray] = {}
+    for l in range(L - 1, -1, -1):
+        n, prev = l + 1, ("X" if l == 0 else f"A{l}")
+        dW = A[l].T @ dZ
+        db = dZ.sum(axis=0)
+        grads[f"W{n}"], grads[f"b{n}"] = dW, db
+        steps.append(Step(f"dW{n}", "backward", f"dW{n} = {prev}ᵀ·dZ{n}",
+                          f"{_dims(A[l].T)} · {_dims(dZ)} → {_dims(dW)}", dW,
+                          _code("np.matmul(A_prev.T, dZ, out=ws.dW[l])"), "", network=ws.dW[l].copy(),
+                          checks=_fd_checks(net, net.W[l], ws.dW[l], X, y, loss, fd_entries, rng)))
+        steps.append(Step(f"db{n}", "backward", f"db{n} = Σrows dZ{n}", f"{_dims(dZ)} → {db.size}", db[None, :],
+                          _code("np.sum(dZ, axis=0, out=ws.db[l])"), "summed over the samples",
+                          network=ws.db[l][None, :].copy(),
+                          checks=_fd_checks(net, net.b[l], ws.db[l], X, y, loss, fd_entries, rng)))
+        if l == 0:
+            break
+        dA = dZ @ net.W[l].T
+        mask = (Z[l - 1] > 0).astype(np.float64)
+        steps.append(Step(f"dA{l}", "backward", f"dA{l} = dZ{n}·W{n}ᵀ", f"{_dims(dZ)} · {_dims(net.W[l].T)} → "
+                          f"{_dims(dA)}", dA, _code("np.matmul(dZ, net.W[l].T, out=dA)"),
+                          "the error sent back to each hidden unit, through the weights it fed"))
+        steps.append(Step(f"mask{l}", "backward", f"1[Z{l} > 0]", f"{_dims(mask)}", mask,
+                          _code("np.greater(ws.A[l - 1], 0, out=ws.mask[l - 1])"),
+                          "ReLU's derivative: 1 where the unit was on, 0 where it was off"))
+        dZ = dA * mask
+        steps.append(Step(f"dZ{l}", "backward", f"dZ{l} = dA{l} ⊙ 1[Z{l} > 0]", f"{_dims(dA)} ⊙ {_dims(mask)} → "
+                          f"{_dims(dZ)}", dZ, _code("np.multiply(dA, ws.mask[l - 1], out=dA)"),
+                          "units that were off pass no gradient back", network=ws.dZ[l - 1].copy()))
+
+    # one step of nnlab's own SGD, on the gradients network.py computed
+    before = {name: p.copy() for name, p in _named(net)}
+    gnorm2 = float(np.vdot(ws.grad, ws.grad))
+    SGD([net.theta], lr).step([ws.grad])
+    loss_after = LOSSES[loss](forward(net, X, Workspace.create(net, m)), y, net.binary)
+    update = [(name, before[name], p.copy()) for name, p in _named(net)]
+    hidden_Z = np.concatenate([z.ravel() for z in Z[:-1]]) if L > 1 else np.array([np.inf])
+    return Walk(list(net.sizes), loss, net.binary, X, y, steps, lr, loss_before, loss_after, -lr * gnorm2, update,
+                source_line("p -= lr * g", optim_module), float(np.abs(hidden_Z).min(initial=np.inf)))
+
+
+def _named(net: Network) -> list[tuple[str, np.ndarray]]:
+    return [(f"{kind}{l + 1}", p) for l, (W, b) in enumerate(zip(net.W, net.b)) for kind, p in (("W", W), ("b", b))]
+
+
+def pick_batch(y: np.ndarray, n: int) -> np.ndarray:
+    """Indices of n samples: the first of each class in turn (0, 1, 0, 1, ...), so every class is in the batch."""
+    queues = [list(np.flatnonzero(y == k)) for k in np.unique(y)]
+    picked: list[int] = []
+    while len(picked) < min(n, len(y)):
+        for q in queues:
+            if q and len(picked) < n:
+                picked.append(int(q.pop(0)))
+    return np.array(sorted(picked))
+
+
+def output_gradient(a: np.ndarray, y: int, loss: str) -> np.ndarray:
+    """m·dL/dZ of one sigmoid unit at output a: a − y (log loss) or (a − y)·a(1 − a) (squared error)."""
+    return (a - y) if loss == "log" else (a - y) * a * (1 - a)
+
+
+@dataclass
+class LossRace:
+    """The log loss and the squared error trained from the same start on the same data."""
+
+    lr: float
+    batch_size: int
+    samples: int
+    curves: dict[str, dict[str, list[float]]]  # loss -> {"log_loss": [...], "accuracy": [...]}, epoch 0 first
+
+
+def compare_losses(start: Network, X: np.ndarray, y: np.ndarray, epochs: int = 30, lr: float = 0.1,
+                   batch_size: int = 32, seed: int = 0) -> LossRace:
+    """Plain SGD with the same rate, batches and shuffling for both losses; after every epoch, the log loss
+    and accuracy on (X, y) — one yardstick for both, whatever each minimises."""
+    if not start.binary:
+        raise NNLabError("the log-vs-squared-error comparison is for two classes (one sigmoid unit)")
+    curves = {}
+    for loss in ("log", "mse"):
+        net = Network(start.W, start.b)  # a copy, in the start's dtype (float32 from a run: fast)
+        runner = EpochRunner(net, SGD([net.theta], lr), min(batch_size, len(X)), loss=loss)
+        rng = np.random.default_rng(seed)
+        curve: dict[str, list[float]] = {"log_loss": [], "accuracy": []}
+        for epoch in range(epochs + 1):
+            if epoch:
+                runner.run(X, y, rng)
+            Z_out = forward(net, X, Workspace.create(net, len(X)))
+            curve["log_loss"].append(LOSSES["log"](Z_out, y, True))
+            curve["accuracy"].append(float(np.mean(predicted_labels(Z_out, True) == y)))
+        curves[loss] = curve
+    return LossRace(lr, batch_size, len(X), curves)
