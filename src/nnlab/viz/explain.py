@@ -24,6 +24,7 @@ from nnlab.errors import NNLabError
 from nnlab.files import write_bytes_atomic
 from nnlab.scratch.network import Network, predict_proba
 from nnlab.scratch.walk import LossRace, Walk, compare_losses, pick_batch, walk
+from nnlab.threads import ThreadPolicy
 from nnlab.viz.explain_page import page
 
 WEIGHTS = ("trained", "start")
@@ -84,7 +85,8 @@ def explain(run: str | Path, samples: int = 4, weights: str = "trained", lr: flo
         raise NNLabError(f"{path} is a {config.get('model')!r} run; explain walks the NumPy network's "
                          "hand-written backprop: give a scratch run (nnlab train scratch ...)")
     _, engine = job.load_run(path)
-    return explanation(path, config, engine, job.load_splits(config), samples, weights, lr, compare)
+    with ThreadPolicy():  # tiny products on threads that fight another job were measured 500x slower
+        return explanation(path, config, engine, job.load_splits(config), samples, weights, lr, compare)
 
 
 def explanation(path: Path, config: dict, engine, splits, samples: int = 4, weights: str = "trained",
