@@ -16,7 +16,7 @@ from nnlab.errors import NNLabError
 from nnlab.metrics import calibration
 from nnlab.models.bridge import dense_layers
 from nnlab.training import health
-from nnlab.viz import figures
+from nnlab.viz import figures, poke
 
 
 @dataclass
@@ -102,7 +102,9 @@ def render_run(run: Path, engine=None, splits=None, P_test: np.ndarray | None = 
     # validation images never moved its weights, so it must show blank like one that never varies.
     trained_on = replace(splits.data, X_train=splits.X_train, y_train=splits.y_train)
     made = render(run, engine, trained_on, P_test, summary, history)
-    return write_report(run, config, summary, made, health.hints(history), not_shown(trained_on, history))
+    page, why_not = poke.section(engine, trained_on, P_test)
+    return write_report(run, config, summary, made, health.hints(history),
+                        not_shown(trained_on, history) + ([why_not] if why_not else []), page)
 
 
 def render(run: Path, engine, ds, P: np.ndarray, summary: dict, history: list[dict]) -> list[Figure]:

@@ -35,7 +35,8 @@ def _setting(value) -> str:
 
 
 def write_report(run: Path, config: dict[str, Any], summary: dict[str, Any], figures: list,
-                 health_notes: list[tuple[bool, str]] = (), missing: list[str] = ()) -> Path:
+                 health_notes: list[tuple[bool, str]] = (), missing: list[str] = (), poke: str = "") -> Path:
+    """Write RUN/report.html; `poke` is the "Poke the network" section (nnlab.viz.poke), if any."""
     dataset = config.get("dataset", {})
     rows = "".join(f"<tr><td>{escape(k)}</td><td>{escape(_setting(config[k]))}</td></tr>"
                    for k in SETTINGS if k in config and config[k] is not None)
@@ -50,7 +51,9 @@ def write_report(run: Path, config: dict[str, Any], summary: dict[str, Any], fig
                     for ok, text in health_notes)
     title = f"{config.get('model', '?')} on {dataset.get('name', config.get('data', '?'))}"
     contents = [("metrics", "Test metrics"), ("per-class", "Per class"), ("health", "Training health in words")]
-    contents += [(Path(f.file).stem, f.title) for f in figures] + [("settings", "Settings")]
+    contents += [(Path(f.file).stem, f.title) for f in figures]
+    contents += [("poke", "Poke the network")] if poke else []
+    contents += [("settings", "Settings")]
     splits = (("n_train", "training"), ("n_val", "validation"), ("n_test", "test samples"))
     counts = ", ".join(f"{dataset[k]} {what}" for k, what in splits if dataset.get(k) not in (None, "?"))
     seconds = (f'<div class="metric"><b>{summary["train_seconds"]:.1f} s</b>training time</div>'
@@ -75,6 +78,7 @@ def write_report(run: Path, config: dict[str, Any], summary: dict[str, Any], fig
 <p>Measured after each epoch; the figure <a href="#training_health">Training health</a> shows it per layer.
 </p></section>
 <section id="figures"><h2>What it learned</h2>{figs}{absent}</section>
+{poke}
 <section id="settings"><h2>Settings</h2><table>{rows}</table>
 <p>Full settings, data scaling and library versions: <a href="config.json">config.json</a>;
 per-epoch figures: <a href="metrics.jsonl">metrics.jsonl</a>.</p></section>
