@@ -100,9 +100,13 @@ class Browser:
         """Navigate to `url` and wait until the JavaScript expression `ready` is true."""
         import time
 
+        same_document = self.js("location.href.split('#')[0]") == url.split("#")[0]
+        self.js("window.nnlabStale = true")  # until the new document replaces this one, `ready` would read this one
         self.send("Page.navigate", url=url)
+        if same_document:  # a new #hash alone would not load the page again
+            self.send("Page.reload")
         deadline = time.monotonic() + timeout
-        while not self.js(f"document.readyState === 'complete' && !!({ready})"):
+        while not self.js(f"!window.nnlabStale && document.readyState === 'complete' && !!({ready})"):
             if time.monotonic() > deadline:
                 raise TimeoutError(f"{url}: {ready} never became true")
             time.sleep(0.05)

@@ -230,3 +230,13 @@ def test_hostile_class_names_show_as_text_and_run_nothing(tmp_path, browser):
     assert browser.js("window.pwned") is None
     names = browser.js("[...document.querySelectorAll('#poke .poke-bar span.t')].map(s => s.textContent)")
     assert names == list(HOSTILE)
+
+
+def test_a_wheel_carries_the_script():
+    import fnmatch
+    from pathlib import Path
+
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+    config = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text())
+    patterns = config["tool"]["setuptools"]["package-data"]["nnlab.viz"]
+    assert any(fnmatch.fnmatch(poke.SCRIPT.name, p) for p in patterns) and poke.SCRIPT.is_file()

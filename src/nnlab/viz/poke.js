@@ -17,9 +17,9 @@
   const nClasses = D.classes.length;
 
   // ---- the math ------------------------------------------------------------------------------------
-  function forward(x) { // x: model input; returns {acts: hidden activations per layer, probs}
+  function forward(x, keepZ) { // x: model input; returns {acts: hidden activations per layer, probs}
     let a = x;
-    const acts = [];
+    const acts = [], Zs = [];
     for (let l = 0; l < layers.length; l++) {
       const { nIn, nOut, W, b } = layers[l];
       const z = new Float64Array(nOut);
@@ -31,12 +31,13 @@
         for (let j = 0; j < nOut; j++) z[j] += ai * W[row + j];
       }
       if (l < layers.length - 1) {
+        if (keepZ) Zs.push(z.slice());
         for (let j = 0; j < nOut; j++) if (z[j] < 0) z[j] = 0;    // A = ReLU(Z)
         acts.push(z);
       }
       a = z;
     }
-    return { acts, probs: probabilities(a) };
+    return { acts, Zs, probs: probabilities(a) };
   }
   function probabilities(z) {
     if (D.binary) return [1 / (1 + Math.exp(z[0])), 1 / (1 + Math.exp(-z[0]))]; // sigma(-z), sigma(z)
@@ -170,20 +171,21 @@
     const toData = (px, py) => [lo[0] + px / SIZE * (hi[0] - lo[0]), lo[1] + (1 - py / SIZE) * (hi[1] - lo[1])];
     let point = toData(SIZE / 2, SIZE / 2), extra = [], current = null, pinned = null, shownUnit = null;
 
-    // The field over a G x G grid, with every hidden unit's activation kept for the unit fields. G shrinks for
+    // The field over a G x G grid, with every hidden unit's input Z kept for the unit fields: Z is smooth, so
+    // interpolating it (then ReLU) puts the line where a unit switches on in the right place. G shrinks for
     // big networks (work ~ G^2 x weights), and the grid is computed a slice per frame so the page stays live.
     const macs = layers.reduce((s, L) => s + L.nIn * L.nOut, 0);
     const units = hidden.reduce((s, L) => s + L.nOut, 0);
     const G = Math.max(24, Math.min(110, Math.floor(Math.sqrt(Math.min(2e8 / macs, 4e6 / Math.max(units, 1))))));
-    const gridP = new Float32Array(G * G * nClasses), gridA = hidden.map(L => new Float32Array(G * G * L.nOut));
+    const gridP = new Float32Array(G * G * nClasses), gridZ = hidden.map(L => new Float32Array(G * G * L.nOut));
     let gridDone = 0;
     function gridSlice() {
       const t0 = performance.now();
       while (gridDone < G * G && performance.now() - t0 < 12) {
         const i = gridDone++, gx = i % G, gy = Math.floor(i / G);
-        const r = forward(toInput(toData((gx + 0.5) * SIZE / G, (gy + 0.5) * SIZE / G)));
+        const r = forward(toInput(toData((gx + 0.5) * SIZE / G, (gy + 0.5) * SIZE / G)), true);
         r.probs.forEach((v, k) => { gridP[i * nClasses + k] = v; });
-        r.acts.forEach((a, l) => gridA[l].set(a, i * a.length));
+        r.Zs.forEach((z, l) => gridZ[l].set(z, i * z.length));
       }
       if (gridDone < G * G) setTimeout(gridSlice, 0); else paintField();
     }
@@ -192,7 +194,7 @@
       const unit = pinned || shownUnit;
       const value = new Float32Array(SIZE * SIZE);
       let vmax = 1e-12;
-      const at = (i) => unit ? gridA[unit.l][i * hidden[unit.l].nOut + unit.j] :
+      const at = (i) => unit ? gridZ[unit.l][i * hidden[unit.l].nOut + unit.j] :
         nClasses === 2 ? gridP[i * 2 + 1] : 0;
       for (let py = 0; py < SIZE; py++) for (let px = 0; px < SIZE; px++) {
         const fx = Math.min(G - 1.001, Math.max(0, px * G / SIZE - 0.5)), fy = Math.min(G - 1.001, Math.max(0, py * G / SIZE - 0.5));
@@ -205,7 +207,7 @@
       for (let py = 0; py < SIZE; py++) for (let px = 0; px < SIZE; px++) {
         const k = py * SIZE + px, v = value[k];
         let c;
-        if (unit) c = v <= 0 ? [235, 235, 235] : diverging(0.15 + 0.85 * v / vmax);
+        if (unit) c = v <= 0 ? [225, 225, 225] : diverging(0.15 + 0.85 * v / vmax);
         else if (nClasses === 2) c = diverging((2 * v - 1) * 0.8);
         else {
           const gi = Math.min(G - 1, Math.floor(py * G / SIZE)) * G + Math.min(G - 1, Math.floor(px * G / SIZE));
@@ -215,13 +217,13 @@
             for (let m = 0; m < 3; m++) c[m] -= (255 - cc[m]) * w;
           }
         }
-        const cut = unit ? 1e-9 : 0.5, right = px + 1 < SIZE ? value[k + 1] : v, down = py + 1 < SIZE ? value[k + SIZE] : v;
+        const cut = unit ? 0 : 0.5, right = px + 1 < SIZE ? value[k + 1] : v, down = py + 1 < SIZE ? value[k + SIZE] : v;
         if ((nClasses === 2 || unit) && ((v > cut) !== (right > cut) || (v > cut) !== (down > cut))) c = [0, 0, 0];
         img.data.set([c[0], c[1], c[2], 255], 4 * k);
       }
       fieldImage = img;
       fieldNote.textContent = unit ? `Colour: the activation of unit ${unit.j} of hidden layer ${unit.l + 1} over the plane ` +
-        `(grey: 0, the unit is off; black line: where it switches on). ${pinned ? 'Click the bar again to go back.' : ''}` :
+        `(grey: 0, the unit is off; black line: where it switches on). ${pinned ? 'Click the unit again to go back.' : ''}` :
         (nClasses === 2 ? `Colour: the network's probability of ${D.classes[1]} (red) against ${D.classes[0]} ` +
           '(blue) over the plane; the black line is p = 0.5, the decision boundary.' :
           'Colour: each class\'s probability mixes its colour.') + ` Computed by this page on a ${G}×${G} grid.`;
@@ -274,6 +276,7 @@
     update();
     gridSlice();
     return {
+      update,
       setPoint(x, y) { point = [x, y]; update(); },
       addPoint(x, y) { extra.push([x, y]); redraw(); },
       toPixels: toPx,
@@ -296,6 +299,7 @@
     const eraser = el('button', { type: 'button' }, buttons, 'Eraser');
     const centreBtn = el('button', { type: 'button' }, buttons, 'Centre');
     el('h4', {}, left, 'Test images (click one, then edit it)');
+    el('div', { class: 'poke-note' }, left, 'Red frame: a test image the network gets wrong.');
     const thumbs = el('div', { class: 'poke-thumbs' }, left);
     const show = probBars(right);
     const views = hidden.map((L, l) => unitView(right, l, L.nOut));
@@ -402,6 +406,7 @@
     if (D.labels.length) pick(0);
     update();
     return {
+      update,
       drawStroke(pts, erase) { drawStroke(pts, erase); update(); },
       clear() { pixels.fill(0); update(); },
       pick(k) { pick(k); update(); },
@@ -427,9 +432,14 @@
     kind: D.kind,
     predict: rows => rows.map(x => forward(Float64Array.from(x)).probs),
     predictRaw: rows => rows.map(x => forward(toInput(x)).probs),
-    time(reps) { // ms per forward pass of one input, averaged over reps
-      const x = new Float64Array(layers[0].nIn).fill(0.5), t0 = performance.now();
+    time(reps, input) { // ms per forward pass of `input` (default: every input 0.5, the slowest), averaged
+      const x = input ? Float64Array.from(input) : new Float64Array(layers[0].nIn).fill(0.5), t0 = performance.now();
       for (let r = 0; r < reps; r++) forward(x);
+      return (performance.now() - t0) / reps;
+    },
+    timeUpdate(reps) { // ms per redraw of everything the input drives (forward pass, bars, units, canvases)
+      const t0 = performance.now();
+      for (let r = 0; r < reps; r++) page.update();
       return (performance.now() - t0) / reps;
     },
   });

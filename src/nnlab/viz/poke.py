@@ -159,11 +159,12 @@ def _intro(net: Dense, ds) -> str:
     s = ds.scaler
     if ds.n_features == 2:
         howto = ("Drag the black point, or click to move it there; shift-click adds a point, each labelled with "
-                 "its probability. The bars show each hidden unit's activation for the black point; hover over "
-                 "a bar (click to keep it) to colour the plane by that unit's activation instead of the "
-                 "network's probability, and see what the unit has learned to detect. ")
+                 "its probability. The bars (or grid cells, for wide layers) show each hidden unit's activation for "
+                 "the black point; hover over a unit (click to keep it) to colour the plane by that unit's "
+                 "activation instead of the network's probability, and see what the unit has learned to detect. ")
         scaling = ("The axes are the data's own units; the page standardises a point as training did, "
-                   + ", ".join(f"{v}' = ({v} − {m:.3g}) / {d:.3g}" for v, m, d in zip("xy", s.mean, s.std)) + ".")
+                   + ", ".join(f"{v}' = ({v} {'−' if m >= 0 else '+'} {abs(m):.3g}) / {d:.3g}"
+                               for v, m, d in zip("xy", s.mean, s.std)) + ".")
     else:
         h, w = ds.image_shape[1:]
         howto = (f"Draw with the mouse on the {h}×{w} canvas (right button or the eraser to rub out), or pick a "
@@ -174,5 +175,6 @@ def _intro(net: Dense, ds) -> str:
         scaling = ("Pixels are grey levels from 0 (black) to 1 (white stroke), as the network's training images "
                    + ("were after dividing by " + f"{s.pixel_max:g}." if s.kind == "pixels" else
                       "were after the same scaling.")
-                   + " Training digits were centred by their centre of mass: \"Centre\" does the same to yours.")
+                   + " \"Centre\" moves your drawing's centre of mass to the middle, as MNIST's digits were prepared: "
+                   "try the same digit off-centre to see how little the network knows about shifts.")
     return f'<p class="poke-note">{escape(what + howto + scaling)}</p>'
