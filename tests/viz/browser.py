@@ -100,11 +100,10 @@ class Browser:
         """Navigate to `url` and wait until the JavaScript expression `ready` is true."""
         import time
 
-        same_document = self.js("location.href.split('#')[0]") == url.split("#")[0]
+        if url != "about:blank" and self.js("location.href.split('#')[0]") == url.split("#")[0]:
+            self.open("about:blank")  # the same page with another #hash would not load again
         self.js("window.nnlabStale = true")  # until the new document replaces this one, `ready` would read this one
         self.send("Page.navigate", url=url)
-        if same_document:  # a new #hash alone would not load the page again
-            self.send("Page.reload")
         deadline = time.monotonic() + timeout
         while not self.js(f"!window.nnlabStale && document.readyState === 'complete' && !!({ready})"):
             if time.monotonic() > deadline:

@@ -163,9 +163,10 @@ def test_the_page_predicts_what_numpy_predicts_on_test_samples(which, browser, r
 @needs_chromium
 def test_a_dragged_point_shows_numpys_probability_for_where_it_was_dropped(moons, browser, tmp_path):
     run, engine, ds, _ = moons
-    open_report(browser, run)
+    browser.open((run / "report.html").as_uri(), "window.nnlabPoke && nnlabPoke.state().gridDone")
     before = shown(browser)
     left, top, width, height = rect(browser, "#poke-app canvas")
+    assert width == height == 442                                       # square, never stretched by its column
     path = [(0.5, 0.5), (0.6, 0.45), (0.7, 0.4), (0.78, 0.3)]       # fractions of the plane
     for k, (fx, fy) in enumerate(path):
         kind = "pressed" if k == 0 else "moved"

@@ -32,7 +32,8 @@ SCRIPT = Path(__file__).with_name("poke.js")
 
 STYLE = """
 #poke .poke-app { display: flex; flex-wrap: wrap; gap: 1.2em; align-items: flex-start; margin-top: 1em; }
-#poke canvas { image-rendering: pixelated; border: 1px solid #ccc; touch-action: none; }
+#poke canvas { image-rendering: pixelated; border: 1px solid #ccc; touch-action: none; align-self: flex-start; }
+#poke .poke-app .poke-note { max-width: 440px; }
 #poke .poke-col { display: flex; flex-direction: column; gap: 0.5em; }
 #poke .poke-big { font-size: 1.5em; font-weight: bold; min-height: 1.5em; }
 #poke .poke-bar { display: grid; grid-template-columns: 5em 1fr 4.2em; align-items: center; gap: 0.4em;
