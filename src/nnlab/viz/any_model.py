@@ -63,6 +63,7 @@ def report(model, data, out: str | Path = "nnlab-report", recorder=None, classes
            name: str | None = None) -> Report:
     """Write OUT/report.html (and OUT/figures/) for `model` on the test split of `data`; returns the Report.
     `recorder`: the `nnlab.Recorder` your loop fed; `classes`: class names for arrays; `name`: the title."""
+    from nnlab.viz import poke
     from nnlab.viz.render import not_shown, render
     from nnlab.viz.report import write_report
 
@@ -87,7 +88,10 @@ def report(model, data, out: str | Path = "nnlab-report", recorder=None, classes
                           "image_shape": list(ds.image_shape) if ds.image_shape else None}}
     runs.write_config(out, config)
     made = render(out, view, ds, P, summary, history)
-    path = write_report(out, config, summary, made, health.hints(history), not_shown(ds, history))
+    page, why_not = poke.section(view, ds, P)
+    path = write_report(out, config, summary, made, health.hints(history),
+                        not_shown(ds, history) + ([why_not] if why_not else []),
+                        [("poke", "Poke the network", page)] if page else [])
     return Report(path, summary, made)
 
 

@@ -16,7 +16,7 @@ from nnlab.errors import NNLabError
 from nnlab.metrics import calibration
 from nnlab.models.bridge import dense_layers
 from nnlab.training import health
-from nnlab.viz import figures
+from nnlab.viz import figures, poke
 
 
 @dataclass
@@ -107,8 +107,11 @@ def render_run(run: Path, engine=None, splits=None, P_test: np.ndarray | None = 
         from nnlab.viz.explain import report_section
 
         sections.append(report_section(run, config, engine, splits))
-    return write_report(run, config, summary, made, health.hints(history), not_shown(trained_on, history),
-                        sections)
+    page, why_not = poke.section(engine, trained_on, P_test)
+    if page:
+        sections.append(("poke", "Poke the network", page))
+    return write_report(run, config, summary, made, health.hints(history),
+                        not_shown(trained_on, history) + ([why_not] if why_not else []), sections)
 
 
 def render(run: Path, engine, ds, P: np.ndarray, summary: dict, history: list[dict]) -> list[Figure]:
