@@ -40,8 +40,9 @@ def test_integrated_gradients_add_up_to_the_score_change_and_leave_baseline_pixe
 
 def test_receptive_field_and_strongest_positions_of_a_conv_stack():
     model = CNN((1, 12, 12), [2, 3], n_classes=2).eval()
-    assert probes.receptive_field(model, 1) == (3, 1, 0.0)
-    assert probes.receptive_field(model, 2) == (8, 2, 0.5)   # 3x3 conv, 2x2 pool, 3x3 conv
+    # Measured where the channels are read, after each block's pool (the CNN pools before batch norm and ReLU)
+    assert probes.receptive_field(model, 1) == (4, 2, 0.5)   # 3x3 conv, 2x2 pool
+    assert probes.receptive_field(model, 2) == (10, 4, 1.5)  # 3x3 conv, 2x2 pool, 3x3 conv, 2x2 pool
     with torch.no_grad():                                     # conv2 channel 1 copies the input's pooled max
         for m in model.modules():
             if isinstance(m, nn.BatchNorm2d):
@@ -57,9 +58,9 @@ def test_receptive_field_and_strongest_positions_of_a_conv_stack():
     X[2].reshape(12, 12)[2, 9] = 0.5
     where = probes.strongest_positions(model, X, (1, 12, 12), 2, [1], k=2)
     assert where.shape == (1, 2, 3)
-    assert list(where[0, 0]) == [1, 4, 2]  # pooled map (6x6): row 8 -> 4, col 4 -> 2
+    assert list(where[0, 0]) == [1, 2, 1]  # twice-pooled map (3x3): row 8 -> 4 -> 2, col 4 -> 2 -> 1
     size, jump, start = probes.receptive_field(model, 2)
-    top = start + 4 * jump - (size - 1) / 2
+    top = start + 2 * jump - (size - 1) / 2
     assert top <= 8 < top + size          # the bright pixel lies in the patch that unit sees
     assert list(where[0, 1])[0] == 2
 
@@ -77,7 +78,7 @@ def test_feature_maps_have_one_entry_per_conv_block_with_its_shape():
     torch.manual_seed(0)
     model = CNN((1, 28, 28), [4, 8, 16], 10).eval()
     maps = probes.feature_maps(model, np.random.default_rng(0).random(784, dtype=np.float32), (1, 28, 28))
-    assert [m.shape for m in maps] == [(4, 28, 28), (8, 14, 14), (16, 7, 7)]
+    assert [m.shape for m in maps] == [(4, 14, 14), (8, 7, 7), (16, 3, 3)]  # each block pools before its ReLU
     assert all((m >= 0).all() for m in maps)  # after the ReLU
 
 

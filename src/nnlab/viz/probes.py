@@ -141,23 +141,35 @@ class _Stop(Exception):
     """Raised by a hook to end a forward pass once the layer of interest has run."""
 
 
+def channel_layer(model: nn.Module, conv_index: int) -> nn.Module:
+    """The module whose output is the `conv_index`-th conv layer's channels as the pictures show them: the
+    ReLU after the conv (before the next conv) if the model has ReLU modules, else the conv itself. Its map
+    may be pooled already (nnlab's CNN pools before batch norm and ReLU)."""
+    convs = [m for m in model.modules() if isinstance(m, nn.Conv2d)]
+    after = list(model.modules())
+    after = after[after.index(convs[conv_index - 1]):]
+    nxt = next((m for m in after[1:] if isinstance(m, nn.Conv2d)), None)
+    after = after[:after.index(nxt)] if nxt is not None else after
+    return next((m for m in after if isinstance(m, nn.ReLU)), convs[conv_index - 1])
+
+
 def receptive_field(model: nn.Module, conv_index: int, channels: int = 1, side: int = 64,
                     samples: int = 32, seed: int = 0) -> tuple[int, int, float]:
-    """(size, jump, start) of the `conv_index`-th Conv2d's units (1-based) in input pixels: unit i of its
-    map sees rows start + i*jump - (size-1)/2 to start + i*jump + (size-1)/2.
+    """(size, jump, start) of the units of the `conv_index`-th Conv2d (1-based; of its `channel_layer`) in
+    input pixels: unit i of that map sees rows start + i*jump - (size-1)/2 to start + i*jump + (size-1)/2.
 
     Measured, not read off the modules (a model may pool with F.max_pool2d in its forward): the pixels
     whose change moves a unit are where its gradient is non-zero. A max-pool or a ReLU passes gradient
     through some positions only, so the union over `samples` random inputs is taken; a large input
     (`side` pixels, which the layers before any dense layer accept) keeps the field clear of the border."""
-    conv = [m for m in model.modules() if isinstance(m, nn.Conv2d)][conv_index - 1]
+    layer = channel_layer(model, conv_index)  # where strongest_positions reads the map (after a pool, if any)
     caught: list[torch.Tensor] = []
 
     def stop(module, inputs, output):
         caught.append(output)
         raise _Stop
 
-    hook = conv.register_forward_hook(stop)
+    hook = layer.register_forward_hook(stop)
     x = torch.randn(samples, channels, side, side, generator=torch.Generator().manual_seed(seed)).requires_grad_(True)
     try:
         model(x)
@@ -183,13 +195,7 @@ def strongest_positions(model: nn.Module, X: np.ndarray, input_shape: tuple[int,
                         channels: list[int], k: int, batch_size: int = 500) -> np.ndarray:
     """For each of `channels` of the `conv_index`-th conv layer (after the ReLU that follows it, if any):
     the k inputs where it fires most, each at its strongest position, as (channels x k x [image, row, col])."""
-    convs = [m for m in model.modules() if isinstance(m, nn.Conv2d)]
-    after = list(model.modules())
-    after = after[after.index(convs[conv_index - 1]):]
-    # The ReLU after the conv if the model has ReLU modules (before the next conv), else the conv itself.
-    nxt = next((m for m in after[1:] if isinstance(m, nn.Conv2d)), None)
-    after = after[:after.index(nxt)] if nxt is not None else after
-    layer = next((m for m in after if isinstance(m, nn.ReLU)), convs[conv_index - 1])
+    layer = channel_layer(model, conv_index)
     peaks, where, width = [], [], []
 
     def record(module, inputs, output):
