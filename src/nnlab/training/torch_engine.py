@@ -2,7 +2,8 @@
 
 The data sit in memory as tensors and each batch is sliced out with `index_select`: no DataLoader,
 no per-sample Python. Shuffling and augmentation draw from one seeded generator whose state is
-checkpointed with the weights, so the same seed on the same device gives the same run, resumed or not.
+checkpointed with the weights, so the same seed on the same device and thread count gives the same run,
+resumed or not.
 Inside a step nothing waits for the device: loss and accuracy are summed as tensors and read once
 per progress update.
 """
