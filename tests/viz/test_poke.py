@@ -226,7 +226,7 @@ def test_hostile_class_names_show_as_text_and_run_nothing(tmp_path, browser):
     engine = types.SimpleNamespace(kind="scratch", net=Network.create([2, 4, 1], np.random.default_rng(0)))
     html, _ = poke.section(engine, points_dataset(HOSTILE))
     page = tmp_path / "hostile.html"
-    page.write_text(f"<!doctype html><meta charset='utf-8'><body>{html}</body>")
+    page.write_text(f"<!doctype html><meta charset='utf-8'><body><section id=\"poke\">{html}</section></body>")
     browser.open(page.as_uri(), "window.nnlabPoke")
     assert browser.js("window.pwned") is None
     names = browser.js("[...document.querySelectorAll('#poke .poke-bar span.t')].map(s => s.textContent)")
