@@ -172,13 +172,18 @@ def test_ctrl_c_stops_cleanly_and_the_run_resumes(tmp_path):
     proc = subprocess.Popen(
         [sys.executable, "-m", "nnlab", "train", "scratch", "--data", "mnist-5k", "--epochs", "500",
          "--hidden", "64", "--out", tmp_path, "--name", "k"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "NNLAB_DATA": str(tmp_path)})
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "NNLAB_DATA": str(tmp_path)},
+        # as in a terminal: a shell without job control starts background jobs with Ctrl-C ignored, and a CI
+        # runner may too; the child would inherit that and never hear the SIGINT
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    seen = []
     for line in proc.stdout:  # wait until a first epoch has finished (and been saved)
+        seen.append(line)
         if line.startswith("epoch "):
             break
     proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=120)
-    assert proc.returncode == 130
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, (seen, out[-1500:], err[-1500:])
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: interrupted") and "--resume" in lines[0]
     assert "Traceback" not in err
