@@ -96,18 +96,6 @@ class CpuMeter:
         return max(0.0, (busy - own) / wall)
 
 
-_METER: CpuMeter | None = None
-
-
-def process_meter() -> CpuMeter:
-    """One meter for the process, started when first asked for: the first training's measurement covers the
-    time since then (loading the data, say), so that it needs no wait of its own."""
-    global _METER
-    if _METER is None:
-        _METER = CpuMeter()
-    return _METER
-
-
 def _autogroup() -> bool:
     try:
         return Path("/proc/sys/kernel/sched_autogroup_enabled").read_text().strip() == "1"
@@ -132,7 +120,7 @@ class ThreadPolicy:
     def __init__(self, threads: int | None = None, processes_here: int = 1):
         self.fixed = requested_threads(threads)
         self.cores = max(1, usable_cores() // max(1, processes_here))  # torchrun: the ranks share the machine
-        self.meter = process_meter() if self.fixed is None else None
+        self.meter = METER if self.fixed is None else None
         self.threads = 0
         self.used: list[int] = []
         self.next_check = 0.0
@@ -169,3 +157,8 @@ class ThreadPolicy:
             set_threads(n)
             self.threads = n
             self.used.append(n)
+
+
+# One meter for the process, started on import: a training's first measurement covers the time since (loading
+# the data, say), so that it needs no wait of its own.
+METER = CpuMeter()

@@ -19,9 +19,8 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from nnlab.scratch.network import Network, predict_proba
 from nnlab.scratch.optim import make_optimizer
 from nnlab.scratch.train import EpochRunner
-from nnlab.threads import ThreadPolicy, process_meter
+from nnlab.threads import ThreadPolicy
 
-process_meter()  # started on import: the first training measures the machine over the time since
 
 class ScratchClassifier(ClassifierMixin, BaseEstimator):
     """Multi-layer perceptron with ReLU hidden layers, trained by the hand-written backprop of nnlab.

@@ -22,12 +22,11 @@ from nnlab import runs
 from nnlab.data import Dataset, Scaler, load, validation_split
 from nnlab.errors import Interrupted, NNLabError
 from nnlab.metrics import log_loss, summarize
-from nnlab.threads import ThreadPolicy, process_meter
+from nnlab.threads import ThreadPolicy
 from nnlab.training import distributed, health
 from nnlab.training.config import MODELS, TrainConfig
 from nnlab.training.engines import make_engine
 
-process_meter()  # started on import: the first training measures the machine over the time since
 
 @dataclass
 class Splits:

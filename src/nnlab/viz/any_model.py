@@ -88,10 +88,8 @@ def report(model, data, out: str | Path = "nnlab-report", recorder=None, classes
                           "image_shape": list(ds.image_shape) if ds.image_shape else None}}
     runs.write_config(out, config)
     made = render(out, view, ds, P, summary, history)
-    page, why_not = poke.section(view, ds, P)
-    path = write_report(out, config, summary, made, health.hints(history),
-                        not_shown(ds, history) + ([why_not] if why_not else []),
-                        [("poke", "Poke the network", page)] if page else [])
+    poked, why_not = poke.report_parts(view, ds, P)
+    path = write_report(out, config, summary, made, health.hints(history), not_shown(ds, history) + why_not, poked)
     return Report(path, summary, made)
 
 

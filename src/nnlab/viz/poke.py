@@ -179,3 +179,9 @@ def _intro(net: Dense, ds) -> str:
                    + " \"Centre\" moves your drawing's centre of mass to the middle, as MNIST's digits were prepared: "
                    "try the same digit off-centre to see how little the network knows about shifts.")
     return f'<p class="poke-note">{escape(what + howto + scaling)}</p>'
+
+
+def report_parts(engine, ds, P: np.ndarray | None = None) -> tuple[list[tuple[str, str, str]], list[str]]:
+    """The report's "Poke the network" section as (anchor, title, HTML), if any, and the note of why not."""
+    html, why_not = section(engine, ds, P)
+    return ([("poke", "Poke the network", html)] if html else []), ([why_not] if why_not else [])

@@ -107,11 +107,9 @@ def render_run(run: Path, engine=None, splits=None, P_test: np.ndarray | None = 
         from nnlab.viz.explain import report_section
 
         sections.append(report_section(run, config, engine, splits))
-    page, why_not = poke.section(engine, trained_on, P_test)
-    if page:
-        sections.append(("poke", "Poke the network", page))
-    return write_report(run, config, summary, made, health.hints(history),
-                        not_shown(trained_on, history) + ([why_not] if why_not else []), sections)
+    poked, why_not = poke.report_parts(engine, trained_on, P_test)
+    return write_report(run, config, summary, made, health.hints(history), not_shown(trained_on, history) + why_not,
+                        sections + poked)
 
 
 def render(run: Path, engine, ds, P: np.ndarray, summary: dict, history: list[dict]) -> list[Figure]:
