@@ -71,7 +71,7 @@ def test_the_policy_runs_one_thread_per_free_core_and_follows_the_load(monkeypat
     monkeypatch.setattr(threads, "usable_cores", lambda: 4)
     monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
     monkeypatch.setattr(threads, "CHECK_EVERY", 0.0)
-    policy = ThreadPolicy()
+    policy = ThreadPolicy(follow_load=True)
     policy.meter = FakeMeter([0.1, 1.0, 2.6, 5.0, 0.3])
     with policy:
         assert policy.threads == 4 and torch.get_num_threads() == 4 and blas_threads() == 4
@@ -79,6 +79,20 @@ def test_the_policy_runs_one_thread_per_free_core_and_follows_the_load(monkeypat
             policy.check()
             assert policy.threads == expected == torch.get_num_threads() == blas_threads()
     assert policy.used == [4, 3, 1, 4]
+
+
+def test_without_follow_load_the_count_is_the_usable_cores_whatever_the_load(monkeypatch):
+    monkeypatch.setattr(threads, "usable_cores", lambda: 3)
+    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(threads, "CHECK_EVERY", 0.0)
+    monkeypatch.setattr(threads, "METER", FakeMeter([2.5, 0.0, 2.9]))
+    with ThreadPolicy() as policy:  # PyTorch's engines: their bits depend on the count
+        assert policy.meter is None and policy.planned == 3 and torch.get_num_threads() == 3
+        policy.check()
+        assert policy.used == [3] and threads.METER.loads == [2.5, 0.0, 2.9]  # the meter was never read
+    with ThreadPolicy(follow_load=True) as policy:
+        assert policy.threads == 1 and policy.planned == "follows the load"
 
 
 def test_the_counts_in_force_before_are_restored_and_a_fixed_count_is_kept(monkeypatch):

@@ -5,6 +5,12 @@ from __future__ import annotations
 import numpy as np
 
 
+def sum_of_squares(x: np.ndarray) -> float:
+    """Σ x², in float64 by NumPy's pairwise sum (np.vdot and np.linalg.norm call BLAS, whose threads split
+    long sums differently: other bits on another thread count)."""
+    return float(np.sum(np.square(x, dtype=np.float64)))
+
+
 def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> np.ndarray:
     """C[i, j] = number of samples of class i predicted as j."""
     return np.bincount(y_true * n_classes + y_pred, minlength=n_classes**2).reshape(n_classes, n_classes)

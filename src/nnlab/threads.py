@@ -1,18 +1,24 @@
-"""How many threads the math may use: the cores this process really has, less those other processes keep busy.
+"""How many threads the math may use, and when that count may change during a run.
 
-Two threads that share their cores with another busy process do not each slow down to a fair share: the
-BLAS and OpenMP workers meet at the end of every matrix product, and a worker that lost its core holds up
-the one that kept it, which spins meanwhile. Measured with one competing job on 2 cores: epochs 2.95x to
-4.1x slower against a fair share of 2x (docs/benchmarks.md). So nnlab counts the cores it may use
-(affinity, cgroup quota), measures how many of them other processes keep busy, runs one thread per free
-core, and measures again every few seconds while it trains. `--threads N` (or OMP_NUM_THREADS) fixes the
-count instead.
+Two rules, one for each kind of arithmetic (measured in docs/reference.md, "Same seed, same bits"):
+- PyTorch splits sums (a convolution's weight gradient, a loss's mean) between its threads, so another thread
+  count gives other last bits, and training makes them grow into another model. Its count is fixed for the
+  whole run from what the process may use: its cores (affinity) and cgroup CPU quota, never the load of other
+  processes. Waiting threads sleep rather than spin (OMP_WAIT_POLICY=PASSIVE, set by the CLI before PyTorch
+  loads), so a busy machine slows a run down without making it collapse.
+- The NumPy network sums its products in fixed blocks (scratch.network.product): the same bits on any count.
+  Its count follows the machine: one thread per core that other processes leave free, measured again every
+  few seconds. Two BLAS threads sharing their cores with another busy process do not each slow down to a fair
+  share: they meet at the end of every product, and the one that lost its core holds up the other, which
+  spins meanwhile (measured: ×6 slower beside one competing job on 2 cores, against ×1.6 on one thread).
+`--threads N` (or OMP_NUM_THREADS) fixes the count of either.
 """
 
 from __future__ import annotations
 
 import math
 import os
+import platform
 import sys
 import time
 from pathlib import Path
@@ -113,14 +119,17 @@ def set_threads(n: int) -> None:
 
 
 class ThreadPolicy:
-    """The thread count of one training, as a context: fixed if the user asked for one, else one per free
-    core, measured again by `check()` every CHECK_EVERY seconds (cheap enough to call after every batch).
-    `used` lists each count used, in order; the counts in force before are restored at the end."""
+    """The thread count of one training, as a context. Fixed if the user asked for one; else, where the
+    arithmetic's bits do not depend on it (`follow_load`), one per free core, measured again by `check()`
+    every CHECK_EVERY seconds (cheap enough to call after every batch); else one per core the process may
+    use, for the whole run. `used` lists each count used, in order; the counts in force before are restored
+    at the end (a notebook's own threads are its business)."""
 
-    def __init__(self, threads: int | None = None, processes_here: int = 1):
+    def __init__(self, threads: int | None = None, processes_here: int = 1, follow_load: bool = False):
         self.fixed = requested_threads(threads)
+        self.invariant = follow_load
         self.cores = max(1, usable_cores() // max(1, processes_here))  # torchrun: the ranks share the machine
-        self.meter = METER if self.fixed is None else None
+        self.meter = METER if self.fixed is None and follow_load else None
         self.threads = 0
         self.used: list[int] = []
         self.next_check = 0.0
@@ -132,13 +141,18 @@ class ThreadPolicy:
         self._torch = sys.modules["torch"].get_num_threads() if "torch" in sys.modules else None
         if self.meter is not None and self.meter.last is not None:  # (fits back to back: a short wait)
             time.sleep(max(0.0, MIN_WINDOW - (time.monotonic() - self.meter.last[2])))
-        self._set(self.fixed or self._choose())
+        self._set(self.fixed or (self._choose() if self.meter is not None else self.cores))
         return self
 
     def __exit__(self, *exc) -> None:
         self._blas.restore_original_limits()
         if self._torch is not None:
             sys.modules["torch"].set_num_threads(self._torch)
+
+    @property
+    def planned(self) -> int | str:
+        """The count this policy sets: a number, or that it follows the load."""
+        return self.fixed or ("follows the load" if self.meter is not None else self.cores)
 
     def check(self) -> None:
         if self.meter is None or time.monotonic() < self.next_check:
@@ -157,6 +171,54 @@ class ThreadPolicy:
             set_threads(n)
             self.threads = n
             self.used.append(n)
+
+
+def wait_passively() -> None:
+    """Threads that wait sleep instead of spinning: set for this process before PyTorch (its OpenMP reads it
+    once, when it loads) unless the user set it. For the `nnlab` command only: a caller's own process keeps
+    its settings. CUBLAS_WORKSPACE_CONFIG lets cuBLAS give the same bits run after run on a GPU."""
+    if "torch" not in sys.modules:
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+
+
+def arithmetic_record(policy: ThreadPolicy) -> dict:
+    """What decides a run's last bits besides its settings and data (config.json), so that a user can tell
+    why two runs differ: the thread count where it matters, the BLAS and its kernel, the CPU."""
+    from threadpoolctl import threadpool_info
+
+    blas = [f"{p['internal_api']} {p.get('version') or ''} {p.get('architecture') or ''}".strip()
+            for p in threadpool_info() if p["user_api"] == "blas"]
+    record = {"threads": policy.planned, "bits_depend_on_threads": not policy.invariant,
+              "blas": ", ".join(blas), "cpu": cpu_model(), "cpu_flags": cpu_flags()}
+    if "torch" in sys.modules:
+        record["torch_cpu_capability"] = sys.modules["torch"].backends.cpu.get_cpu_capability()
+    return record
+
+
+# The instruction sets that pick a BLAS's or PyTorch's kernels, hence the order of their sums.
+KERNEL_FLAGS = ("sse4_2", "avx", "avx2", "fma", "avx512f", "avx512_bf16", "avx512_fp16", "amx_bf16", "amx_tile",
+                "asimd", "sve", "sve2")
+
+
+def cpu_model() -> str:
+    return _cpuinfo("model name") or _cpuinfo("Model") or platform.processor() or platform.machine()
+
+
+def cpu_flags() -> list[str]:
+    present = set((_cpuinfo("flags") or _cpuinfo("Features") or "").split())
+    return [f for f in KERNEL_FLAGS if f in present]
+
+
+def _cpuinfo(field: str) -> str | None:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key.strip() == field:
+                return value.strip()
+    except OSError:
+        pass
+    return None
 
 
 # One meter for the process, started on import: a training's first measurement covers the time since (loading

@@ -21,8 +21,8 @@ def test_every_cited_line_holds_the_quoted_code():
 
 def test_every_equation_of_forward_backward_l2_and_softmax_is_cited():
     quoted = " ".join(code for code, _ in citations())
-    for code in ("np.matmul(A_prev, W, out=Z)", "np.maximum(Z, 0, out=Z)", "np.log1p", "dZ -= Y", "dZ *= 1.0 / m",
-                 "np.matmul(A_prev.T, dZ", "np.sum(dZ, axis=0", "np.matmul(dZ, net.W[l].T", "np.greater",
+    for code in ("product(A_prev, W, out=Z)", "np.maximum(Z, 0, out=Z)", "np.log1p", "dZ -= Y", "dZ *= 1.0 / m",
+                 "product(A_prev.T, dZ", "np.sum(dZ, axis=0", "product(dZ, net.W[l].T", "np.greater",
                  "np.multiply(dA", "(alpha / m) * net.W[l]", "0.5 * alpha / m", "Z.max(axis=1",
                  "np.sqrt(2.0 / n_in)"):
         assert code in quoted, code

@@ -53,8 +53,8 @@ def test_every_number_equals_the_networks_own_forward_and_backward(hidden, n_cla
 def test_each_steps_code_is_the_line_of_network_py_it_names():
     net, X, y = problem((5, 4), 2)
     lines = (ROOT / "src/nnlab/scratch/network.py").read_text().splitlines()
-    expected = {"Z": "np.matmul(A_prev, W, out=Z)", "A1": "np.maximum(Z, 0, out=Z)", "dW": "np.matmul(A_prev.T, dZ",
-                "db": "np.sum(dZ, axis=0", "dA": "np.matmul(dZ, net.W[l].T", "mask": "np.greater",
+    expected = {"Z": "product(A_prev, W, out=Z)", "A1": "np.maximum(Z, 0, out=Z)", "dW": "product(A_prev.T, dZ",
+                "db": "np.sum(dZ, axis=0", "dA": "product(dZ, net.W[l].T", "mask": "np.greater",
                 "dZ2": "np.multiply(dA", "dZ3": "dZ *= 1.0 / m", "L": "np.log1p", "A3": "sigmoid(Z_out, out)"}
     w = walk(net, X, y)
     for step in w.steps:

@@ -52,7 +52,8 @@ def test_same_seed_same_weights_and_resume_equals_straight(tmp_path, model, batc
     b = job.train(dict(config), tmp_path, "b", quiet=True)
     # b was planned for 3 epochs; rewind it to its epoch-1 checkpoint by retraining one epoch elsewhere
     engine = job.engine_for(config, job.load_splits(config))
-    loss, acc = engine.train_epoch(0, 3)
+    with job.thread_policy(config, engine):  # the run's own thread count, as in a run: other counts, other bits
+        loss, acc = engine.train_epoch(0, 3)
     history = [{"epoch": 1, "loss": loss, "accuracy": acc, "val_loss": loss, "val_accuracy": acc}]
     job.save_checkpoint(b, engine, 1, history, 0.0)
     job.resume(b, 3, quiet=True)

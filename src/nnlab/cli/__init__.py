@@ -7,6 +7,7 @@ import os
 import sys
 
 from nnlab.errors import Interrupted, NNLabError, did_you_mean
+from nnlab.threads import wait_passively
 
 
 class Parser(argparse.ArgumentParser):
@@ -61,6 +62,7 @@ def report_error(error: NNLabError) -> None:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     debug = "--debug" in argv
+    wait_passively()  # before PyTorch loads: a busy machine slows training down, never to a crawl
     try:
         args = build_parser().parse_args(argv)
         return args.run(args) or 0

@@ -179,8 +179,9 @@ class ScratchClassifier(ClassifierMixin, BaseEstimator):
                              self.alpha)
         order = _SklearnOrder(rs, n) if self.shuffle else None
 
-        # One thread per core that other processes leave free, measured as the epochs go (nnlab.threads).
-        with ThreadPolicy() as threads:
+        # One thread per core that other processes leave free, measured as the epochs go (nnlab.threads): the
+        # products of network.py have the same bits on any count.
+        with ThreadPolicy(follow_load=True) as threads:
             self.n_iter_ = 0
             for _ in range(self.max_iter):
                 data_loss, penalty, _acc = runner.run(X, y_index, order, lambda *_: threads.check())

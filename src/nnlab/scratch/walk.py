@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from nnlab.errors import NNLabError
+from nnlab.metrics import sum_of_squares
 from nnlab.scratch import network as network_module
 from nnlab.scratch import optim as optim_module
 from nnlab.scratch.gradcheck import FD_TOLERANCE, central_difference
@@ -169,7 +170,7 @@ def walk(net: Network, X: np.ndarray, y: np.ndarray, loss: str = "log", lr: floa
         prev = "X" if l == 0 else f"A{l}"
         steps.append(Step(f"Z{n}", "forward", f"Z{n} = {prev}·W{n} + b{n}",
                           f"{_dims(A[-1])} · {_dims(net.W[l])} + {net.b[l].size} → {_dims(Zl)}", Zl,
-                          _code("np.matmul(A_prev, W, out=Z)", "Z += b"),
+                          _code("product(A_prev, W, out=Z)", "Z += b"),
                           "the bias row is added to every sample's row" if l == 0 else "",
                           network=Z_out if l == L - 1 else None))
         if l < L - 1:
@@ -227,7 +228,7 @@ def walk(net: Network, X: np.ndarray, y: np.ndarray, loss: str = "log", lr: floa
         grads[f"W{n}"], grads[f"b{n}"] = dW, db
         steps.append(Step(f"dW{n}", "backward", f"dW{n} = {prev}ᵀ·dZ{n}",
                           f"{_dims(A[l].T)} · {_dims(dZ)} → {_dims(dW)}", dW,
-                          _code("np.matmul(A_prev.T, dZ, out=ws.dW[l])"), "", network=ws.dW[l].copy(),
+                          _code("product(A_prev.T, dZ, out=ws.dW[l])"), "", network=ws.dW[l].copy(),
                           checks=_fd_checks(net, net.W[l], ws.dW[l], X, y, loss, fd_entries, rng)))
         steps.append(Step(f"db{n}", "backward", f"db{n} = Σrows dZ{n}", f"{_dims(dZ)} → {db.size}", db[None, :],
                           _code("np.sum(dZ, axis=0, out=ws.db[l])"), "summed over the samples",
@@ -238,7 +239,7 @@ def walk(net: Network, X: np.ndarray, y: np.ndarray, loss: str = "log", lr: floa
         dA = dZ @ net.W[l].T
         mask = (Z[l - 1] > 0).astype(np.float64)
         steps.append(Step(f"dA{l}", "backward", f"dA{l} = dZ{n}·W{n}ᵀ", f"{_dims(dZ)} · {_dims(net.W[l].T)} → "
-                          f"{_dims(dA)}", dA, _code("np.matmul(dZ, net.W[l].T, out=dA)"),
+                          f"{_dims(dA)}", dA, _code("product(dZ, net.W[l].T, out=dA)"),
                           "the error sent back to each hidden unit, through the weights it fed"))
         steps.append(Step(f"mask{l}", "backward", f"1[Z{l} > 0]", f"{_dims(mask)}", mask,
                           _code("np.greater(ws.A[l - 1], 0, out=ws.mask[l - 1])"),
@@ -250,7 +251,7 @@ def walk(net: Network, X: np.ndarray, y: np.ndarray, loss: str = "log", lr: floa
 
     # one step of nnlab's own SGD, on the gradients network.py computed
     before = {name: p.copy() for name, p in _named(net)}
-    gnorm2 = float(np.vdot(ws.grad, ws.grad))
+    gnorm2 = sum_of_squares(ws.grad)
     SGD([net.theta], lr).step([ws.grad])
     loss_after = LOSSES[loss](forward(net, X, Workspace.create(net, m)), y, net.binary)
     update = [(name, before[name], p.copy()) for name, p in _named(net)]

@@ -6,11 +6,13 @@ RNG) into tensors + JSON and back. The job around it owns the run directory and 
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 
 from nnlab.errors import NNLabError
+from nnlab.metrics import sum_of_squares
 from nnlab.scratch.network import Network, Workspace, backward, forward, predict_proba
 from nnlab.scratch.optim import make_optimizer
 from nnlab.scratch.train import EpochRunner
@@ -37,6 +39,9 @@ class ScratchEngine:
         self.loss = config.get("loss", "log")  # (runs from before --loss have none: the log loss)
         self.runner = EpochRunner(self.net, self.optimizer, config["batch_size"], config["weight_decay"],
                                   track_penalty=False, loss=self.loss)  # the curves show the data loss alone
+
+    # network.py sums its products in fixed blocks: the same bits on any BLAS thread count (nnlab.threads)
+    thread_invariant = True
 
     def describe(self) -> dict[str, str]:
         return {"device_used": "cpu", "precision_used": str(self.net.dtype)}
@@ -69,7 +74,7 @@ class ScratchEngine:
         forward(self.net, X, ws)
         dead = [float(np.mean(~(A > 0).any(axis=0))) for A in ws.A[:-1]]
         backward(self.net, X, y, ws, self.config["weight_decay"], self.loss)
-        return {f"dense{l + 1}": {"grad_norm": float(np.linalg.norm(dW)),
+        return {f"dense{l + 1}": {"grad_norm": math.sqrt(sum_of_squares(dW)),
                                   "dead": dead[l] if l < len(dead) else None}
                 for l, dW in enumerate(ws.dW)}
 

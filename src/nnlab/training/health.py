@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from nnlab.metrics import sum_of_squares
+
 PROBE = 512
 
 # Limits of the healthy range, chosen from runs that trained well (README) and rules of thumb:
@@ -63,8 +65,8 @@ def measure(engine, before: dict[str, np.ndarray], after: dict[str, np.ndarray],
     probed = engine.probe(X, y)
     record = {}
     for name, W in after.items():
-        size = float(np.linalg.norm(before[name]))
-        ratio = float(np.linalg.norm(W - before[name])) / size if size else math.inf
+        size = math.sqrt(sum_of_squares(before[name]))  # (the same bits on any thread count, as training)
+        ratio = math.sqrt(sum_of_squares(W - before[name])) / size if size else math.inf
         dead = probed[name]["dead"]
         record[name] = {"grad_norm": _round(probed[name]["grad_norm"]), "update_ratio": _round(ratio),
                         "dead": None if dead is None else round(dead, 4)}

@@ -22,7 +22,7 @@ from nnlab import runs
 from nnlab.data import Dataset, Scaler, load, validation_split
 from nnlab.errors import Interrupted, NNLabError
 from nnlab.metrics import log_loss, summarize
-from nnlab.threads import ThreadPolicy
+from nnlab.threads import ThreadPolicy, arithmetic_record
 from nnlab.training import distributed, health
 from nnlab.training.config import MODELS, TrainConfig
 from nnlab.training.engines import make_engine
@@ -114,7 +114,7 @@ def train(config: TrainConfig | dict[str, Any], out: str, name: str | None, quie
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
         run = runs.new_run_dir(out, name, f"{config['model']}-{config['data_label']}-{stamp}")
         runs.write_config(run, {**config, **engine.describe(), "dataset": dataset_record(splits),
-                                "versions": versions()})
+                                "versions": versions(), "arithmetic": arithmetic_record(thread_policy(config, engine))})
     run = Path(dist.broadcast_text(str(run)))
     return _fit(run, config, engine, splits, start_epoch=0, history=[], train_seconds=0.0,
                 quiet=quiet or not dist.main, on_epoch=on_epoch, report=report)
@@ -136,17 +136,40 @@ def resume(run: str | Path, epochs: int, quiet: bool = False, report: Report | N
     if state.get("model", config.get("model")) != config.get("model"):
         raise NNLabError(f"{run}: {runs.CHECKPOINT} holds a {state.get('model')!r} model but the config says "
                          f"{config.get('model')!r}; the run directory was tampered with")
-    config = {**config, "epochs": epochs, "threads": threads}  # (keeps device_used etc. from the first session)
+    config = {**config, "epochs": epochs}  # (keeps device_used etc. from the first session)
     with _settings_of(run):
         splits = load_splits(config)
         engine = engine_for(config, splits)
     engine.load_state(tensors, state)
+    config["threads"] = _resume_threads(run, config, engine, state.get("history", []), threads, quiet)
     dist = distributed.context()
     if dist.main:  # only now that everything loaded: a refused resume changes nothing
         runs.remove_stale_temp_files(run)
-        runs.write_config(run, config)
+        runs.write_config(run, {**config, "arithmetic": arithmetic_record(thread_policy(config, engine))})
     return _fit(run, config, engine, splits, done, state.get("history", []), state.get("train_seconds", 0.0),
                 quiet or not dist.main, report=report)
+
+
+def thread_policy(config: dict[str, Any], engine) -> ThreadPolicy:
+    """The run's thread count: one per free core where the engine's bits do not depend on it (it then follows
+    the machine's load), else fixed for the run from the cores this process may use (nnlab.threads)."""
+    return ThreadPolicy(config.get("threads"), processes_here=distributed.local_processes(),
+                        follow_load=engine.thread_invariant)
+
+
+def _resume_threads(run: Path, config: dict[str, Any], engine, history: list, threads: int | None,
+                    quiet: bool) -> int | None:
+    """The thread count to go on with: the first session's where the engine's bits depend on it, so that a
+    resumed run equals the straight one, unless --threads says otherwise (then say what that costs)."""
+    if engine.thread_invariant:
+        return threads
+    recorded = config.get("arithmetic", {}).get("threads")
+    if not isinstance(recorded, int):  # (a run written before config.json said: its last epoch's count)
+        recorded = next((h["threads"] for h in reversed(history) if isinstance(h.get("threads"), int)), None)
+    if threads is not None and recorded is not None and threads != recorded and not quiet:
+        print(f"note: {run} trained on {recorded} threads so far; on {threads} the rest of it will not be "
+              f"bit-identical to a straight run (drop --threads to go on with {recorded})")
+    return threads if threads is not None else recorded
 
 
 def _fit(run: Path, config, engine, splits: Splits, start_epoch: int, history: list, train_seconds: float,
@@ -162,9 +185,8 @@ def _fit(run: Path, config, engine, splits: Splits, start_epoch: int, history: l
     start = next(iter(before.values())) if start_epoch == 0 else None  # the whole first layer, as initialised
     if start_epoch == 0:
         snapshots["epoch0"] = first_layer(before)
-    # The thread count is measured again as the epochs go (another job may start or end) and restored after
-    # the report: a notebook's own threads are its business.
-    with ThreadPolicy(config.get("threads"), processes_here=distributed.local_processes()) as threads:
+    # The thread count is restored after the report: a notebook's own threads are its business.
+    with thread_policy(config, engine) as threads:
         try:
             for epoch in range(start_epoch, epochs):
                 started = time.perf_counter()

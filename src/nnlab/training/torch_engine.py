@@ -11,6 +11,7 @@ per progress update.
 from __future__ import annotations
 
 import math
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -25,6 +26,26 @@ from nnlab.training.schedules import learning_rate
 
 PROGRESS_EVERY = 25  # batches between progress updates (each one reads the running sums)
 SHIFTS_FROM_EPOCHS = 10  # shorter runs underfit: random shifts only slow them down
+
+
+@contextmanager
+def deterministic(device: torch.device):
+    """On a GPU, PyTorch's deterministic kernels where it has them, for one epoch, and the caller's settings
+    back afterwards. It has none for max-pooling's backward (the CNN), which uses atomic adds: CNN runs on CUDA
+    may still differ in their last bits (docs/reference.md). On the CPU nothing changes: its kernels are."""
+    if device.type != "cuda":
+        yield
+        return
+    cudnn = torch.backends.cudnn
+    before = cudnn.deterministic, cudnn.benchmark, torch.are_deterministic_algorithms_enabled(), \
+        torch.is_deterministic_algorithms_warn_only_enabled()
+    cudnn.deterministic, cudnn.benchmark = True, False
+    torch.use_deterministic_algorithms(True, warn_only=True)  # warn, not fail, where no such kernel exists
+    try:
+        yield
+    finally:
+        cudnn.deterministic, cudnn.benchmark = before[0], before[1]
+        torch.use_deterministic_algorithms(before[2], warn_only=before[3])
 
 
 def pick_device(name: str) -> torch.device:
@@ -91,6 +112,9 @@ OPTIMIZERS = {"sgd": _sgd, "momentum": lambda params, config, device: _sgd(param
 class TorchEngine:
     """MLP or CNN with softmax + log loss (cross-entropy), AdamW (PyTorch's) or SGD with momentum."""
 
+    # PyTorch splits a convolution's weight gradient and its sums between threads: another count, other bits
+    thread_invariant = False
+
     def __init__(self, config: dict[str, Any], n_features: int, n_classes: int, image_shape=None):
         self.config, self.kind, self.spec = config, config["model"], MODELS[config["model"]]
         self.device = pick_device(config["device"])
@@ -152,6 +176,10 @@ class TorchEngine:
 
     # -- training -------------------------------------------------------------------------
     def train_epoch(self, epoch: int, epochs: int, on_batch=None) -> tuple[float, float]:
+        with deterministic(self.device):
+            return self._train_epoch(epochs, on_batch)
+
+    def _train_epoch(self, epochs: int, on_batch) -> tuple[float, float]:
         cfg, n = self.config, len(self.y)
         order = torch.randperm(n, generator=self.gen).to(self.device)
         order = self.dist.shard(order)  # each rank its share of the same permutation

@@ -85,7 +85,9 @@ def explain(run: str | Path, samples: int = 4, weights: str = "trained", lr: flo
         raise NNLabError(f"{path} is a {config.get('model')!r} run; explain walks the NumPy network's "
                          "hand-written backprop: give a scratch run (nnlab train scratch ...)")
     _, engine = job.load_run(path)
-    with ThreadPolicy():  # tiny products on threads that fight another job were measured 500x slower
+    # Tiny products on threads that fight another job were measured 500x slower; network.py's products have
+    # the same bits on any thread count, so the count may follow the load.
+    with ThreadPolicy(follow_load=True):
         return explanation(path, config, engine, job.load_splits(config), samples, weights, lr, compare)
 
 
