@@ -6,7 +6,10 @@ command as a user runs it, quiet and beside the competitor in turn (A, B, A, B, 
 median epoch time after the first epoch, read from the run's metrics. Then ScratchClassifier against
 scikit-learn's MLPClassifier on the same float32 Fashion-MNIST rows, in both conditions.
 
-    .venv/bin/python bench/contention.py [--rounds 2] [--models scratch,mlp,cnn] [--threads N]
+    .venv/bin/python bench/contention.py [--rounds 2] [--models scratch,mlp,cnn] [--threads N] [--baseline SRC]
+
+--baseline SRC also times the quiet epochs of the nnlab under SRC (another checkout's src/, e.g. the last
+release's, through PYTHONPATH), alternating with this one's, and prints this one's quiet epoch against it.
 """
 
 from __future__ import annotations
@@ -59,13 +62,15 @@ class Competitor:
         self.process.wait()
 
 
-def epoch_seconds(model: str, extra: list[str]) -> tuple[float, list]:
+def epoch_seconds(model: str, extra: list[str], src: str | None = None) -> tuple[float, list]:
     """The median epoch time after the first of `nnlab train MODEL` from the run's metrics, and the thread
-    count each epoch ended with."""
+    count each epoch ended with; `src`: the nnlab of that source folder instead of this one."""
     data, epochs = RUNS[model]
+    env = {**os.environ, "PYTHONPATH": src} if src else None
     with tempfile.TemporaryDirectory() as out:
         subprocess.run([sys.executable, "-m", "nnlab", "train", model, "--data", data, "--epochs", str(epochs),
-                        "--out", out, "--name", "run", "--quiet", *extra], check=True, stdout=subprocess.DEVNULL)
+                        "--out", out, "--name", "run", "--quiet", *extra], check=True, stdout=subprocess.DEVNULL,
+                       env=env)
         history = [json.loads(line) for line in (Path(out) / "run" / "metrics.jsonl").read_text().splitlines()]
     seconds = np.diff([0.0] + [h["seconds"] for h in history])
     return float(np.median(seconds[1:])), [h.get("threads") for h in history]
@@ -85,6 +90,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--models", default="scratch,mlp,cnn")
     parser.add_argument("--threads", type=int, help="pass --threads N to nnlab train (default: its own policy)")
+    parser.add_argument("--baseline", help="another checkout's src/ folder: its quiet epochs, A/B against these")
     args = parser.parse_args()
     extra = ["--threads", str(args.threads)] if args.threads else []
     model_name = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo")
@@ -92,16 +98,23 @@ def main() -> None:
     print(f"{model_name}, {os.cpu_count()} CPUs; nnlab train {' '.join(extra) or '(default threads)'}")
     print("before:", uptime(), flush=True)
     for model in args.models.split(","):
-        times = {"quiet": [], "loaded": []}
+        times = {"quiet": [], "loaded": [], "baseline": []}
         for _ in range(args.rounds):
             times["quiet"].append(epoch_seconds(model, extra))
             with Competitor():
                 times["loaded"].append(epoch_seconds(model, extra))
+            if args.baseline:
+                times["baseline"].append(epoch_seconds(model, extra, args.baseline))
         quiet = np.median([t for t, _ in times["quiet"]])
         loaded = np.median([t for t, _ in times["loaded"]])
         print(f"{model:<8} {RUNS[model][0]:<14} epoch quiet {quiet:6.2f} s   beside a competitor {loaded:6.2f} s   "
               f"x{loaded / quiet:.2f}   (threads by epoch: quiet {times['quiet'][0][1]}, "
               f"loaded {times['loaded'][0][1]})", flush=True)
+        if args.baseline:
+            base = np.median([t for t, _ in times["baseline"]])
+            print(f"{'':<8} {'':<14} quiet epoch of {args.baseline}: {base:6.2f} s; this one's x{quiet / base:.2f} "
+                  f"of it (each quiet: this {[round(t, 2) for t, _ in times['quiet']]}, "
+                  f"baseline {[round(t, 2) for t, _ in times['baseline']]})", flush=True)
     fits = {"quiet": [], "loaded": []}
     for _ in range(args.rounds):
         fits["quiet"].append(estimators())

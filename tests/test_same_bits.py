@@ -134,6 +134,7 @@ def test_a_resumed_pytorch_run_goes_on_with_its_own_thread_count(machine, tmp_pa
     assert "not be bit-identical to a straight run" in capsys.readouterr().out
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")  # 3 epochs: enough to compare
 def test_scratch_classifier_fits_the_same_model_on_a_quiet_and_a_busy_machine(machine):
     from nnlab.data import load
 

@@ -10,7 +10,8 @@ Two rules, one for each kind of arithmetic (measured in docs/reference.md, "Same
   Its count follows the machine: one thread per core that other processes leave free, measured again every
   few seconds. Two BLAS threads sharing their cores with another busy process do not each slow down to a fair
   share: they meet at the end of every product, and the one that lost its core holds up the other, which
-  spins meanwhile (measured: ×6 slower beside one competing job on 2 cores, against ×1.6 on one thread).
+  spins meanwhile (measured: training steps ×6.4 slower on 2 threads beside one competing job on 2
+  cores, ×1.4 to ×2.2 on one thread).
 `--threads N` (or OMP_NUM_THREADS) fixes the count of either.
 """
 

@@ -113,8 +113,9 @@ def register(commands, common) -> None:
     p.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"), default="auto",
                    help="mlp/cnn; auto: CUDA, then MPS, then CPU (scratch always runs on the CPU); default: auto")
     p.add_argument("--threads", type=positive_int,
-                   help="CPU threads for the math; default: one per core that other processes leave free, "
-                        "measured every few seconds (OMP_NUM_THREADS, if set, fixes it too)")
+                   help="CPU threads for the math; default: scratch, one per core that other processes leave "
+                        "free (its results do not depend on it); mlp/cnn, one per core this process may use, "
+                        "for the whole run (OMP_NUM_THREADS, if set, fixes it too)")
     p.add_argument("--resume", metavar="RUN_DIR", help="continue this run in place to --epochs in total; "
                                                        "default: a new run")
     p.add_argument("--quiet", action="store_true", help="no progress output; default: off")
