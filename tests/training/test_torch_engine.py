@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from nnlab import runs
+from nnlab import runs, threads
 from nnlab.training import job
 from nnlab.training.torch_engine import TorchEngine, shift
 
@@ -78,13 +78,17 @@ def test_weights_round_trip_through_safetensors(tmp_path):
 
 def test_two_processes_train_one_model(tmp_path):
     """torchrun with two CPU ranks (gloo): both end with the same weights, batch norm's running statistics
-    included (the MLP's default); only rank 0 writes."""
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    proc = subprocess.run(
-        [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node=2", "--master-port=29517",
-         "-m", "nnlab", "train", "mlp", "--data", "digits", "--epochs", "10", "--hidden", "32", "--lr", "1e-2",
-         "--no-augment", "--out", str(tmp_path), "--name", "ddp", "--quiet"],
-        capture_output=True, text=True, timeout=300, env=env)
+    included (the MLP's default); only rank 0 writes. Trained again with the thread count left to nnlab (the
+    ranks share the cores: one each here), the same world size gives the same bits."""
+    def torchrun(name, env):
+        return subprocess.run(
+            [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node=2", "--master-port=29517",
+             "-m", "nnlab", "train", "mlp", "--data", "digits", "--epochs", "10", "--hidden", "32", "--lr", "1e-2",
+             "--no-augment", "--out", str(tmp_path), "--name", name, "--quiet"],
+            capture_output=True, text=True, timeout=300, env=env)
+
+    threads_env = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+    proc = torchrun("ddp", {**os.environ, "OMP_NUM_THREADS": "1"})
     assert proc.returncode == 0, proc.stderr[-3000:]
     summary = json.loads((tmp_path / "ddp" / "summary.json").read_text())
     assert summary["world_size"] == 2
@@ -92,7 +96,13 @@ def test_two_processes_train_one_model(tmp_path):
     assert summary["test_accuracy"] > 0.8
     assert [p.name for p in tmp_path.iterdir()] == ["ddp"]
     assert proc.stdout.count("test_accuracy=") == 1  # rank 0 alone reports
-
+    if threads.usable_cores() == 2:  # then nnlab gives each of the two ranks one thread, as above
+        again = torchrun("again", {k: v for k, v in os.environ.items() if k not in threads_env})
+        assert again.returncode == 0, again.stderr[-3000:]
+        a, _ = runs.load_tensors(tmp_path / "ddp" / runs.MODEL)
+        b, _ = runs.load_tensors(tmp_path / "again" / runs.MODEL)
+        assert all(np.array_equal(a[k], b[k]) for k in a)
+        assert runs.read_config(tmp_path / "again")["arithmetic"]["threads"] == 1
 
 
 def test_mirror_averaging_only_for_models_trained_on_mirrors():
