@@ -100,5 +100,6 @@ def test_on_a_terminal_each_run_is_a_bar_over_its_epochs_then_its_line(monkeypat
     with RunProgress("[1/5] a run", quiet=False) as progress:
         for done in range(1, 4):
             progress.epoch(done, 3)
+    progress.report_done(0.5)  # its line comes once its report is drawn, beside the next run's training
     assert "[1/5] a run" in terminal.getvalue() and "3/3" in terminal.getvalue()
     assert capsys.readouterr().out.startswith("[1/5] a run: 3 epochs in ")

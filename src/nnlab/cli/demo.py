@@ -64,10 +64,9 @@ def run(args) -> None:
             _print_done(waiting)
             waiting.append((progress, drawn[0]))
         _print_done(waiting, everything=True)
-    width = max(len(title) for title, *_ in results)
     print(f"\n{'test acc':>8}  {'training':>8}  {'wall':>7}  run")
     for title, acc, seconds, _, wall in results:
-        print(f"{acc:>8.2%}  {seconds:>6.1f} s  {wall:>5.1f} s  {title:<{width}}")
+        print(f"{acc:>8.2%}  {seconds:>6.1f} s  {wall:>5.1f} s  {title}")
     print(f"(training: the epochs alone; wall: the whole run but its report) in {Path(args.out) / f'demo-{stamp}'}-*")
     index = write_index(Path(args.out) / f"demo-{stamp}.html", [r[:4] for r in results])
     print(f"\n{len(JOBS)} runs in {minutes(time.perf_counter() - started)}. The reports: open {index} in a "
@@ -131,6 +130,8 @@ class RunProgress:
         if self.bar is not None:
             self.bar.total = epochs
             self.bar.update(done - self.bar.n)
+            if done == epochs:  # (also draws the bar's last state: update alone may wait for its interval)
+                self.bar.set_postfix_str("trained")
 
     def __exit__(self, kind, *_):
         if self.bar is not None:
