@@ -64,8 +64,7 @@ class Context:
         """Rank 0's string to every rank, as bytes in a tensor (no pickle)."""
         if self.world == 1:
             return text
-        import torch
-        import torch.distributed
+        import torch.distributed  # (binds torch too)
 
         data = torch.zeros(4096, dtype=torch.uint8)
         if self.main:
@@ -78,8 +77,7 @@ class Context:
         """Largest |w - w_rank0| over all parameters: 0 when the ranks agree."""
         if self.world == 1:
             return 0.0
-        import torch
-        import torch.distributed
+        import torch.distributed  # (binds torch too)
 
         gap = torch.zeros(())
         for p in model.state_dict().values():
@@ -102,8 +100,7 @@ def context() -> Context:
 
 
 def _join_process_group() -> None:
-    import torch
-    import torch.distributed
+    import torch.distributed  # (binds torch too)
 
     if not torch.distributed.is_initialized():
         backend = "nccl" if torch.cuda.is_available() else "gloo"
