@@ -1,3 +1,4 @@
+import json
 from pathlib import Path
 
 from nnlab.cli.demo import JOBS, write_index
@@ -51,9 +52,19 @@ def test_demo_prints_a_line_per_run_the_table_and_where_to_look(tmp_path, monkey
     assert not any(line.startswith("epoch ") for line in lines)  # no per-epoch lines
     assert lines[1].startswith("[1/2] derived network on moons: 2 epochs in ")
     assert lines[2].startswith("[2/2] derived network on xor: 2 epochs in ")
-    rows = [line for line in lines if line.endswith(("-scratch-moons", "-scratch-xor"))]
-    assert len(rows) == 2 and "%" in rows[0]
     index = next(tmp_path.glob("runs/demo-*.html"))
+    rows = [line for line in lines if line.endswith(("derived network on moons", "derived network on xor"))]
+    assert len(rows) == 2 and "%" in rows[0]
+    header = lines[lines.index(rows[0]) - 1].split()
+    assert header == ["test", "acc", "training", "wall", "run"]
+    for row in rows:  # test accuracy, training seconds, wall seconds: the wall time holds the training time
+        acc, train, _, wall, _ = row.split(maxsplit=4)
+        assert float(train) <= float(wall)
+    summary = json.loads(next(tmp_path.glob("runs/demo-*-scratch-moons/summary.json")).read_text())
+    assert f"{summary['wall_seconds']:.1f} s" in rows[0]
+    where = next(line for line in lines if line.startswith("(training: the epochs alone"))
+    assert where.endswith(str(tmp_path / "runs" / "demo-") + index.name[5:-5] + "-*")
+    assert all(len(line) <= 80 for line in lines[lines.index(rows[0]) - 1:lines.index(rows[-1]) + 1])
     assert any(f"open {index} in a browser" in line for line in lines)
     assert "Run nnlab yourself" in "\n".join(lines[-2:]) and "nnlab --help" in lines[-2]
     assert len(lines) <= 2 * 2 + 8  # five runs: 18 lines, one screen
@@ -89,5 +100,6 @@ def test_on_a_terminal_each_run_is_a_bar_over_its_epochs_then_its_line(monkeypat
     with RunProgress("[1/5] a run", quiet=False) as progress:
         for done in range(1, 4):
             progress.epoch(done, 3)
+    progress.report_done(0.5)  # its line comes once its report is drawn, beside the next run's training
     assert "[1/5] a run" in terminal.getvalue() and "3/3" in terminal.getvalue()
     assert capsys.readouterr().out.startswith("[1/5] a run: 3 epochs in ")

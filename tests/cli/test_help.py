@@ -79,3 +79,17 @@ def test_options_doc_lists_every_train_option_with_the_codes_defaults():
             assert table[option][model] == expected, (option, model)
     for option, default in (("--momentum", "0.9"), ("--val-fraction", "0.1"), ("--seed", "0"), ("--out", "runs")):
         assert set(table[option].values()) == {default}, option
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["train", "--help"], ["data", "list"]])
+def test_help_and_data_list_import_neither_torch_nor_matplotlib(argv):
+    """`nnlab --help` took 3.5-4.9 s when the parser imported torch and scikit-learn (issue 22)."""
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom nnlab.cli import main\n"
+            f"try:\n    main({argv!r})\nexcept SystemExit:\n    pass\n"
+            "print('HEAVY', sorted({m.split('.')[0] for m in sys.modules} & {'torch', 'matplotlib', 'sklearn'}))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines()[-1] == "HEAVY []", proc.stdout[-500:]

@@ -43,32 +43,37 @@ def test_a_loss_that_blows_up_in_the_first_epoch_leaves_nothing_behind(tmp_path,
     assert not (tmp_path / "boom").exists()
 
 
-def test_sigkill_at_any_moment_leaves_the_last_epoch_loadable_and_resumable(tmp_path):
-    """Kill real training processes at random moments (several kills land while a checkpoint is being
-    written); each time the run must load, resume, and end exactly where a straight run ends."""
+def test_sigkill_at_any_moment_leaves_the_last_epoch_loadable_and_resumable(tmp_path, monkeypatch):
+    """Kill real training processes at random moments (some kills land while the first checkpoint's files are
+    being written); each time the run must load, resume, and end exactly where a straight run ends. The killed
+    runs are real processes (SIGKILL); the straight run and the resumes train in this process, the same code
+    as `nnlab train` without its report (the report is tested elsewhere; here it only cost time)."""
     args = ["train", "scratch", "--data", "mnist-5k", "--hidden", "384,384", "--epochs", "8", "--quiet"]
     env = {**os.environ, "NNLAB_DATA": str(tmp_path / "no-data")}
-    straight = nnlab(*args, "--out", tmp_path, "--name", "straight", env=env)
-    assert straight.returncode == 0, straight.stderr
-    expected, _ = runs.load_tensors(tmp_path / "straight" / runs.MODEL)
+    from nnlab.cli import build_parser
+    from nnlab.cli.train import make_config
+    from nnlab.training import job
+
+    monkeypatch.setenv("NNLAB_DATA", env["NNLAB_DATA"])  # the same data as the killed processes
+    straight = job.train(make_config(build_parser().parse_args(args)), tmp_path, "straight", quiet=True)
+    expected, _ = runs.load_tensors(straight / runs.MODEL)
 
     chance = random.Random(0)
     resumed_from = []
     for k in range(4):
         run = tmp_path / f"killed{k}"
-        proc = subprocess.Popen([sys.executable, "-m", "nnlab", *args, "--out", str(tmp_path), "--name", run.name],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+        proc = subprocess.Popen([sys.executable, "-m", "nnlab", *args, "--out", str(tmp_path), "--name",
+                                 run.name], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
         deadline = time.monotonic() + 120
         while not (run / runs.CHECKPOINT).exists() and proc.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.01)
+            time.sleep(0.01)  # (polls for the first checkpoint: no fixed wait)
         time.sleep(chance.uniform(0.0, 0.6))  # somewhere in a later epoch, or in the middle of a save
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=60)
         _, state = runs.load_tensors(run / runs.CHECKPOINT)     # never a half-written checkpoint
         assert 1 <= state["epoch"] <= 8 and len(state["history"]) == state["epoch"]
         resumed_from.append(state["epoch"])
-        resumed = nnlab("train", "--resume", run, "--epochs", 8, "--quiet", env=env)
-        assert resumed.returncode == 0, resumed.stderr
+        job.resume(run, 8, quiet=True)
         got, _ = runs.load_tensors(run / runs.MODEL)
         for name in expected:
             np.testing.assert_array_equal(got[name], expected[name])

@@ -132,9 +132,16 @@ def register(commands, common) -> None:
     q.set_defaults(run=run_predict)
 
 
+def render_run(*args) -> None:
+    """Every run explains itself: figures and report.html. Imported when the run is done: matplotlib and
+    torch cost seconds, and a mistyped class or a missing file needs neither to say so."""
+    from nnlab.viz.render import render_run
+
+    render_run(*args)
+
+
 def run_train(args) -> None:
     from nnlab.training import job
-    from nnlab.viz.render import render_run  # every run explains itself: figures and report.html
 
     if args.resume:
         if args.epochs is None:

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import torch
+if TYPE_CHECKING:  # torch is imported where it is used: a run that is not distributed needs none of it
+    import torch
 
 _CONTEXT = None
 
@@ -40,6 +42,8 @@ class Context:
 
     def sum(self, t: torch.Tensor) -> torch.Tensor:
         if self.world > 1:
+            import torch.distributed
+
             torch.distributed.all_reduce(t)
         return t
 
@@ -49,6 +53,8 @@ class Context:
         (SyncBatchNorm would share the batch statistics instead, but it runs on GPUs only)."""
         if self.world == 1:
             return
+        import torch.distributed
+
         for buffer in model.buffers():
             if buffer.is_floating_point():
                 torch.distributed.all_reduce(buffer)
@@ -58,6 +64,8 @@ class Context:
         """Rank 0's string to every rank, as bytes in a tensor (no pickle)."""
         if self.world == 1:
             return text
+        import torch.distributed  # (binds torch too)
+
         data = torch.zeros(4096, dtype=torch.uint8)
         if self.main:
             raw = text.encode("utf-8")[:4095]
@@ -69,6 +77,8 @@ class Context:
         """Largest |w - w_rank0| over all parameters: 0 when the ranks agree."""
         if self.world == 1:
             return 0.0
+        import torch.distributed  # (binds torch too)
+
         gap = torch.zeros(())
         for p in model.state_dict().values():
             reference = p.detach().clone().float()
@@ -83,17 +93,26 @@ def context() -> Context:
     global _CONTEXT
     if _CONTEXT is None:
         world = int(os.environ.get("WORLD_SIZE", "1"))
-        if world > 1 and not torch.distributed.is_initialized():
-            backend = "nccl" if torch.cuda.is_available() else "gloo"
-            torch.distributed.init_process_group(backend)
-            if torch.cuda.is_available():
-                torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
+        if world > 1:
+            _join_process_group()
         _CONTEXT = Context(int(os.environ.get("RANK", "0")), world)
     return _CONTEXT
 
 
+def _join_process_group() -> None:
+    import torch.distributed  # (binds torch too)
+
+    if not torch.distributed.is_initialized():
+        backend = "nccl" if torch.cuda.is_available() else "gloo"
+        torch.distributed.init_process_group(backend)
+        if torch.cuda.is_available():
+            torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
+
+
 def shutdown() -> None:
     """Leave the process group cleanly (a process that exits inside one aborts)."""
+    import torch.distributed
+
     if torch.distributed.is_available() and torch.distributed.is_initialized():
         torch.distributed.barrier()
         torch.distributed.destroy_process_group()

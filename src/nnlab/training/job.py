@@ -23,7 +23,7 @@ from nnlab.data import Dataset, Scaler, load, validation_split
 from nnlab.errors import Interrupted, NNLabError
 from nnlab.metrics import log_loss, summarize
 from nnlab.threads import ThreadPolicy, arithmetic_record
-from nnlab.training import distributed, health
+from nnlab.training import cadence, distributed, health
 from nnlab.training.config import MODELS, TrainConfig
 from nnlab.training.engines import make_engine
 
@@ -100,6 +100,7 @@ def train(config: TrainConfig | dict[str, Any], out: str, name: str | None, quie
           on_epoch: Callable[[int, int], None] | None = None, report: Report | None = None) -> Path:
     """Train a new run as `config` says; returns its directory. `on_epoch(done, epochs)` is called after
     each saved epoch (`nnlab demo` draws its own progress line with it, quiet); `report` at the end."""
+    called = time.perf_counter()
     config = config.to_dict() if isinstance(config, TrainConfig) else config
     splits = load_splits(config)
     n_train, batch_size = len(splits.y_train), config["batch_size"]
@@ -117,13 +118,14 @@ def train(config: TrainConfig | dict[str, Any], out: str, name: str | None, quie
                                 "versions": versions(), "arithmetic": arithmetic_record(thread_policy(config, engine))})
     run = Path(dist.broadcast_text(str(run)))
     return _fit(run, config, engine, splits, start_epoch=0, history=[], train_seconds=0.0,
-                quiet=quiet or not dist.main, on_epoch=on_epoch, report=report)
+                quiet=quiet or not dist.main, on_epoch=on_epoch, report=report, wall=(called, 0.0))
 
 
 def resume(run: str | Path, epochs: int, quiet: bool = False, report: Report | None = None,
-           threads: int | None = None) -> Path:
+           threads: int | None = None, on_epoch: Callable[[int, int], None] | None = None) -> Path:
     """Continue `run` in place until `epochs` epochs in total (with `threads` threads, if given: this
     machine's cores are not the first session's)."""
+    called = time.perf_counter()
     run = Path(run)
     config = runs.read_config(run)
     tensors, state = runs.load_tensors(run / runs.CHECKPOINT)
@@ -147,7 +149,8 @@ def resume(run: str | Path, epochs: int, quiet: bool = False, report: Report | N
         runs.remove_stale_temp_files(run)
         runs.write_config(run, {**config, "arithmetic": arithmetic_record(thread_policy(config, engine))})
     return _fit(run, config, engine, splits, done, state.get("history", []), state.get("train_seconds", 0.0),
-                quiet or not dist.main, report=report)
+                quiet or not dist.main, on_epoch=on_epoch, report=report,
+                wall=(called, state.get("wall_seconds", state.get("train_seconds", 0.0))))
 
 
 def thread_policy(config: dict[str, Any], engine) -> ThreadPolicy:
@@ -173,14 +176,21 @@ def _resume_threads(run: Path, config: dict[str, Any], engine, history: list, th
 
 
 def _fit(run: Path, config, engine, splits: Splits, start_epoch: int, history: list, train_seconds: float,
-         quiet: bool, on_epoch: Callable[[int, int], None] | None = None, report: Report | None = None) -> Path:
+         quiet: bool, on_epoch: Callable[[int, int], None] | None = None, report: Report | None = None,
+         wall: tuple[float, float] = (0.0, 0.0)) -> Path:
+    """The epochs from `start_epoch` on, then the test; `wall` is (perf_counter when the session was asked
+    for, the wall seconds of earlier sessions), for summary.json's `wall_seconds`."""
     epochs, dist = config["epochs"], distributed.context()
     main = dist.main
     validating = len(splits.y_val) > 0  # --val-fraction 0: no validation split, nothing to measure on it
     X_probe, y_probe = (splits.X_val, splits.y_val) if validating else (splits.X_train, splits.y_train)
     X_probe, y_probe = X_probe[:health.PROBE], y_probe[:health.PROBE]  # the same fixed batch every epoch
     snapshots = load_snapshots(run, start_epoch) if main else {}
-    finished = start_epoch  # epochs saved (Ctrl-C may come between an epoch's save and the next epoch)
+    finished = start_epoch  # epochs trained to the end (Ctrl-C may come in the middle of the next one)
+    # The last finished epoch is copied at its end and written at the cadence of training.cadence, and at once
+    # when Ctrl-C or a diverging loss stops the run; metrics.jsonl and the snapshots still hold every epoch.
+    checkpoints = cadence.Checkpoints(run, main, saved=start_epoch)
+    printing = cadence.Printing(epochs, quiet)
     before = engine.layer_weights()  # one copy of the weights per epoch: the end of one is the start of the next
     start = next(iter(before.values())) if start_epoch == 0 else None  # the whole first layer, as initialised
     if start_epoch == 0:
@@ -193,6 +203,7 @@ def _fit(run: Path, config, engine, splits: Splits, start_epoch: int, history: l
                 with progress_bar(len(splits.y_train), f"epoch {epoch + 1}/{epochs}", quiet, threads.check) as bar:
                     loss, acc = engine.train_epoch(epoch, epochs, bar.update)
                     if not math.isfinite(loss):
+                        checkpoints.flush(snapshots)
                         raise NNLabError(f"the training loss became {loss} in epoch {epoch + 1}; lower --lr (now "
                                          f"{config['lr']:g}) or --batch-size. " + _what_is_kept(run, finished, main))
                     val_loss, val_acc = (_loss_acc(engine.predict_proba(splits.X_val), splits.y_val) if validating
@@ -206,9 +217,11 @@ def _fit(run: Path, config, engine, splits: Splits, start_epoch: int, history: l
                                 "health": health.measure(engine, before, after, X_probe, y_probe)})
                 before = after
                 if main:
-                    save_checkpoint(run, engine, epoch + 1, history, train_seconds)
                     snapshots[f"epoch{epoch + 1}"] = first_layer(after)
-                    runs.save_tensors(run / runs.SNAPSHOTS, snapshots, {"what": "first-layer weights by epoch"})
+                    checkpoints.finished(engine, epoch + 1, history, train_seconds,
+                                         wall[1] + time.perf_counter() - wall[0])
+                    if checkpoints.due(epoch + 1, epochs):
+                        checkpoints.flush(snapshots)
                     if start is not None:  # once, with the first checkpoint: the report shows what training added
                         runs.save_tensors(run / runs.START, {"first_layer": start},
                                           {"what": "first-layer weights as initialised"})
@@ -216,10 +229,11 @@ def _fit(run: Path, config, engine, splits: Splits, start_epoch: int, history: l
                 finished = epoch + 1
                 if on_epoch is not None:
                     on_epoch(finished, epochs)
-                if not quiet:  # printed after the save: a line on screen means the epoch is on disk
+                if printing.due(finished):
                     shown = f"  val_loss {val_loss:.4f}  val_acc {val_acc:.4f}" if validating else ""
                     print(f"epoch {epoch + 1:>3}/{epochs}  loss {loss:.4f}  acc {acc:.4f}{shown}", flush=True)
         except KeyboardInterrupt:
+            checkpoints.flush(snapshots)  # the last finished epoch, whatever the cadence had written
             if finished == 0:
                 raise Interrupted("interrupted; " + _what_is_kept(run, finished, main)) from None
             raise Interrupted(f"interrupted; the last finished epoch is saved in {run}: continue with "
@@ -228,6 +242,9 @@ def _fit(run: Path, config, engine, splits: Splits, start_epoch: int, history: l
         P_test = engine.predict_proba(ds.X_test)  # once: for the summary and for the figures
         summary = summarize(P_test, ds.y_test, ds.classes)
         summary["train_seconds"] = round(train_seconds, 3)
+        # Beside it, the whole wall time (data, epochs, checkpoints, the test; not the report): on small
+        # data the two differ most, and a user sees where the time went.
+        summary["wall_seconds"] = round(wall[1] + time.perf_counter() - wall[0], 3)
         summary["epochs"] = epochs
         if dist.world > 1:
             summary["world_size"] = dist.world
@@ -252,13 +269,13 @@ def _what_is_kept(run: Path, epoch: int, main: bool) -> str:
     return "No epoch finished, so nothing was saved"
 
 
-def save_checkpoint(run: Path, engine, epoch: int, history: list, train_seconds: float) -> None:
+def save_checkpoint(run: Path, engine, epoch: int, history: list, train_seconds: float,
+                    wall_seconds: float | None = None) -> None:
     """Checkpoint first (the file resume trusts), then the files derived from it."""
     tensors, state = engine.state()
-    runs.save_tensors(run / runs.CHECKPOINT, tensors, {**state, "model": engine.kind, "epoch": epoch,
-                                                       "history": history, "train_seconds": train_seconds})
-    runs.save_tensors(run / runs.MODEL, engine.weights(), {"model": engine.kind, "epoch": epoch})
-    runs.write_metrics(run, history)
+    wall = train_seconds if wall_seconds is None else wall_seconds
+    cadence.write_checkpoint(run, cadence.Saved(engine.kind, epoch, tensors, state, engine.weights(), list(history),
+                                                train_seconds, wall))
 
 
 # The weight-evolution picture needs the first layer at several epochs: all of a conv layer's kernels,
