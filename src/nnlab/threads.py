@@ -188,8 +188,8 @@ def arithmetic_record(policy: ThreadPolicy) -> dict:
     why two runs differ: the thread count where it matters, the BLAS and its kernel, the CPU."""
     from threadpoolctl import threadpool_info
 
-    blas = [f"{p['internal_api']} {p.get('version') or ''} {p.get('architecture') or ''}".strip()
-            for p in threadpool_info() if p["user_api"] == "blas"]
+    blas = sorted({f"{p['internal_api']} {p.get('version') or ''} {p.get('architecture') or ''}".strip()
+                   for p in threadpool_info() if p["user_api"] == "blas"})  # (in the order they loaded: sorted)
     record = {"threads": policy.planned, "bits_depend_on_threads": not policy.invariant,
               "blas": ", ".join(blas), "cpu": cpu_model(), "cpu_flags": cpu_flags()}
     if "torch" in sys.modules:
