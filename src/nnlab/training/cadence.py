@@ -54,12 +54,15 @@ class Checkpoints:
     def __init__(self, run: Path, main: bool, saved: int):
         self.run, self.main, self.saved = run, main, saved
         self.pending: Saved | None = None
+        self.weight_names: list[str] | None = None  # which of the state's tensors model.safetensors holds
         self.last_write, self.write_cost = time.perf_counter(), 0.0
 
     def finished(self, engine, epoch: int, history: list, train_seconds: float, wall_seconds: float) -> None:
         tensors, state = engine.state()
         copy = {k: np.array(v, copy=True) for k, v in tensors.items()}  # (views of live weights otherwise)
-        self.pending = Saved(engine.kind, epoch, copy, state, {k: copy[k] for k in engine.weights()},
+        if self.weight_names is None:  # (the same every epoch: not worth a second pass over the weights)
+            self.weight_names = list(engine.weights())
+        self.pending = Saved(engine.kind, epoch, copy, state, {k: copy[k] for k in self.weight_names},
                              list(history), train_seconds, wall_seconds)
 
     def due(self, epoch: int, epochs: int) -> bool:
