@@ -74,7 +74,7 @@ def run_tutorial(splits, epochs: int, seed: int) -> list[tuple[float, float]]:
 
 
 def run_nnlab(epochs: int, seed: int, **settings) -> list[tuple[float, float]]:
-    config = TrainConfig.create("cnn", "fashion-mnist", epochs=epochs, seed=seed, **settings).to_dict()
+    config = TrainConfig.create("cnn", "fashion-mnist", epochs=epochs, seed=seed, **settings)
     splits = load_splits(config)
     engine = engine_for(config, splits)
     ds = splits.data
@@ -132,7 +132,7 @@ def main() -> None:
     args = parser.parse_args()
     print(machine())
     print("before:", uptime())
-    splits = load_splits(TrainConfig.create("cnn", "fashion-mnist").to_dict())
+    splits = load_splits(TrainConfig.create("cnn", "fashion-mnist"))
     results = {"tutorial": [], "nnlab": []}
     for r in range(args.rounds):
         results["tutorial"].append(run_tutorial(splits, args.tutorial_epochs, args.seed + r))

@@ -20,7 +20,6 @@ import argparse
 import numpy as np
 import torch
 
-from nnlab import runs
 from nnlab.training import job
 from nnlab.viz import probes
 
@@ -82,8 +81,8 @@ def main() -> None:
     rng = np.random.default_rng(0)
     print(f"{'run':<28} {'method':<38} {'object share':>12} {'deletion 10%':>13} {'smoothness':>10}")
     for run in args.runs:
-        config, engine = job.load_run(run)
-        ds = job.load_splits(config).data
+        record, engine = job.load_run(run)
+        ds = job.load_splits(record.settings).data
         model = engine.torch_model()
         shape = tuple(ds.image_shape) if engine.kind == "cnn" else (ds.n_features,)
         X = ds.X_test[:args.images]
@@ -92,7 +91,7 @@ def main() -> None:
         ink = ds.scaler.inverse(X) / ds.scaler.pixel_max > 0.1
         scores = probes.class_scores(model, X, target, shape)
         side = ds.image_shape[1]
-        label = runs.read_config(run)["model"] + " " + config["data_label"]
+        label = record.settings.model + " " + record.settings.data_label
         random_order = [rng.permutation(np.flatnonzero(row)) for row in ink]
         print(f"{label:<28} {'(10% random ink pixels)':<38} {'':>12} "
               f"{deletion(model, X, target, shape, black, scores, random_order):>13.3f}")

@@ -7,12 +7,13 @@ mean held-out accuracy with its standard error, and the mean held-out log loss.
     .venv/bin/python bench/weight_decay_cv.py --data breast-cancer,moons,digits
 
 Strengths: a fixed alpha (the earlier default 1e-4, scikit-learn's), and k·m/n (m = batch size, n = training
-samples), the unit Gaussian prior for k = 1 (the default now; see nnlab.training.job.default_weight_decay).
+samples), the unit Gaussian prior for k = 1 (the default now; see nnlab.training.config.ScratchConfig.resolve).
 """
 
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 
 import numpy as np
 from sklearn.model_selection import StratifiedKFold
@@ -20,24 +21,22 @@ from sklearn.model_selection import StratifiedKFold
 from nnlab.data import load
 from nnlab.metrics import log_loss
 from nnlab.training.config import TrainConfig
-from nnlab.training.job import Splits, default_epochs, default_weight_decay, engine_for
+from nnlab.training.job import Splits, engine_for
 
-# label -> alpha as a function of (training samples n, batch size m)
-STRENGTHS = {"alpha 1e-4": lambda n, m: 1e-4, "m/n (default)": default_weight_decay,
-             "3 m/n": lambda n, m: 3 * default_weight_decay(n, m),
-             "10 m/n": lambda n, m: 10 * default_weight_decay(n, m)}
+# label -> alpha as a function of (training samples n, batch size m); m/n is what ScratchConfig.resolve gives
+STRENGTHS = {"alpha 1e-4": lambda n, m: 1e-4, "m/n (default)": lambda n, m: m / n,
+             "3 m/n": lambda n, m: 3 * m / n, "10 m/n": lambda n, m: 10 * m / n}
 
 
 def held_out(ds, train: np.ndarray, test: np.ndarray, seed: int, strength) -> tuple[float, float]:
     """Train on ds.X_train[train] as `nnlab train scratch` would; (accuracy, log loss) on ds.X_train[test]."""
     X, y = ds.X_train, ds.y_train
     # `nnlab train scratch`'s defaults; then the two settings job.train would derive from the data
-    config = TrainConfig.create("scratch", ds.name, seed=seed).to_dict()
-    config["epochs"] = default_epochs("scratch", len(train), config["batch_size"])
-    config["weight_decay"] = strength(len(train), config["batch_size"])
-    engine = engine_for(config, Splits(ds, X[train], y[train], X[test], y[test]))
-    for epoch in range(config["epochs"]):
-        engine.train_epoch(epoch, config["epochs"])
+    cfg = TrainConfig.create("scratch", ds.name, seed=seed)
+    cfg = replace(cfg.resolve(len(train)), weight_decay=strength(len(train), cfg.batch_size))
+    engine = engine_for(cfg, Splits(ds, X[train], y[train], X[test], y[test]))
+    for epoch in range(cfg.epochs):
+        engine.train_epoch(epoch, cfg.epochs)
     P = engine.predict_proba(X[test])
     return float(np.mean(P.argmax(axis=1) == y[test])), log_loss(P, y[test])
 

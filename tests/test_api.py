@@ -26,7 +26,8 @@ def test_the_cli_and_the_python_api_train_the_same_weights(tmp_path, model, sett
         np.testing.assert_array_equal(cli[name], api[name], err_msg=name)
     assert (run.path / "report.html").is_file()
     same = {k: v for k, v in runs.read_config(tmp_path / "cli").items() if k not in ("versions",)}
-    assert same == {k: v for k, v in run.config.items() if k not in ("versions",)}
+    assert same == {k: v for k, v in runs.read_config(run.path).items() if k not in ("versions",)}
+    assert run.settings == nnlab.load_run(tmp_path / "cli").settings
 
 
 def test_a_run_reads_back_predicts_and_shows_itself(tmp_path):
@@ -59,7 +60,7 @@ def test_unknown_or_foreign_settings_are_refused_with_a_suggestion(tmp_path):
 
 def test_the_config_holds_each_models_own_defaults():
     mlp, cnn = nnlab.TrainConfig.create("mlp", "moons"), nnlab.TrainConfig.create("cnn", "mnist-5k")
-    assert (mlp.hidden, mlp.batch_norm, mlp.lr) == ([1024, 512], True, 1e-3)
-    assert (cnn.widths, cnn.lr, cnn.batch_size, cnn.label_smoothing) == ([16, 32, 64], 1e-2, 256, 0.1)
+    assert (mlp.hidden, mlp.batch_norm, mlp.lr) == ((1024, 512), True, 1e-3)
+    assert (cnn.widths, cnn.lr, cnn.batch_size, cnn.label_smoothing) == ((16, 32, 64), 1e-2, 256, 0.1)
     assert "widths" not in mlp.to_dict() and "hidden" not in cnn.to_dict() and "dropout" not in \
         nnlab.TrainConfig.create("scratch", "moons").to_dict()

@@ -51,10 +51,18 @@ def world(tmp_path_factory):
         raw[12] ^= 0xFF  # inside the JSON header of the safetensors file
         path.write_bytes(bytes(raw))
 
-    def edit_config(**changes):
+    def other_kind(run: Path) -> None:  # the settings of a CNN beside a scratch network's weights
+        from nnlab.training.config import TrainConfig
+
+        config = json.loads((run / "config.json").read_text())
+        config["settings"] = TrainConfig.create("cnn", config["settings"]["data"], epochs=2).to_dict()
+        (run / "config.json").write_text(json.dumps(config))
+
+    def drop_setting(name: str):
         def do(run: Path) -> None:
             config = json.loads((run / "config.json").read_text())
-            (run / "config.json").write_text(json.dumps({**config, **changes}))
+            del config["settings"][name]
+            (run / "config.json").write_text(json.dumps(config))
         return do
 
     def wrong_shape(run: Path) -> None:
@@ -71,9 +79,8 @@ def world(tmp_path_factory):
     damaged("broken-config", lambda r: (r / "config.json").write_text('{"format": "nnlab-run/1", "mod'))
     damaged("foreign-config", lambda r: (r / "config.json").write_text('{"hello": 1}'))
     damaged("config-list", lambda r: (r / "config.json").write_text("[1, 2]"))
-    damaged("other-kind", edit_config(model="cnn"))
-    damaged("setting-missing", lambda r: (r / "config.json").write_text(json.dumps(
-        {k: v for k, v in json.loads((r / "config.json").read_text()).items() if k != "hidden"})))
+    damaged("other-kind", other_kind)
+    damaged("setting-missing", drop_setting("hidden"))
     damaged("no-model", lambda r: (r / "model.safetensors").unlink())
     damaged("truncated-model", lambda r: truncate(r / "model.safetensors"))
     damaged("edited-model", lambda r: flip_header(r / "model.safetensors"))

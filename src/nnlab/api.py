@@ -18,11 +18,15 @@ from nnlab import runs
 
 
 class Run:
-    """A run directory, read back: its settings, test summary and history, and its model on demand."""
+    """A run directory, read back: its settings (`settings`, typed; `record` adds the facts of the run: device
+    used, data, arithmetic, versions), test summary and history, and its model on demand."""
 
     def __init__(self, path: str | Path):
+        from nnlab.training.record import read_record
+
         self.path = Path(path)
-        self.config: dict[str, Any] = runs.read_config(self.path)
+        self.record = read_record(self.path)
+        self.settings = self.record.settings
         self.summary: dict[str, Any] = (runs.read_json(self.path / runs.SUMMARY, what="run summary")
                                         if (self.path / runs.SUMMARY).is_file() else {})
         self.history: list[dict] = runs.read_metrics(self.path)
@@ -30,7 +34,7 @@ class Run:
 
     def __repr__(self) -> str:
         accuracy = self.summary.get("test_accuracy")
-        return (f"Run({str(self.path)!r}, model={self.config.get('model')!r}, data={self.config.get('data_label')!r}"
+        return (f"Run({str(self.path)!r}, model={self.settings.model!r}, data={self.settings.data_label!r}"
                 + (f", test_accuracy={accuracy:.4f})" if accuracy is not None else ")"))
 
     @property
@@ -47,7 +51,7 @@ class Run:
         from nnlab.training.job import scaler_of
 
         X = np.asarray(X, dtype=np.float32)
-        return self.engine.predict_proba(scaler_of(self.config).transform(X.reshape(len(X), -1)))
+        return self.engine.predict_proba(scaler_of(self.record).transform(X.reshape(len(X), -1)))
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         """The index of the most probable class for each sample (names: `self.classes`)."""
@@ -55,13 +59,13 @@ class Run:
 
     @property
     def classes(self) -> list[str]:
-        return list(self.config["dataset"]["classes"])
+        return list(self.record.dataset["classes"])
 
     def to_scratch(self):
         """The NumPy network computing the same probabilities (the scratch model itself, or an MLP's twin)."""
-        if self.config["model"] == "scratch":
+        if self.settings.model == "scratch":
             return self.engine.net
-        if self.config["model"] == "mlp":
+        if self.settings.model == "mlp":
             from nnlab.models.bridge import to_scratch
 
             return to_scratch(self.engine.model.eval())
@@ -83,7 +87,7 @@ class Run:
         from nnlab.viz.any_model import summary_html
 
         shown = self._figures()
-        title = f"<p><b>{self.config.get('model')} on {self.config.get('data_label')}</b> · {self.path}</p>"
+        title = f"<p><b>{self.settings.model} on {self.settings.data_label}</b> · {self.path}</p>"
         if not self.summary:
             return title + "<p>not finished: no test results yet</p>"
         return title + summary_html(self.path, self.summary, shown, link=self.path / "report.html")

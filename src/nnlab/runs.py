@@ -34,7 +34,8 @@ METRICS = "metrics.jsonl"
 SUMMARY = "summary.json"
 SNAPSHOTS = "snapshots.safetensors"
 START = "start.safetensors"
-FORMAT = "nnlab-run/1"
+FORMAT = "nnlab-run/2"  # /2 keeps the settings apart from the facts of the run (training/record.py)
+READABLE = ("nnlab-run/1", FORMAT)
 SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._,+=@-]{0,199}$")
 
 
@@ -79,7 +80,7 @@ def read_config(run: str | os.PathLike) -> dict[str, Any]:
     if not run.is_dir():
         raise NNLabError(f"run directory {run} does not exist; give the folder `nnlab train` printed")
     config = read_json(run / CONFIG, what="run config")
-    if not isinstance(config, dict) or config.get("format") != FORMAT:
+    if not isinstance(config, dict) or config.get("format") not in READABLE:
         raise NNLabError(f"{run}: not an nnlab run directory ({CONFIG} has no format {FORMAT!r})")
     return config
 
@@ -135,3 +136,29 @@ def read_metrics(run: Path) -> list[dict[str, Any]]:
 
 def write_summary(run: Path, summary: dict[str, Any]) -> None:
     write_json_atomic(run / SUMMARY, summary)
+
+
+# The weight-evolution picture needs the first layer at several epochs: all of a conv layer's kernels,
+# the first SNAPSHOT_UNITS units of a dense layer (its full history would cost megabytes per epoch).
+SNAPSHOT_UNITS = 16
+
+
+def first_layer(layer_weights: dict[str, np.ndarray]) -> np.ndarray:
+    """What SNAPSHOTS keeps of one epoch: the first layer's kernels, or its first SNAPSHOT_UNITS units."""
+    W = next(iter(layer_weights.values()))
+    return W if W.ndim == 4 else np.ascontiguousarray(W[:, :SNAPSHOT_UNITS])
+
+
+def load_snapshots(run: Path, done: int | None = None) -> dict[str, np.ndarray]:
+    """The snapshots `epochN` kept in `run` (up to epoch `done`). They only feed a picture: a damaged
+    file costs that picture, with a note, never the run."""
+    path = run / SNAPSHOTS
+    if done == 0 or not path.exists():
+        return {}
+    try:
+        tensors, _ = load_tensors(path)
+    except NNLabError as e:
+        print(f"note: {e}; the weight-evolution picture starts afresh")
+        return {}
+    epochs = {k: int(k[5:]) for k in tensors if k.startswith("epoch") and k[5:].isdigit()}
+    return {k: tensors[k] for k, e in sorted(epochs.items(), key=lambda t: t[1]) if done is None or e <= done}

@@ -188,8 +188,13 @@ def arithmetic_record(policy: ThreadPolicy) -> dict:
     why two runs differ: the thread count where it matters, the BLAS and its kernel, the CPU."""
     from threadpoolctl import threadpool_info
 
-    blas = sorted({f"{p['internal_api']} {p.get('version') or ''} {p.get('architecture') or ''}".strip()
-                   for p in threadpool_info() if p["user_api"] == "blas"})  # (in the order they loaded: sorted)
+    # The BLAS that nnlab's arithmetic calls: NumPy's (and PyTorch's, where it brings one), not every library a
+    # process happens to have loaded (SciPy's, once scikit-learn was imported), or the CLI and the Python API
+    # would record the same run differently.
+    # (A NumPy built against a system BLAS has it elsewhere: then every BLAS loaded is recorded.)
+    loaded = [p for p in threadpool_info() if p["user_api"] == "blas"]
+    ours = [p for p in loaded if {"numpy.libs", "numpy", "torch"} & set(Path(p["filepath"]).parts)] or loaded
+    blas = sorted({f"{p['internal_api']} {p.get('version') or ''} {p.get('architecture') or ''}".strip() for p in ours})
     record = {"threads": policy.planned, "bits_depend_on_threads": not policy.invariant,
               "blas": ", ".join(blas), "cpu": cpu_model(), "cpu_flags": cpu_flags()}
     if "torch" in sys.modules:

@@ -37,7 +37,6 @@ def test_demo_prints_a_line_per_run_the_table_and_where_to_look(tmp_path, monkey
     import argparse
 
     from nnlab.cli import demo
-    from nnlab.training import job
 
     monkeypatch.setattr(demo, "JOBS", [("derived network on moons", "scratch", {"data": "moons"}),
                                        ("derived network on xor", "scratch", {"data": "xor"})])
@@ -46,7 +45,7 @@ def test_demo_prints_a_line_per_run_the_table_and_where_to_look(tmp_path, monkey
     from nnlab.training import config
 
     monkeypatch.setitem(config.MODELS, "scratch", replace(config.MODELS["scratch"], epochs=2))
-    monkeypatch.setattr(job, "MIN_STEPS", 1)
+    monkeypatch.setattr(config, "MIN_STEPS", 1)
     demo.run(argparse.Namespace(out=str(tmp_path / "runs"), quiet=False))
     lines = capsys.readouterr().out.splitlines()
     assert not any(line.startswith("epoch ") for line in lines)  # no per-epoch lines

@@ -1,6 +1,7 @@
 """`nnlab explain RUN_DIR`: writes the page, or one `error:` line and nothing at all."""
 
 import json
+from dataclasses import replace
 
 import pytest
 
@@ -12,7 +13,7 @@ from tests.training.test_job import BASE
 def run(tmp_path_factory):
     from nnlab.training import job
 
-    return job.train({**BASE, "hidden": [4, 3]}, tmp_path_factory.mktemp("runs"), "moons", quiet=True)
+    return job.train(replace(BASE, hidden=[4, 3]), tmp_path_factory.mktemp("runs"), "moons", quiet=True)
 
 
 def test_explain_writes_the_page_into_the_run_and_says_where(cli, run):
@@ -46,6 +47,9 @@ def test_a_missing_or_foreign_run_is_refused(cli, tmp_path):
     assert_clean_error(cli("explain", tmp_path / "nope"), "does not exist")
     fake = tmp_path / "cnn-run"
     fake.mkdir()
-    (fake / "config.json").write_text(json.dumps({"format": "nnlab-run/1", "model": "cnn"}))
+    from nnlab.training.config import TrainConfig
+
+    (fake / "config.json").write_text(json.dumps({"format": "nnlab-run/2",
+                                                  "settings": TrainConfig.create("cnn", "digits").to_dict()}))
     assert_clean_error(cli("explain", fake), "give a scratch run")
     assert [p.name for p in fake.iterdir()] == ["config.json"]

@@ -137,7 +137,7 @@ def test_a_squared_error_run_records_its_loss_and_says_so(cli, tmp_path):
     cli("train", "scratch", "--data", "moons", "--loss", "mse", "--epochs", "2", "--hidden", "8", "--quiet",
         "--name", "m", check_rc=0)
     run = tmp_path / "runs" / "m"
-    assert json.loads((run / "config.json").read_text())["loss"] == "mse"
+    assert json.loads((run / "config.json").read_text())["settings"]["loss"] == "mse"
     assert "Training minimised the squared error" in (run / "report.html").read_text()
 
 

@@ -1,5 +1,6 @@
 import re
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -14,8 +15,8 @@ def two_runs(tmp_path_factory):
     from nnlab.viz.render import render_run
 
     out = tmp_path_factory.mktemp("runs")
-    small = job.train({**BASE, "hidden": [4]}, out, "small", quiet=True, report=render_run)
-    wide = job.train({**BASE, "hidden": [32, 32]}, out, "wide", quiet=True, report=render_run)
+    small = job.train(replace(BASE, hidden=[4]), out, "small", quiet=True, report=render_run)
+    wide = job.train(replace(BASE, hidden=[32, 32]), out, "wide", quiet=True, report=render_run)
     return small, wide
 
 

@@ -5,6 +5,7 @@ depend on how fast the machine is.
 """
 
 import shutil
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -14,7 +15,7 @@ from nnlab.errors import Interrupted, NNLabError
 from nnlab.training import cadence, job
 from tests.training.test_job import BASE
 
-RUN = {**BASE, "epochs": 6, "hidden": [4]}
+RUN = replace(BASE, epochs=6, hidden=[4])
 
 
 def on_disk(run) -> int:
@@ -32,7 +33,7 @@ def train_watching(tmp_path, name: str, config=RUN, at=None):
         if at is not None:
             at(done, run)
 
-    job.train(dict(config), tmp_path, name, quiet=True, on_epoch=watch)
+    job.train(config, tmp_path, name, quiet=True, on_epoch=watch)
     return run, seen
 
 
@@ -117,7 +118,7 @@ def test_a_diverging_loss_keeps_the_last_good_epoch_though_the_cadence_had_not_w
 
 
 def test_hundreds_of_epochs_print_a_few_lines_and_the_last(tmp_path, capsys):
-    job.train({**RUN, "epochs": 300, "schedule": "constant"}, tmp_path, "long")
+    job.train(replace(RUN, epochs=300, schedule="constant"), tmp_path, "long")
     lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("epoch ")]
     # every 12th epoch (300 / PRINTED_LINES), and a line a PRINT_SECONDS if the machine is very slow
     assert cadence.PRINTED_LINES <= len(lines) <= cadence.PRINTED_LINES + 3

@@ -1,4 +1,5 @@
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -9,7 +10,7 @@ from nnlab.training import health
 from nnlab.training.engines import ScratchEngine
 from nnlab.training.torch_engine import TorchEngine
 from tests.training.test_job import BASE
-from tests.training.test_torch_engine import CONFIG
+from tests.training.test_torch_engine import make
 
 rng = np.random.default_rng(0)
 X = rng.normal(size=(40, 6)).astype(np.float32)
@@ -17,7 +18,7 @@ y = rng.integers(0, 3, 40)
 
 
 def test_scratch_probe_measures_the_backward_gradient_and_dead_units():
-    engine = ScratchEngine({**BASE, "hidden": [5, 4], "weight_decay": 0.0}, 6, 3)
+    engine = ScratchEngine(replace(BASE, hidden=[5, 4], weight_decay=0.0), 6, 3)
     engine.net.b[0][2] = -100.0   # unit 2 of the first hidden layer never fires
     probed = engine.probe(X, y)
     ws = Workspace.create(engine.net, len(X))
@@ -36,7 +37,8 @@ def test_torch_probe_matches_backward_and_leaves_training_state_alone(model):
     n_features, shape = (64, (1, 8, 8))
     Xi = np.random.default_rng(1).random((30, n_features), dtype=np.float32)
     yi = np.random.default_rng(2).integers(0, 3, 30)
-    engine = TorchEngine({**CONFIG, "model": model, "hidden": [16, 8], "dropout": 0.0}, n_features, 3, shape)
+    engine = TorchEngine(make(model, dropout=0.0, **({"hidden": (16, 8)} if model == "mlp" else {})),
+                         n_features, 3, shape)
     layers = engine.weighted_layers()
     first = next(iter(layers.values()))
     with torch.no_grad():
@@ -63,12 +65,12 @@ def test_torch_probe_matches_backward_and_leaves_training_state_alone(model):
         assert probed["dense1"]["dead"] == pytest.approx(np.mean(~(hidden > 0).any(axis=0)))
         assert probed["dense1"]["dead"] >= 1 / 16  # unit 1 among them
     else:  # conv1's channel 1 has zero weights: after batch norm (eval, fresh stats) it outputs 0 everywhere
-        assert probed["conv1"]["dead"] == pytest.approx(1 / CONFIG["widths"][0])
+        assert probed["conv1"]["dead"] == pytest.approx(1 / engine.cfg.widths[0])
     assert probed[list(layers)[-1]]["dead"] is None
 
 
 def test_measure_gives_the_relative_change_of_each_layer():
-    engine = ScratchEngine({**BASE, "hidden": [5]}, 6, 3)
+    engine = ScratchEngine(replace(BASE, hidden=[5]), 6, 3)
     before = engine.layer_weights()
     engine.net.W[0] *= 1.5            # moved by half its size
     record = health.measure(engine, before, engine.layer_weights(), X, y)

@@ -1,4 +1,5 @@
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -6,16 +7,16 @@ import pytest
 from nnlab import runs
 from nnlab.errors import NNLabError
 from nnlab.training import job
+from nnlab.training.config import MLPConfig, ScratchConfig
+from nnlab.training.record import read_record
 from nnlab.viz.render import render_run
 
-BASE = {"model": "scratch", "data": "moons", "data_label": "moons", "epochs": 4, "batch_size": 64,
-        "lr": 0.01, "hidden": [8, 8], "optimizer": "adam", "weight_decay": 1e-4, "schedule": "cosine",
-        "momentum": 0.9, "nesterov": False, "classes": None, "noise": None, "val_fraction": 0.1,
-        "seed": 3, "device": "cpu"}
+BASE = ScratchConfig(data="moons", data_label="moons", epochs=4, batch_size=64, lr=0.01, hidden=(8, 8),
+                     weight_decay=1e-4, schedule="cosine", seed=3)
 
 
 def test_run_directory_holds_what_the_spec_promises(tmp_path):
-    run = job.train(dict(BASE), tmp_path, "r", quiet=True)
+    run = job.train(BASE, tmp_path, "r", quiet=True)
     assert {p.name for p in run.iterdir()} >= {"config.json", "model.safetensors", "checkpoint.safetensors",
                                                 "metrics.jsonl", "summary.json"}
     config = runs.read_config(run)
@@ -31,15 +32,15 @@ def test_run_directory_holds_what_the_spec_promises(tmp_path):
 
 def test_scratch_weight_decay_defaults_to_a_unit_gaussian_prior(tmp_path):
     """Unset, alpha = batch size / training samples (moons: 900 after the validation split); set, kept."""
-    default = runs.read_config(job.train({**BASE, "weight_decay": None}, tmp_path, "default", quiet=True))
-    assert default["dataset"]["n_train"] == 900
-    assert default["weight_decay"] == pytest.approx(64 / 900)
-    given = runs.read_config(job.train(dict(BASE), tmp_path, "given", quiet=True))
-    assert given["weight_decay"] == 1e-4
+    default = read_record(job.train(replace(BASE, weight_decay=None), tmp_path, "default", quiet=True))
+    assert default.dataset["n_train"] == 900
+    assert default.settings.weight_decay == pytest.approx(64 / 900)
+    given = read_record(job.train(BASE, tmp_path, "given", quiet=True))
+    assert given.settings.weight_decay == 1e-4
 
 
 def test_val_fraction_zero_trains_on_every_training_sample(tmp_path, capsys):
-    run = job.train({**BASE, "val_fraction": 0.0, "epochs": 2}, tmp_path, "all", quiet=False, report=render_run)
+    run = job.train(replace(BASE, val_fraction=0.0, epochs=2), tmp_path, "all", quiet=False, report=render_run)
     record = runs.read_config(run)["dataset"]
     assert (record["n_train"], record["n_val"]) == (1000, 0)
     history = runs.read_metrics(run)
@@ -52,8 +53,8 @@ def test_val_fraction_zero_trains_on_every_training_sample(tmp_path, capsys):
 
 
 def test_resume_gives_the_same_weights_as_a_straight_run(tmp_path):
-    const = {**BASE, "schedule": "constant"}
-    straight = job.train(dict(const), tmp_path, "straight", quiet=True)
+    const = replace(BASE, schedule="constant")
+    straight = job.train(const, tmp_path, "straight", quiet=True)
     resumed = job.train({**const, "epochs": 2}, tmp_path, "resumed", quiet=True)
     job.resume(resumed, 4, quiet=True)
     ws, _ = runs.load_tensors(straight / runs.MODEL)
@@ -61,24 +62,24 @@ def test_resume_gives_the_same_weights_as_a_straight_run(tmp_path):
     for name in ws:
         np.testing.assert_array_equal(ws[name], wr[name])
     assert [h["epoch"] for h in runs.read_metrics(resumed)] == [1, 2, 3, 4]
-    assert runs.read_config(resumed)["epochs"] == 4
+    assert read_record(resumed).settings.epochs == 4
     # the first-layer snapshots of both sessions together are the straight run's
     ss, _ = runs.load_tensors(straight / runs.SNAPSHOTS)
     sr, _ = runs.load_tensors(resumed / runs.SNAPSHOTS)
     assert sorted(ss) == sorted(sr) == [f"epoch{e}" for e in range(5)]
     for name in ss:
         np.testing.assert_array_equal(ss[name], sr[name])
-    np.testing.assert_array_equal(ss["epoch4"], ws["W1"][:, :job.SNAPSHOT_UNITS])
+    np.testing.assert_array_equal(ss["epoch4"], ws["W1"][:, :runs.SNAPSHOT_UNITS])
     assert all(set(h["health"]) == {"dense1", "dense2", "dense3"} for h in runs.read_metrics(resumed))
 
 
 def test_resume_after_a_kill_matches_with_the_cosine_schedule(tmp_path):
     """A run planned for 4 epochs, stopped after 2 (its checkpoint rewound), resumed to 4."""
-    straight = job.train(dict(BASE), tmp_path, "straight", quiet=True)
-    killed = job.train(dict(BASE), tmp_path, "killed", quiet=True)
+    straight = job.train(BASE, tmp_path, "straight", quiet=True)
+    killed = job.train(BASE, tmp_path, "killed", quiet=True)
     # Rewind its checkpoint to the end of epoch 2 of the same 4-epoch schedule.
-    config = runs.read_config(killed)
-    engine = job.engine_for(config, job.load_splits(config))
+    cfg = read_record(killed).settings
+    engine = job.engine_for(cfg, job.load_splits(cfg))
     history = []
     for epoch in range(2):
         loss, acc = engine.train_epoch(epoch, 4)
@@ -92,8 +93,8 @@ def test_resume_after_a_kill_matches_with_the_cosine_schedule(tmp_path):
 
 
 def test_same_seed_same_result_and_binary_network_has_one_output(tmp_path):
-    a = job.train(dict(BASE), tmp_path, "a", quiet=True)
-    b = job.train(dict(BASE), tmp_path, "b", quiet=True)
+    a = job.train(BASE, tmp_path, "a", quiet=True)
+    b = job.train(BASE, tmp_path, "b", quiet=True)
     wa, _ = runs.load_tensors(a / runs.MODEL)
     wb, _ = runs.load_tensors(b / runs.MODEL)
     assert wa["W3"].shape == (8, 1)
@@ -102,14 +103,15 @@ def test_same_seed_same_result_and_binary_network_has_one_output(tmp_path):
 
 
 def test_default_epochs_give_small_data_enough_steps():
-    assert job.default_epochs("scratch", 54000, 128) == 20
-    assert job.default_epochs("mlp", 54000, 128) == 30
-    assert job.default_epochs("scratch", 900, 128) == 125  # 8 batches an epoch, 1000 steps
+    assert ScratchConfig(data="x").resolve(54000).epochs == 20
+    assert MLPConfig(data="x").resolve(54000).epochs == 30
+    assert ScratchConfig(data="x").resolve(900).epochs == 125  # 8 batches an epoch, 1000 steps
+    assert ScratchConfig(data="x", epochs=3).resolve(900).epochs == 3  # given, kept
 
 
 @pytest.mark.parametrize("damage", ["truncate", "garbage", "delete"])
 def test_damaged_weights_are_a_clear_error(tmp_path, damage):
-    run = job.train(dict(BASE), tmp_path, "r", quiet=True)
+    run = job.train(BASE, tmp_path, "r", quiet=True)
     path = run / runs.MODEL
     if damage == "truncate":
         path.write_bytes(path.read_bytes()[:100])
@@ -133,10 +135,10 @@ def test_the_run_records_its_thread_count_and_a_resume_may_change_it(tmp_path):
     import torch
 
     torch.set_num_threads(2)
-    run = job.train({**BASE, "epochs": 2, "threads": 1}, tmp_path, "one", quiet=True)
-    assert runs.read_config(run)["threads"] == 1
+    run = job.train(replace(BASE, epochs=2, threads=1), tmp_path, "one", quiet=True)
+    assert read_record(run).settings.threads == 1
     assert [h["threads"] for h in runs.read_metrics(run)] == [1, 1]
     assert torch.get_num_threads() == 2  # the caller's count is back
     job.resume(run, 3, quiet=True, threads=2)
     assert [h["threads"] for h in runs.read_metrics(run)] == [1, 1, 2]
-    assert runs.read_config(run)["threads"] == 2
+    assert read_record(run).settings.threads == 2

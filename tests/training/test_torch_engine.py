@@ -2,6 +2,7 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -9,13 +10,22 @@ import torch
 
 from nnlab import runs, threads
 from nnlab.training import job
+from nnlab.training.config import MODELS
+from nnlab.training.record import read_record
 from nnlab.training.torch_engine import TorchEngine, shift
 
-CONFIG = {"model": "mlp", "data": "digits", "data_label": "digits", "epochs": 3, "batch_size": 64, "lr": 3e-3,
-          "hidden": [32], "widths": [8, 16], "optimizer": "adam", "weight_decay": 1e-2, "schedule": "onecycle",
-          "dropout": 0.1, "batch_norm": False, "augment": True, "label_smoothing": 0.0, "precision": "fp32",
-          "momentum": 0.9, "nesterov": False, "classes": None, "noise": None, "val_fraction": 0.1, "seed": 1,
-          "device": "cpu"}
+SHARED = dict(data="digits", data_label="digits", epochs=3, batch_size=64, lr=3e-3, weight_decay=1e-2,
+              schedule="onecycle", dropout=0.1, augment=True, label_smoothing=0.0, precision="fp32", seed=1,
+              device="cpu")
+
+
+def make(model: str = "mlp", **changes):
+    """A small config of `model` (mlp: one hidden layer of 32 without batch norm; cnn: widths 8, 16)."""
+    own = {"hidden": (32,), "batch_norm": False} if model == "mlp" else {"widths": (8, 16)}
+    return MODELS[model].config(**{**SHARED, **own, **changes})
+
+
+CONFIG = make()
 
 
 def test_shift_moves_each_image_with_zero_fill():
@@ -37,7 +47,7 @@ def test_a_tiny_dataset_is_learned_to_100_percent(model):
     for i, k in enumerate(y):  # class k: a bright bar in row k
         X[i, 0, k] = 1.0
     X += rng.normal(0, 0.05, X.shape).astype(np.float32)
-    config = {**CONFIG, "model": model, "augment": False, "dropout": 0.0, "batch_size": 8, "lr": 1e-2}
+    config = make(model=model, augment=False, dropout=0.0, batch_size=8, lr=1e-2)
     engine = TorchEngine(config, 36, 4, (1, 6, 6))
     engine.prepare(X.reshape(40, -1), y, flip_ok=False)
     for epoch in range(30):
@@ -47,9 +57,9 @@ def test_a_tiny_dataset_is_learned_to_100_percent(model):
 
 @pytest.mark.parametrize("model, batch_norm", [("mlp", False), ("mlp", True), ("cnn", False)])
 def test_same_seed_same_weights_and_resume_equals_straight(tmp_path, model, batch_norm):
-    config = {**CONFIG, "model": model, "batch_norm": batch_norm}  # (the CNN has batch norm regardless)
-    a = job.train(dict(config), tmp_path, "a", quiet=True)
-    b = job.train(dict(config), tmp_path, "b", quiet=True)
+    config = make(model, **({"batch_norm": batch_norm} if model == "mlp" else {}))  # (the CNN has it regardless)
+    a = job.train(config, tmp_path, "a", quiet=True)
+    b = job.train(config, tmp_path, "b", quiet=True)
     # b was planned for 3 epochs; rewind it to its epoch-1 checkpoint by retraining one epoch elsewhere
     engine = job.engine_for(config, job.load_splits(config))
     with job.thread_policy(config, engine):  # the run's own thread count, as in a run: other counts, other bits
@@ -65,9 +75,9 @@ def test_same_seed_same_weights_and_resume_equals_straight(tmp_path, model, batc
 
 
 def test_weights_round_trip_through_safetensors(tmp_path):
-    run = job.train({**CONFIG, "model": "cnn", "epochs": 1}, tmp_path, "r", quiet=True)
-    config, engine = job.load_run(run)
-    splits = job.load_splits(config)
+    run = job.train(make(model="cnn", epochs=1), tmp_path, "r", quiet=True)
+    record, engine = job.load_run(run)
+    splits = job.load_splits(record.settings)
     summary = json.loads((run / "summary.json").read_text())
     again = job.evaluate(engine, splits.data)
     assert again["test_accuracy"] == summary["test_accuracy"]
@@ -102,14 +112,14 @@ def test_two_processes_train_one_model(tmp_path):
         a, _ = runs.load_tensors(tmp_path / "ddp" / runs.MODEL)
         b, _ = runs.load_tensors(tmp_path / "again" / runs.MODEL)
         assert all(np.array_equal(a[k], b[k]) for k in a)
-        assert runs.read_config(tmp_path / "again")["arithmetic"]["threads"] == 1
+        assert read_record(tmp_path / "again").arithmetic["threads"] == 1
 
 
 def test_mirror_averaging_only_for_models_trained_on_mirrors():
     rng = np.random.default_rng(0)
     X = rng.random((20, 36)).astype(np.float32)
     y = np.arange(20) % 2
-    config = {**CONFIG, "model": "cnn", "epochs": 1}
+    config = make(model="cnn", epochs=1)
     engine = TorchEngine(config, 36, 2, (1, 6, 6))
     engine.prepare(X, y, flip_ok=True)
     assert engine.describe()["test_time_flip"] is True
@@ -128,7 +138,7 @@ def test_a_last_batch_of_one_sample_joins_the_batch_before(model):
     trained as 8 + 9, not 8 + 8 + 1."""
     rng = np.random.default_rng(0)
     X, y = rng.random((17, 36), dtype=np.float32), np.arange(17) % 3
-    config = {**CONFIG, "model": model, "batch_norm": True, "batch_size": 8, "augment": False}
+    config = make(model, batch_size=8, augment=False, **({"batch_norm": True} if model == "mlp" else {}))
     engine = TorchEngine(config, 36, 3, (1, 6, 6))
     engine.prepare(X, y, flip_ok=False)
     sizes = []
@@ -144,13 +154,13 @@ def test_with_label_smoothing_the_training_curve_reports_the_plain_log_loss():
     rng = np.random.default_rng(0)
     X = rng.random((96, 64), dtype=np.float32)
     y = X[:, :3].argmax(axis=1)                    # learnable, so that the predictions grow confident
-    config = {**CONFIG, "lr": 3e-2, "schedule": "constant", "dropout": 0.0, "augment": False,
-              "label_smoothing": 0.3, "batch_size": 32}
+    config = make(lr=3e-2, schedule="constant", dropout=0.0, augment=False,
+              label_smoothing=0.3, batch_size=32)
     engine = TorchEngine(config, 64, 3, (1, 8, 8))
     engine.prepare(X, y, flip_ok=False)
     for epoch in range(30):
         engine.train_epoch(epoch, 31)
-    config["lr"] = 1e-12                           # then an epoch that does not move the weights
+    engine.cfg = replace(config, lr=1e-12)         # then an epoch that does not move the weights
     loss, _ = engine.train_epoch(30, 31)
     P = engine.predict_proba(X)
     assert loss == pytest.approx(log_loss(P, y), rel=1e-4)
@@ -166,11 +176,11 @@ def test_the_cnn_shifts_images_only_in_runs_long_enough_to_need_it():
     y = np.arange(16) % 10
     used = {}
     for epochs in (SHIFTS_FROM_EPOCHS - 1, SHIFTS_FROM_EPOCHS):
-        engine = TorchEngine({**CONFIG, "model": "cnn", "epochs": epochs}, 784, 10, (1, 28, 28))
+        engine = TorchEngine(make(model="cnn", epochs=epochs), 784, 10, (1, 28, 28))
         engine.prepare(X, y, flip_ok=True)
         used[epochs] = (engine.max_shift, engine.flip, engine.describe()["augment_used"])
     assert used[SHIFTS_FROM_EPOCHS - 1] == (0, True, "mirror images")
     assert used[SHIFTS_FROM_EPOCHS] == (2, True, "shifts of up to 2 px and mirror images")
-    engine = TorchEngine({**CONFIG, "model": "cnn", "epochs": 30}, 784, 10, (1, 28, 28))
+    engine = TorchEngine(make(model="cnn", epochs=30), 784, 10, (1, 28, 28))
     engine.prepare(X, y, flip_ok=False)  # digits: a mirror image is another digit
     assert engine.describe()["augment_used"] == "shifts of up to 2 px"

@@ -1,6 +1,7 @@
 """The explain page: its numbers are network.py's to 1e-12, its checks are real, it is self-contained."""
 
 import re
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -8,6 +9,7 @@ import pytest
 from nnlab.scratch.network import Workspace, backward, forward
 from nnlab.scratch.walk import pick_batch
 from nnlab.training import job
+from nnlab.training.record import read_record
 from nnlab.viz.explain import explain
 from nnlab.viz.explain_page import page
 from tests.training.test_job import BASE
@@ -17,7 +19,7 @@ from tests.viz.browser import needs_chromium, open_page
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
     """A tiny moons run, trained without its report (explain is what is tested)."""
-    return job.train({**BASE, "hidden": [6, 5]}, tmp_path_factory.mktemp("runs"), "moons", quiet=True)
+    return job.train(replace(BASE, hidden=[6, 5]), tmp_path_factory.mktemp("runs"), "moons", quiet=True)
 
 
 def section(html: str, key: str) -> str:
@@ -33,7 +35,7 @@ def exact_numbers(html: str) -> np.ndarray:
 def test_the_page_shows_the_networks_own_forward_and_backward_to_1e12(run):
     e = explain(run)
     _, engine = job.load_run(run)
-    splits = job.load_splits(job.runs.read_config(run))
+    splits = job.load_splits(read_record(run).settings)
     idx = pick_batch(splits.y_train, 4)
     X, y = splits.X_train[idx].astype(np.float64), splits.y_train[idx]
     net = engine.net
@@ -101,7 +103,7 @@ def test_jupyter_shows_the_page_in_a_frame(run, tmp_path):
 def test_the_report_of_a_scratch_run_links_its_walk(tmp_path):
     from nnlab.viz.render import render_run
 
-    r = job.train({**BASE, "hidden": [4]}, tmp_path, "r", quiet=True, report=render_run)
+    r = job.train(replace(BASE, hidden=[4]), tmp_path, "r", quiet=True, report=render_run)
     report = (r / "report.html").read_text()
     assert 'id="explain"' in report and 'href="explain.html"' in report and "finite-difference checks pass" in report
     assert "One step of backprop, shown" in (r / "explain.html").read_text()

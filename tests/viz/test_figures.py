@@ -237,7 +237,9 @@ def test_compare_marks_a_best_accuracy_only_among_runs_on_the_same_data():
     from nnlab.viz.compare import best_on_same_data
 
     def item(data, acc):
-        return {"config": {"data_label": data}, "summary": {"test_accuracy": acc}}
+        from nnlab.training.config import ScratchConfig
+
+        return {"settings": ScratchConfig(data=data, data_label=data), "summary": {"test_accuracy": acc}}
 
     moons_a, moons_b, digits = item("moons", 0.95), item("moons", 0.97), item("digits", 0.99)
     best = best_on_same_data([moons_a, digits, moons_b])

@@ -109,8 +109,8 @@ def trained(tmp_path_factory, name: str, *argv: str, report: bool = True):
     """(run, engine, dataset as trained on, test probabilities) of `nnlab train ARGV`, its report written."""
     config = make_config(build_parser().parse_args(["train", *argv]))
     run = job.train(config, tmp_path_factory.mktemp(name), name, quiet=True, report=render_run if report else None)
-    config, engine = job.load_run(run)
-    splits = job.load_splits(config)
+    record, engine = job.load_run(run)
+    splits = job.load_splits(record.settings)
     ds = replace(splits.data, X_train=splits.X_train, y_train=splits.y_train)
     return run, engine, ds, engine.predict_proba(ds.X_test)
 

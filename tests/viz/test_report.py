@@ -1,7 +1,9 @@
+from dataclasses import replace
 
 import pytest
 
 from nnlab.training import job
+from nnlab.training.config import ScratchConfig
 from nnlab.viz.render import render_run
 from tests.data.fixtures import write_image_folder
 from tests.viz.browser import needs_chromium, open_page
@@ -14,10 +16,8 @@ def run(tmp_path_factory):
     """A tiny image-folder run whose class names would break unescaped HTML; train writes the report."""
     root = tmp_path_factory.mktemp("r")
     data = write_image_folder(root / "imgs", classes=("plain", HOSTILE), per_class=12, size=(6, 6))
-    config = {"model": "scratch", "data": str(data), "data_label": "imgs", "epochs": 3, "batch_size": 8,
-              "lr": 1e-2, "hidden": [4], "optimizer": "adam", "weight_decay": 1 / 7, "schedule": "constant",
-              "momentum": 0.9, "nesterov": False, "classes": None, "noise": None, "val_fraction": 0.2, "seed": 0,
-              "device": "cpu"}
+    config = ScratchConfig(data=str(data), data_label="imgs", epochs=3, batch_size=8, lr=1e-2, hidden=(4,),
+                           weight_decay=1 / 7, schedule="constant", val_fraction=0.2, seed=0)
     return job.train(config, root / "runs", "r", quiet=True, report=render_run)
 
 
@@ -51,9 +51,9 @@ def test_report_opens_in_headless_chromium_with_every_image_loaded(run, tmp_path
 
 
 def test_a_cnn_run_gets_its_own_pictures(tmp_path):
-    from tests.training.test_torch_engine import CONFIG
+    from tests.training.test_torch_engine import make
 
-    run = job.train({**CONFIG, "model": "cnn", "epochs": 1}, tmp_path, "cnn", quiet=True, report=render_run)
+    run = job.train(make("cnn", epochs=1), tmp_path, "cnn", quiet=True, report=render_run)
     names = {p.name for p in (run / "figures").iterdir()}
     assert {"conv1_kernels.png", "feature_maps.png", "class_templates.png", "saliency.png", "unit_cards.png",
             "weight_evolution.png", "training_health.png"} <= names
@@ -65,7 +65,7 @@ def test_a_cnn_run_gets_its_own_pictures(tmp_path):
 def test_an_mlp_report_shows_what_training_added_then_the_raw_weights(tmp_path):
     from tests.training.test_torch_engine import CONFIG
 
-    run = job.train({**CONFIG, "epochs": 1}, tmp_path, "mlp", quiet=True, report=render_run)
+    run = job.train(replace(CONFIG, epochs=1), tmp_path, "mlp", quiet=True, report=render_run)
     assert (run / "start.safetensors").is_file()
     html = (run / "report.html").read_text()
     assert html.index('src="figures/first_layer_learned.png"') < html.index('src="figures/first_layer_weights.png"')

@@ -12,6 +12,7 @@ from nnlab import runs
 from nnlab.cli import build_parser
 from nnlab.cli.train import make_config
 from nnlab.training import health, job
+from nnlab.training.record import read_record
 from nnlab.viz import figures, probes, render
 
 pytestmark = pytest.mark.slow
@@ -83,7 +84,7 @@ def neighbour_correlation(tiles: np.ndarray) -> float:
 
 
 def spread_of(run) -> np.ndarray:
-    return job.load_splits(runs.read_config(run)).X_train.std(axis=0)
+    return job.load_splits(read_record(run).settings).X_train.std(axis=0)
 
 
 @pytest.mark.parametrize("model", ["scratch", "binary", "mlp"])
@@ -132,7 +133,7 @@ def test_attribution_lands_on_the_object_one_image_per_class(runs_, model):
     assert object_share(images, maps) > 0.9, object_share(images, maps)
     # Against the previous method on the same images and model.
     _, engine = job.load_run(run)
-    ds = job.load_splits(runs.read_config(run)).data
+    ds = job.load_splits(read_record(run).settings).data
     shown = [int(np.flatnonzero(ds.y_test == k)[0]) for k in range(10)]
     target = engine.predict_proba(ds.X_test[shown]).argmax(axis=1)
     shape = (1, 28, 28) if model == "cnn" else (784,)
@@ -143,7 +144,7 @@ def test_attribution_lands_on_the_object_one_image_per_class(runs_, model):
 def test_the_attributions_drawn_add_up_to_the_score(runs_):
     run, _ = runs_["mlp"]
     _, engine = job.load_run(run)
-    ds = job.load_splits(runs.read_config(run)).data
+    ds = job.load_splits(read_record(run).settings).data
     X, model = ds.X_test[:4], engine.torch_model()
     target = engine.predict_proba(X).argmax(axis=1)
     A = probes.integrated_gradients(model, X, target, np.zeros(784, np.float32), (784,))
@@ -156,14 +157,14 @@ def test_training_and_validation_curves_measure_the_same_loss(runs_):
     """With weight decay on, the training curve used to include the L2 term and sit far above validation."""
     run, caught = runs_["moons"]
     history = runs.read_metrics(run)
-    config = runs.read_config(run)
-    assert config["weight_decay"] > 0.05
+    record = read_record(run)
+    assert record.settings.weight_decay > 0.05
     last = history[-1]
     assert abs(last["loss"] - last["val_loss"]) < 0.1, last   # was 0.333 against 0.128
     left = caught["learning_curves.png"].axes[0]
     np.testing.assert_allclose(left.lines[0].get_ydata(), [h["loss"] for h in history])
     np.testing.assert_allclose(left.lines[1].get_ydata(), [h["val_loss"] for h in history])
-    caption = render.curves_caption(config, True)
+    caption = render.curves_caption(record.table(), True)
     assert "dropout" not in caption and "augment" not in caption and "L2 penalty" in caption
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 # (what it shows, model, settings): the derived binary network first, then the multiclass models, each with
 # the default settings of `nnlab train` but for the PyTorch models' epochs. On 5,000 digits `nnlab train` gives
-# the MLP 35 epochs and the CNN 67 (at least job.MIN_STEPS steps: the user's default, where the best accuracy
+# the MLP 35 epochs and the CNN 67 (at least config.MIN_STEPS steps: the user's default, where the best accuracy
 # from small data is the point); the demo, whose point is to show each model in a few minutes, gives them 15
 # and 10 (docs/benchmarks.md: the test accuracies before and after).
 JOBS = [

@@ -1,57 +1,31 @@
-"""Option types shared by the commands: each refuses a bad value with a message that says why."""
+"""Option types shared by the commands: nnlab.checks' rules as argparse types, each refusing a bad value with
+a message that says why."""
 
 from __future__ import annotations
 
 import argparse
-import math
+
+from nnlab import checks
 
 
-def _number(text: str, kind, what: str):
-    try:
-        value = kind(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not {what}") from None
-    if kind is float and not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
-    return value
-
-
-def _bounded(kind, what: str, ok, rule: str):
-    """An argparse type: parse `kind`, then refuse values for which `ok` is false, saying `rule`."""
+def option_type(rule):
+    """An argparse type from a rule of nnlab.checks: its message becomes argparse's."""
 
     def parse(text: str):
-        value = _number(text, kind, what)
-        if not ok(value):
-            raise argparse.ArgumentTypeError(f"{rule}, got {value}")
-        return value
+        try:
+            return rule.parse(text)
+        except ValueError as e:
+            raise argparse.ArgumentTypeError(str(e)) from None
 
+    parse.__name__ = type(rule).__name__.lower()  # what argparse names in "invalid ... value"
     return parse
 
 
-positive_int = _bounded(int, "a whole number", lambda v: v >= 1, "must be at least 1")
-nonnegative_int = _bounded(int, "a whole number", lambda v: v >= 0, "must be 0 or more")
-positive_float = _bounded(float, "a number", lambda v: v > 0, "must be greater than 0")
-nonnegative_float = _bounded(float, "a number", lambda v: v >= 0, "must be 0 or more")
-fraction = _bounded(float, "a number", lambda v: 0 < v < 1, "must be between 0 and 1 (exclusive)")
-fraction_or_zero = _bounded(float, "a number", lambda v: 0 <= v < 1, "must be at least 0 and below 1")
-
-
-def int_list(text: str) -> list[int]:
-    """`256,128` -> [256, 128]; an empty string means no hidden layer."""
-    if text.strip() == "":
-        return []
-    try:
-        values = [int(t) for t in text.split(",")]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of whole numbers") from None
-    if any(v < 1 for v in values):
-        raise argparse.ArgumentTypeError(f"sizes must be at least 1, got {text!r}")
-    return values
-
-
-def name_list(text: str) -> list[str]:
-    """`0,6` or `Shirt,Coat` -> a list of class indices or names."""
-    items = [t.strip() for t in text.split(",")]
-    if not all(items):
-        raise argparse.ArgumentTypeError(f"cannot read the list {text!r}; give values like 0,6")
-    return items
+positive_int = option_type(checks.positive_int)
+nonnegative_int = option_type(checks.nonnegative_int)
+positive_float = option_type(checks.positive_float)
+nonnegative_float = option_type(checks.nonnegative_float)
+fraction = option_type(checks.fraction)
+fraction_or_zero = option_type(checks.fraction_or_zero)
+int_list = option_type(checks.sizes)
+name_list = option_type(checks.names)

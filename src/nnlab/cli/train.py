@@ -9,18 +9,10 @@ from pathlib import Path
 
 import numpy as np
 
-from nnlab.cli.options import (
-    fraction,
-    fraction_or_zero,
-    int_list,
-    name_list,
-    nonnegative_float,
-    nonnegative_int,
-    positive_float,
-    positive_int,
-)
+from nnlab import checks
+from nnlab.cli.options import option_type
 from nnlab.errors import NNLabError
-from nnlab.training.config import DEFAULT_EPOCHS, MODELS, model_defaults
+from nnlab.training.config import DEFAULT_EPOCHS, MIN_STEPS, MODELS, TrainConfig, default, model_defaults, options
 
 # The defaults live with the models (training/config.py); --help and docs/options.md show them per model.
 DEFAULTS = {model: model_defaults(model) for model in MODELS}
@@ -30,7 +22,7 @@ def shown(value) -> str:
     """A default as a user would type it: 256,128 for a list, on/off for a switch, 0.001 for a float."""
     if isinstance(value, bool):
         return "on" if value else "off"
-    if isinstance(value, list):
+    if isinstance(value, (list, tuple)):
         return ",".join(map(str, value))
     return f"{value:g}" if isinstance(value, float) else str(value)
 
@@ -43,79 +35,48 @@ def grouped(values: dict[str, object]) -> str:
     return ", ".join(f"{value} ({', '.join(names)})" for value, names in groups.items())
 
 
-def default_of(key: str, none: str = "") -> str:
-    """`default: 0.001 (scratch, mlp), 0.005 (cnn)` from DEFAULTS, for --help; one value if every model
-    shares it. `none` says what a default of None means."""
-    values = {model: none if d[key] is None else d[key] for model, d in DEFAULTS.items() if key in d}
-    if len(values) == len(DEFAULTS) and len({shown(v) for v in values.values()}) == 1:
+def default_of(name: str, none: str = "") -> str:
+    """`default: 0.001 (scratch, mlp), 0.01 (cnn)` for --help, from each model's config; one value if every
+    model shares it. `none` says what a default of None means."""
+    values = {model: default(model, name) for model, spec in MODELS.items()
+              if name in spec.config.__dataclass_fields__}
+    values = {model: none if value is None else value for model, value in values.items()}
+    if len(values) == len(MODELS) and len({shown(v) for v in values.values()}) == 1:
         return f"default: {shown(next(iter(values.values())))}"
     return f"default: {grouped(values)}"
 
 
 def epochs_default() -> str:
-    from nnlab.training.job import MIN_STEPS
-
     return (f"default: {grouped(DEFAULT_EPOCHS)}, raised on small data so that training takes at least "
             f"{MIN_STEPS:,} steps")
 
 
-def register(commands, common) -> None:
-    from nnlab.data.synthetic import DEFAULT_NOISE
+def add_setting(parser, name: str, spec) -> None:
+    """The option of one field of the configs (training/config.py): its type from the field's rule, its
+    choices from the field's name table, its help with each model's default."""
+    meta, flag = spec.metadata, "--" + name.replace("_", "-")
+    text = epochs_default() if name == "epochs" else default_of(name, meta["none"])
+    help = f"{meta['help']}; {text}" if meta["help"] else text
+    if meta["rule"] is checks.switch:
+        parser.add_argument(flag, *meta["aliases"], dest=name, action=argparse.BooleanOptionalAction,
+                            default=None, help=help)
+    elif meta["choices"] is not None:
+        parser.add_argument(flag, *meta["aliases"], dest=name, choices=tuple(meta["choices"]), help=help)
+    else:
+        parser.add_argument(flag, *meta["aliases"], dest=name, type=option_type(meta["rule"]), help=help)
 
+
+def register(commands, common) -> None:
     p = commands.add_parser("train", parents=[common], help="train a model and write a run directory",
                             description="Train a model and write a run directory (its last output line is "
                             "test_accuracy=... run=RUN_DIR). Defaults differ per model where marked; "
                             "every option and its defaults: docs/options.md.")
     p.add_argument("model", nargs="?", choices=tuple(MODELS), help="scratch (NumPy), mlp or cnn (PyTorch)")
     p.add_argument("--data", help="dataset name or path (see `nnlab data list`); required")
-    p.add_argument("--epochs", type=positive_int,
-                   help=f"epochs in total (with --resume: to continue to); {epochs_default()}")
-    p.add_argument("--batch-size", type=positive_int, help=f"samples per step; {default_of('batch_size')}")
-    p.add_argument("--lr", "--learning-rate", type=positive_float,
-                   help=f"learning rate (the peak, with onecycle); {default_of('lr')}")
-    p.add_argument("--hidden", type=int_list, help=f"hidden layer sizes; {default_of('hidden')}")
-    p.add_argument("--optimizer", choices=("sgd", "momentum", "adam"), help=default_of("optimizer"))
-    p.add_argument("--loss", choices=("log", "mse"),
-                   help="scratch: log loss, or mse, the squared error of the sigmoid output (two classes; the "
-                        f"derivation's counter-example, see `nnlab explain`); {default_of('loss')}")
-    p.add_argument("--momentum", type=fraction, default=0.9, help="for --optimizer momentum; default: 0.9")
-    p.add_argument("--nesterov", action="store_true", help="Nesterov momentum; default: off")
-    p.add_argument("--weight-decay", type=nonnegative_float,
-                   help="scratch: L2 alpha, the loss term (alpha/2m)||W||^2 per batch of m; mlp/cnn: PyTorch's "
-                        "weight_decay (decoupled, AdamW, with adam); "
-                        + default_of("weight_decay", none="batch size / training samples, a unit Gaussian "
-                                                          "prior on the weights"))
-    p.add_argument("--schedule", choices=("cosine", "onecycle", "constant"),
-                   help=f"learning-rate schedule; {default_of('schedule')}")
-    p.add_argument("--dropout", type=fraction_or_zero, help=f"dropout rate; {default_of('dropout')}")
-    p.add_argument("--batch-norm", action=argparse.BooleanOptionalAction, default=None,
-                   help=f"batch norm after each hidden dense layer; {default_of('batch_norm')}")
-    p.add_argument("--widths", type=int_list, help=f"channels of the conv blocks; {default_of('widths')}")
-    p.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None,
-                   help="on images: cnn random shifts and flips, mlp flips only (flips only where they keep "
-                        f"the class); {default_of('augment')}")
-    p.add_argument("--label-smoothing", type=fraction_or_zero,
-                   help=f"label smoothing of the loss; {default_of('label_smoothing')}")
-    p.add_argument("--precision", choices=("auto", "fp32", "bf16"),
-                   help=f"bf16 autocast or plain fp32, auto: bf16 where the CPU or GPU has it; "
-                        f"{default_of('precision')}")
-    p.add_argument("--classes", type=name_list,
-                   help="keep only these classes, e.g. 0,6 or Shirt,Coat (two: binary); default: all")
-    p.add_argument("--noise", type=nonnegative_float,
-                   help="noise of the 2-D sets; default: " + grouped(DEFAULT_NOISE))
-    p.add_argument("--val-fraction", type=fraction_or_zero, default=0.1,
-                   help="validation share of the training data; 0 trains on all of it, without validation "
-                        "curves (small data: breast-cancer has 456 training samples); default: 0.1")
-    p.add_argument("--seed", type=nonnegative_int, default=0, help="seeds the weights, split and shuffling; "
-                                                                   "default: 0")
+    for name, spec in options().items():  # every setting, written once in training/config.py
+        add_setting(p, name, spec)
     p.add_argument("--out", default="runs", help="parent folder of run directories; default: runs")
     p.add_argument("--name", help="run directory name; default: MODEL-DATA-TIMESTAMP")
-    p.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"), default="auto",
-                   help="mlp/cnn; auto: CUDA, then MPS, then CPU (scratch always runs on the CPU); default: auto")
-    p.add_argument("--threads", type=positive_int,
-                   help="CPU threads for the math; default: scratch, one per core that other processes leave "
-                        "free (its results do not depend on it); mlp/cnn, one per core this process may use, "
-                        "for the whole run (OMP_NUM_THREADS, if set, fixes it too)")
     p.add_argument("--resume", metavar="RUN_DIR", help="continue this run in place to --epochs in total; "
                                                        "default: a new run")
     p.add_argument("--quiet", action="store_true", help="no progress output; default: off")
@@ -154,16 +115,9 @@ def run_train(args) -> None:
     print_result(run)
 
 
-def make_config(args) -> dict:
+def make_config(args) -> TrainConfig:
     """The run's settings from the command line: the options given, over the model's defaults."""
-    from nnlab.training.config import TrainConfig
-
-    settings = {key: getattr(args, key) for key in ("epochs", "batch_size", "lr", "optimizer", "momentum",
-                                                      "nesterov", "weight_decay", "schedule", "hidden", "widths",
-                                                      "dropout", "batch_norm", "augment", "label_smoothing",
-                                                      "precision", "classes", "noise", "val_fraction", "seed",
-                                                      "device", "threads", "loss")}
-    return TrainConfig.create(args.model, args.data, **settings).to_dict()
+    return TrainConfig.create(args.model, args.data, **{name: getattr(args, name) for name in options()})
 
 
 def print_result(run: Path) -> None:
@@ -180,17 +134,17 @@ def run_eval(args) -> None:
     from nnlab.data import load
     from nnlab.training import job
 
-    config, engine = job.load_run(args.run_dir)
-    record = config["dataset"]
+    record, engine = job.load_run(args.run_dir)
+    cfg, data = record.settings, record.dataset
     if args.data is None:
-        ds = load(config["data"], classes=config["classes"], seed=config["seed"], noise=config["noise"])
+        ds = load(cfg.data, classes=cfg.classes, seed=cfg.seed, noise=cfg.noise)
     else:
-        ds = load(args.data, classes=config["classes"])
-        if ds.n_features != record["n_features"] or ds.n_classes != len(record["classes"]):
+        ds = load(args.data, classes=cfg.classes)
+        if ds.n_features != data["n_features"] or ds.n_classes != len(data["classes"]):
             raise NNLabError(f"{args.data} has {ds.n_features} features and {ds.n_classes} classes; the run "
-                             f"was trained on {record['n_features']} and {len(record['classes'])}")
+                             f"was trained on {data['n_features']} and {len(data['classes'])}")
         # Scale the new data the way the run's training data was scaled.
-        ds = replace(ds, X_test=job.scaler_of(config).transform(ds.scaler.inverse(ds.X_test)))
+        ds = replace(ds, X_test=job.scaler_of(record).transform(ds.scaler.inverse(ds.X_test)))
     summary = job.evaluate(engine, ds)
     print(f"test_loss={summary['test_loss']:.4f}")
     print(f"test_accuracy={summary['test_accuracy']:.4f}")
@@ -201,14 +155,14 @@ def run_predict(args) -> int:
     from nnlab.data.inputs import read_input
     from nnlab.training import job
 
-    config, engine = job.load_run(args.run_dir)
-    record = config["dataset"]
-    shape = tuple(record["image_shape"]) if record["image_shape"] else None
-    scaler = job.scaler_of(config)
+    record, engine = job.load_run(args.run_dir)
+    data = record.dataset
+    shape = tuple(data["image_shape"]) if data["image_shape"] else None
+    scaler = job.scaler_of(record)
     good, rows = [], []
     for file in args.files:  # a bad file is reported and skipped: the others are still classified
         try:
-            row, notice = read_input(Path(file), record["n_features"], shape, scaler)
+            row, notice = read_input(Path(file), data["n_features"], shape, scaler)
         except NNLabError as e:
             if args.debug:
                 raise
@@ -222,5 +176,5 @@ def run_predict(args) -> int:
         P = engine.predict_proba(np.concatenate(rows))
         for file, p in zip(good, P):
             k = int(p.argmax())
-            print(f"{file}\t{record['classes'][k]}\t{p[k]:.4f}")
+            print(f"{file}\t{data['classes'][k]}\t{p[k]:.4f}")
     return 0 if len(good) == len(args.files) else 2

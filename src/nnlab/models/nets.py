@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import torch
 from torch import nn
+
+from nnlab.errors import NNLabError
 
 
 class MLP(nn.Module):
@@ -69,26 +69,23 @@ class CNN(nn.Module):
         return [m for m in self.features if isinstance(m, nn.Conv2d)]
 
 
-def _cnn(config: dict[str, Any], n_features: int, image_shape, n_classes: int) -> nn.Module:
+def _cnn(cfg, n_features: int, image_shape, n_classes: int) -> nn.Module:
     if image_shape is None:
-        from nnlab.errors import NNLabError
-
-        raise NNLabError(f"the CNN needs image data; {config['data']} has {n_features} plain features "
+        raise NNLabError(f"the CNN needs image data; {cfg.data} has {n_features} plain features "
                          "(train `mlp` or `scratch` on it)")
-    return CNN(tuple(image_shape), config["widths"], n_classes, config["dropout"])
+    return CNN(tuple(image_shape), cfg.widths, n_classes, cfg.dropout)
 
 
-def _mlp(config: dict[str, Any], n_features: int, image_shape, n_classes: int) -> nn.Module:
-    return MLP(n_features, config["hidden"], n_classes, config["dropout"], config["batch_norm"])
+def _mlp(cfg, n_features: int, image_shape, n_classes: int) -> nn.Module:
+    return MLP(n_features, cfg.hidden, n_classes, cfg.dropout, cfg.batch_norm)
 
 
 BUILDERS = {"mlp": _mlp, "cnn": _cnn}  # the PyTorch models by name (the NumPy network is nnlab.scratch)
 
 
-def build_model(config: dict[str, Any], n_features: int, image_shape, n_classes: int) -> nn.Module:
-    """The PyTorch model config["model"] names, for inputs of n_features (or image_shape) and n_classes."""
-    if config["model"] not in BUILDERS:
-        from nnlab.errors import NNLabError
-
-        raise NNLabError(f"{config['model']!r} is not a PyTorch model; choose one of {', '.join(BUILDERS)}")
-    return BUILDERS[config["model"]](config, n_features, image_shape, n_classes)
+def build_model(cfg, n_features: int, image_shape, n_classes: int) -> nn.Module:
+    """The PyTorch model cfg.model names (an MLPConfig or CNNConfig of nnlab.training.config: models/ sits below
+    training/, so it takes the settings it reads, not their type), for n_features (or image_shape) and n_classes."""
+    if cfg.model not in BUILDERS:
+        raise NNLabError(f"{cfg.model!r} is not a PyTorch model; choose one of {', '.join(BUILDERS)}")
+    return BUILDERS[cfg.model](cfg, n_features, image_shape, n_classes)

@@ -1,154 +1,279 @@
-"""One typed config for a training run: every setting, its default for each model, and which models take it.
+"""Typed settings of a training run: one frozen dataclass per model family, whose field defaults are the
+defaults, read as `cfg.lr` all the way down to the arithmetic.
 
-The CLI maps its options onto `TrainConfig.create`, and so do `nnlab.train`, the demo and the benches; the
-run directory stores `to_dict()`, so a run reads back as it was written.
+    TrainConfig            the settings every model takes (data, epochs, lr, optimizer, seed, ...)
+    ├── ScratchConfig      the NumPy network: hidden, loss
+    └── TorchConfig        the PyTorch models: dropout, augment, label_smoothing, precision
+        ├── MLPConfig      hidden, batch_norm
+        └── CNNConfig      widths
+
+Each field's metadata holds its help text and the rule (nnlab.checks) or name table its value must satisfy:
+the CLI builds its options from them (cli/train.py) and `__post_init__` checks values given in Python with the
+same words, so a new setting is written once, here. Defaults that depend on the data (epochs on small data, the
+scratch L2 strength) are filled by `resolve` when the data is known. The run directory stores `to_dict()` beside,
+not among, the facts of the run (device used, thread count, versions: training/job.py).
 """
 
 from __future__ import annotations
 
-import difflib
-from dataclasses import dataclass, field, fields
+import math
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
-from nnlab.errors import NNLabError
+from nnlab import checks
+from nnlab.data.synthetic import DEFAULT_NOISE
+from nnlab.errors import NNLabError, did_you_mean
+from nnlab.scratch.network import LOSSES
+from nnlab.scratch.optim import OPTIMIZERS
+from nnlab.training.schedules import SCHEDULES
 
-
-@dataclass(frozen=True)
-class ModelSpec:
-    """What differs between the models: what each is, the defaults that are its own, the settings only it
-    takes. Defaults were chosen on Fashion-MNIST's validation split (docs/benchmarks.md)."""
-
-    summary: str
-    engine: str                # "numpy" or "torch"
-    needs_images: bool         # takes images (channels x h x w), not rows: the CNN convolves
-    epochs: int                # the default; small data get more (job.default_epochs)
-    defaults: dict[str, Any]   # overrides of TrainConfig's field defaults
-    own: frozenset[str] = field(default_factory=frozenset)  # settings of this model alone, besides the shared
-    # With --augment: random shifts need translation invariance (measured on Fashion-MNIST, shifts cost the
-    # MLP 2.5 points); mirror images suit both, where the data's classes survive a mirror.
-    shifts: bool = False
-
-
-# Settings of the PyTorch models (the NumPy network has none of these).
-TORCH = frozenset({"dropout", "augment", "label_smoothing", "precision"})
-
-MODELS: dict[str, ModelSpec] = {
-    "scratch": ModelSpec(
-        "the NumPy network with hand-written backprop (two classes: the derived network, sigmoid + log loss)",
-        "numpy", False, 20,
-        # weight_decay None: batch size / training samples, a unit Gaussian prior (job.default_weight_decay)
-        {"hidden": [256, 128], "weight_decay": None, "schedule": "cosine", "device": "cpu", "loss": "log"},
-        frozenset({"hidden", "loss"})),
-    "mlp": ModelSpec(
-        "a PyTorch multilayer perceptron (softmax + log loss)", "torch", False, 30,
-        {"hidden": [1024, 512], "weight_decay": 1e-2, "schedule": "onecycle", "dropout": 0.3,
-         "batch_norm": True, "augment": False, "label_smoothing": 0.0, "precision": "auto"},
-        TORCH | {"hidden", "batch_norm"}),
-    # The CNN's recipe was chosen for time to accuracy on a 2-core CPU (docs/benchmarks.md): narrow convs that
-    # pool before batch norm and ReLU, batch 256 at a peak rate of 0.01, no dropout; 30 epochs cost less time
-    # than 20 of the earlier, wider recipe and reach higher.
-    "cnn": ModelSpec(
-        "a PyTorch convolutional network (softmax + log loss)", "torch", True, 30,
-        {"widths": [16, 32, 64], "batch_size": 256, "weight_decay": 1e-2, "schedule": "onecycle", "lr": 1e-2,
-         "dropout": 0.0, "augment": True, "label_smoothing": 0.1, "precision": "auto"},
-        TORCH | {"widths"}, shifts=True),
-}
-OWN = frozenset().union(*(spec.own for spec in MODELS.values()))  # settings not every model takes
-OPTIMIZERS = ("sgd", "momentum", "adam")
-LOSSES = ("log", "mse")  # the scratch network's: the log loss, or the squared error (one sigmoid unit)
-SCHEDULES = ("cosine", "onecycle", "constant")
 PRECISIONS = ("auto", "fp32", "bf16")
 DEVICES = ("auto", "cpu", "cuda", "mps")
+
+# Small datasets get more epochs than the model's default, so that training takes at least MIN_STEPS
+# steps: 20 epochs of moons are only 160.
+MIN_STEPS = 1000
+
+
+def setting(default: Any, help: str, rule: Any = None, choices: Any = None, cli: bool = True,
+            aliases: tuple[str, ...] = (), none: str = "") -> Any:
+    """A field of a config: its default, its --help text (the CLI adds each model's default), the rule of
+    nnlab.checks or the table of names (choices) its value must satisfy, whether it is a CLI option, and what a
+    default of None means."""
+    return field(default=default, metadata={"help": help, "rule": rule, "choices": choices, "cli": cli,
+                                            "aliases": aliases, "none": none})
 
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """Every setting of a training run. Build one with `TrainConfig.create(model, data, **settings)`, which
-    fills each model's own defaults and refuses settings the model does not take."""
+    """Every setting a model of any family takes. Build one with `TrainConfig.create(model, data, **settings)`,
+    which picks the model's family (ScratchConfig, MLPConfig, CNNConfig) and refuses what it does not take."""
 
-    model: str
-    data: str
-    data_label: str = ""
-    epochs: int | None = None       # None: the model's default, more on small data (job.default_epochs)
-    batch_size: int = 128
-    lr: float = 1e-3
-    optimizer: str = "adam"
-    momentum: float = 0.9           # for optimizer "momentum"
-    nesterov: bool = False
-    weight_decay: float | None = None
-    schedule: str = "cosine"
-    hidden: list[int] | None = None
-    loss: str | None = None         # scratch: "log" or "mse" (the squared error, two classes only)
-    widths: list[int] | None = None
-    dropout: float | None = None
-    batch_norm: bool | None = None
-    augment: bool | None = None
-    label_smoothing: float | None = None
-    precision: str | None = None
-    classes: list[str] | None = None
-    noise: float | None = None      # the 2-D sets' noise
-    val_fraction: float = 0.1
-    seed: int = 0
-    device: str = "auto"
-    threads: int | None = None      # None: one per free core, measured while training (nnlab.threads)
+    model: ClassVar[str]
+    data: str = setting("", "dataset name or path (see `nnlab data list`); required", cli=False)
+    data_label: str = setting("", "the data's short name, for run names and titles", cli=False)
+    epochs: int | None = setting(None, "epochs in total (with --resume: to continue to)", checks.positive_int)
+    batch_size: int = setting(128, "samples per step", checks.positive_int)
+    lr: float = setting(1e-3, "learning rate (the peak, with onecycle)", checks.positive_float,
+                        aliases=("--learning-rate",))
+    optimizer: str = setting("adam", "optimiser", choices=OPTIMIZERS)
+    momentum: float = setting(0.9, "for --optimizer momentum", checks.fraction)
+    nesterov: bool = setting(False, "Nesterov momentum", checks.switch)
+    weight_decay: float | None = setting(
+        None, "scratch: L2 alpha, the loss term (alpha/2m)||W||^2 per batch of m; mlp/cnn: PyTorch's weight_decay "
+        "(decoupled, AdamW, with adam)", checks.nonnegative_float,
+        none="batch size / training samples, a unit Gaussian prior on the weights")
+    schedule: str = setting("cosine", "learning-rate schedule", choices=SCHEDULES)
+    classes: tuple[str, ...] | None = setting(None, "keep only these classes, e.g. 0,6 or Shirt,Coat (two: binary)",
+                                              checks.names, none="all")
+    noise: float | None = setting(None, "noise of the 2-D sets", checks.nonnegative_float,
+                                  none=", ".join(f"{v:g} ({k})" for k, v in DEFAULT_NOISE.items()))
+    val_fraction: float = setting(
+        0.1, "validation share of the training data; 0 trains on all of it, without validation curves (small "
+        "data: breast-cancer has 456 training samples)", checks.fraction_or_zero)
+    seed: int = setting(0, "seeds the weights, split and shuffling", checks.nonnegative_int)
+    device: str = setting("auto", "mlp/cnn; auto: CUDA, then MPS, then CPU (scratch always runs on the CPU)",
+                          choices=DEVICES)
+    threads: int | None = setting(
+        None, "CPU threads for the math", checks.positive_int,
+        none="scratch, one per core that other processes leave free (its results do not depend on it); mlp/cnn, one "
+        "per core this process may use, for the whole run (OMP_NUM_THREADS, if set, fixes it too)")
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value, rule, choices = getattr(self, f.name), f.metadata.get("rule"), f.metadata.get("choices")
+            if value is None:
+                continue
+            if rule is not None:
+                try:
+                    object.__setattr__(self, f.name, rule.check(value))  # (a list given becomes a tuple)
+                except ValueError as e:
+                    raise NNLabError(f"{f.name} (--{f.name.replace('_', '-')}) {e}") from None
+            if choices is not None and value not in choices:
+                raise NNLabError(f"unknown {f.name} {value!r}{did_you_mean(str(value), choices)}; choose one of "
+                                 f"{', '.join(choices)}")
 
     @classmethod
     def create(cls, model: str, data: str, **settings: Any) -> TrainConfig:
         """The config for `model` on `data`: the given settings over the model's defaults. A setting that is
         None counts as not given; an unknown one, or one the model does not take, is an error."""
-        spec = model_spec(model)
-        known = {f.name for f in fields(cls)} - {"model", "data", "data_label"}
-        for key in settings:
-            if key not in known:
-                close = difflib.get_close_matches(key, known, n=1)
-                raise NNLabError(f"unknown setting {key!r}" + (f"; did you mean {close[0]!r}?" if close else "")
-                                 + f" (settings: {', '.join(sorted(known))})")
+        family = model_spec(model).config
+        known = {f.name for f in fields(family)}
+        every = set().union(*({f.name for f in fields(spec.config)} for spec in MODELS.values())) - {"data_label"}
+        unknown = sorted(k for k in settings if k not in every or k == "data")
+        if unknown:
+            key = unknown[0]
+            raise NNLabError(f"unknown setting {key!r}{did_you_mean(key, every)} (settings: "
+                             f"{', '.join(sorted(every - {'data'}))})")
         given = {k: v for k, v in settings.items() if v is not None}
-        foreign = sorted(k for k in given if k in OWN and k not in spec.own)
+        foreign = sorted(k for k in given if k not in known)
         if foreign:
-            takers = {k: [m for m, s in MODELS.items() if k in s.own] for k in foreign}
+            takers = {k: [m for m, s in MODELS.items() if k in {f.name for f in fields(s.config)}] for k in foreign}
             raise NNLabError("; ".join(f"{k} (--{k.replace('_', '-')}) is for {' and '.join(takers[k])}, not {model}"
                                        for k in foreign)
                              + ("; the CNN takes --widths" if "hidden" in foreign else
                                 "; the MLP takes --hidden" if "widths" in foreign else
                                 "; the PyTorch models always train with the log loss: drop --loss"
                                 if "loss" in foreign else ""))
-        if spec.engine == "numpy" and given.get("device", "cpu") not in ("cpu", "auto"):
-            raise NNLabError("the scratch network runs in NumPy on the CPU; drop --device or use --device cpu")
-        for key, allowed in (("optimizer", OPTIMIZERS), ("schedule", SCHEDULES), ("precision", PRECISIONS),
-                             ("device", DEVICES), ("loss", LOSSES)):
-            if key in given and given[key] not in allowed:
-                raise NNLabError(f"unknown {key} {given[key]!r}; choose one of {', '.join(allowed)}")
         path = Path(data)
         # A path is kept absolute, so that eval, viz and --resume find the data from any folder.
-        where = {"data": str(path.resolve()) if path.exists() else data,
-                 "data_label": path.name if path.exists() else data}
-        if spec.engine == "numpy":
-            given["device"] = "cpu"
-        return cls(model=model, **where, **{**spec.defaults, **given})
+        where = ({"data": str(path.resolve()), "data_label": path.name} if path.exists()
+                 else {"data": data, "data_label": data})
+        return family(**where, **given)
+
+    def resolve(self, n_train: int) -> TrainConfig:
+        """The defaults that depend on the data, filled in for `n_train` training samples: epochs (more on small
+        data, so that training takes at least MIN_STEPS steps) and, for the scratch network, its L2 strength."""
+        steps_per_epoch = math.ceil(n_train / self.batch_size)
+        epochs = self.epochs or max(MODELS[self.model].epochs, math.ceil(MIN_STEPS / steps_per_epoch))
+        return replace(self, epochs=epochs)
 
     def to_dict(self) -> dict[str, Any]:
-        """The settings as the run directory stores them: the model's own and the shared ones."""
-        spec = MODELS[self.model]
-        return {f.name: getattr(self, f.name) for f in fields(self) if f.name not in OWN or f.name in spec.own}
+        """The settings as the run directory stores them (lists for tuples: JSON has no tuple)."""
+        return {"model": self.model, **{k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}}
+
+    @classmethod
+    def from_dict(cls, stored: dict[str, Any]) -> TrainConfig:
+        """The settings of a stored run (config.json's `settings`, or a whole config.json written before they were
+        kept apart: its facts of the run are left out). Every setting must be there but those added since runs
+        were first written (LATER), which take their defaults: a run is never resumed with a setting guessed."""
+        family = model_spec(str(stored.get("model"))).config
+        missing = [f.name for f in fields(family) if f.name not in stored and f.name not in LATER]
+        if missing:
+            raise NNLabError(f"lacks the setting {missing[0]!r}")
+        return family(**{f.name: stored[f.name] for f in fields(family) if f.name in stored})
+
+
+# Settings younger than the run directory's format: a run written before one existed trained as its default does.
+LATER = frozenset({"loss", "threads"})
+
+
+@dataclass(frozen=True)
+class ScratchConfig(TrainConfig):
+    """The NumPy network with hand-written backprop (docs/derivation.md)."""
+
+    model: ClassVar[str] = "scratch"
+    # (weight_decay None: batch size / training samples, a unit Gaussian prior on the weights; see `resolve`)
+    device: str = setting("cpu", TrainConfig.__dataclass_fields__["device"].metadata["help"], choices=DEVICES)
+    hidden: tuple[int, ...] = setting((256, 128), "hidden layer sizes", checks.sizes)
+    loss: str = setting("log", "scratch: log loss, or mse, the squared error of the sigmoid output (two classes; "
+                        "the derivation's counter-example, see `nnlab explain`)", choices=tuple(LOSSES))
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.device not in ("cpu", "auto"):
+            raise NNLabError("the scratch network runs in NumPy on the CPU; drop --device or use --device cpu")
+        object.__setattr__(self, "device", "cpu")
+
+    def resolve(self, n_train: int) -> ScratchConfig:
+        """As TrainConfig's, and the L2 strength: a unit Gaussian prior on every weight (MAP training).
+
+        The prior adds ||W||^2 / 2 to the summed loss, so ||W||^2 / 2n to the mean loss over n samples; the
+        per-batch term (alpha / 2m) ||W||^2 (m = batch size, scikit-learn's convention) matches it with
+        alpha = m / n. The prior's pull is fixed while the data's grows with n: small data is regularised more
+        (breast-cancer, 5-fold CV on the training split: 97.5% with alpha = 1e-4, 98.5% with this; README)."""
+        resolved = super().resolve(n_train)
+        if self.weight_decay is None:
+            resolved = replace(resolved, weight_decay=self.batch_size / n_train)
+        return resolved
+
+
+@dataclass(frozen=True)
+class TorchConfig(TrainConfig):
+    """What both PyTorch models take beside the shared settings (the NumPy network has none of these)."""
+
+    weight_decay: float | None = setting(1e-2, TrainConfig.__dataclass_fields__["weight_decay"].metadata["help"],
+                                         checks.nonnegative_float)
+    schedule: str = setting("onecycle", "learning-rate schedule", choices=SCHEDULES)
+    dropout: float = setting(0.3, "dropout rate", checks.fraction_or_zero)
+    augment: bool = setting(False, "on images: cnn random shifts and flips, mlp flips only (flips only where they "
+                                   "keep the class)", checks.switch)
+    label_smoothing: float = setting(0.0, "label smoothing of the loss", checks.fraction_or_zero)
+    precision: str = setting("auto", "bf16 autocast or plain fp32, auto: bf16 where the CPU or GPU has it",
+                             choices=PRECISIONS)
+
+
+@dataclass(frozen=True)
+class MLPConfig(TorchConfig):
+    """A PyTorch multilayer perceptron."""
+
+    model: ClassVar[str] = "mlp"
+    hidden: tuple[int, ...] = setting((1024, 512), "hidden layer sizes", checks.sizes)
+    batch_norm: bool = setting(True, "batch norm after each hidden dense layer", checks.switch)
+
+
+@dataclass(frozen=True)
+class CNNConfig(TorchConfig):
+    """A PyTorch convolutional network. Its recipe was chosen for time to accuracy on a 2-core CPU
+    (docs/benchmarks.md): narrow convs that pool before batch norm and ReLU, batch 256 at a peak rate of 0.01,
+    no dropout; 30 epochs cost less time than 20 of the earlier, wider recipe and reach higher."""
+
+    model: ClassVar[str] = "cnn"
+    batch_size: int = setting(256, "samples per step", checks.positive_int)
+    lr: float = setting(1e-2, "learning rate (the peak, with onecycle)", checks.positive_float,
+                        aliases=("--learning-rate",))
+    dropout: float = setting(0.0, "dropout rate", checks.fraction_or_zero)
+    augment: bool = setting(True, TorchConfig.__dataclass_fields__["augment"].metadata["help"], checks.switch)
+    label_smoothing: float = setting(0.1, "label smoothing of the loss", checks.fraction_or_zero)
+    widths: tuple[int, ...] = setting((16, 32, 64), "channels of the conv blocks", checks.sizes)
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """What a model is beyond its settings. Defaults were chosen on Fashion-MNIST's validation split
+    (docs/benchmarks.md)."""
+
+    summary: str
+    engine: str                # "numpy" or "torch"
+    config: type[TrainConfig]  # its settings, with their defaults
+    needs_images: bool         # takes images (channels x h x w), not rows: the CNN convolves
+    epochs: int                # the default; small data get more (TrainConfig.resolve)
+    # With --augment: random shifts need translation invariance (measured on Fashion-MNIST, shifts cost the
+    # MLP 2.5 points); mirror images suit both, where the data's classes survive a mirror.
+    shifts: bool = False
+
+
+MODELS: dict[str, ModelSpec] = {
+    "scratch": ModelSpec("the NumPy network with hand-written backprop (two classes: the derived network, sigmoid "
+                         "+ log loss)", "numpy", ScratchConfig, needs_images=False, epochs=20),
+    "mlp": ModelSpec("a PyTorch multilayer perceptron (softmax + log loss)", "torch", MLPConfig,
+                     needs_images=False, epochs=30),
+    "cnn": ModelSpec("a PyTorch convolutional network (softmax + log loss)", "torch", CNNConfig,
+                     needs_images=True, epochs=30, shifts=True),
+}
+DEFAULT_EPOCHS = {name: spec.epochs for name, spec in MODELS.items()}
 
 
 def model_spec(name: str) -> ModelSpec:
     if name not in MODELS:
-        close = difflib.get_close_matches(name, MODELS, n=1)
-        raise NNLabError(f"unknown model {name!r}" + (f"; did you mean {close[0]!r}?" if close else "")
-                         + f" (models: {', '.join(MODELS)})")
+        raise NNLabError(f"unknown model {name!r}{did_you_mean(name, MODELS)} (models: {', '.join(MODELS)})")
     return MODELS[name]
 
 
-DEFAULT_EPOCHS = {name: spec.epochs for name, spec in MODELS.items()}
-SHARED = ("epochs", "batch_size", "lr", "optimizer", "schedule", "weight_decay")
+def options() -> dict[str, Any]:
+    """Every setting that is a CLI option, in the order --help lists them: name -> its field (the first
+    family's that has it: help, rule, choices; the defaults differ per family, see `model_defaults`)."""
+    out: dict[str, Any] = {}
+    for spec in MODELS.values():
+        for f in fields(spec.config):
+            if f.metadata.get("cli") and f.name not in out:
+                out[f.name] = f
+    return out
+
+
+def default(model: str, name: str) -> Any:
+    """The default of setting `name` for `model` (lists as lists, as JSON and --help show them)."""
+    value = MODELS[model].config.__dataclass_fields__[name].default
+    return list(value) if isinstance(value, tuple) else value
 
 
 def model_defaults(model: str) -> dict[str, Any]:
-    """The defaults `nnlab train MODEL --help` and docs/options.md show: the shared settings whose default
-    may differ by model, and the model's own (epochs None: DEFAULT_EPOCHS, raised on small data)."""
-    spec, base = MODELS[model], {f.name: f.default for f in fields(TrainConfig)}
-    return {key: None if key == "epochs" else spec.defaults.get(key, base[key])
-            for key in (*SHARED, *sorted(spec.own))}
+    """The defaults that differ by model, as `nnlab train MODEL --help` and docs/options.md's columns show them:
+    the options whose default is not every model's, or that only some models take (epochs None: DEFAULT_EPOCHS,
+    raised on small data)."""
+    takers = {name: [m for m, s in MODELS.items() if name in s.config.__dataclass_fields__] for name in options()}
+    varying = {name for name, models in takers.items()
+               if len(models) < len(MODELS) or len({repr(default(m, name)) for m in models}) > 1}
+    return {name: None if name == "epochs" else default(model, name)
+            for name in options() if name in takers and model in takers[name] and (name in varying or name == "epochs")}

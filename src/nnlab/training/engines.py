@@ -16,7 +16,7 @@ from nnlab.metrics import sum_of_squares
 from nnlab.scratch.network import Network, Workspace, backward, forward, predict_proba
 from nnlab.scratch.optim import make_optimizer
 from nnlab.scratch.train import EpochRunner
-from nnlab.training.config import model_spec
+from nnlab.training.config import ScratchConfig, TrainConfig, model_spec
 from nnlab.training.schedules import learning_rate
 
 
@@ -28,16 +28,17 @@ class ScratchEngine:
 
     kind = "scratch"
 
-    def __init__(self, config: dict[str, Any], n_features: int, n_classes: int, image_shape=None):
-        self.config = config
-        sizes = [n_features, *config["hidden"], 1 if n_classes == 2 else n_classes]
-        self.rng = np.random.default_rng(config["seed"])
+    def __init__(self, cfg: ScratchConfig, n_features: int, n_classes: int):
+        self.cfg = cfg
+        sizes = [n_features, *cfg.hidden, 1 if n_classes == 2 else n_classes]
+        self.rng = np.random.default_rng(cfg.seed)
         self.net = Network.create(sizes, self.rng, np.float32)
-        self.optimizer = make_optimizer(config["optimizer"], [self.net.theta], config["lr"],
-                                        momentum=config["momentum"], nesterov=config["nesterov"],
+        # The optimiser starts at the peak rate; the schedule sets each epoch's own in train_epoch.
+        self.optimizer = make_optimizer(cfg.optimizer, [self.net.theta], cfg.lr, momentum=cfg.momentum,
+                                        nesterov=cfg.nesterov,
                                         convention="torch")  # PyTorch's Adam, as the PyTorch trainers use
-        self.loss = config.get("loss", "log")  # (runs from before --loss have none: the log loss)
-        self.runner = EpochRunner(self.net, self.optimizer, config["batch_size"], config["weight_decay"],
+        self.loss = cfg.loss
+        self.runner = EpochRunner(self.net, self.optimizer, cfg.batch_size, cfg.weight_decay,
                                   track_penalty=False, loss=self.loss)  # the curves show the data loss alone
 
     # network.py sums its products in fixed blocks: the same bits on any BLAS thread count (nnlab.threads)
@@ -51,7 +52,7 @@ class ScratchEngine:
 
     def epoch_lr(self, epoch: int, epochs: int) -> float:
         # one rate per epoch: the NumPy loop keeps its optimiser step free of Python bookkeeping
-        return learning_rate(self.config["schedule"], self.config["lr"], epoch / epochs)
+        return learning_rate(self.cfg.schedule, self.cfg.lr, epoch / epochs)
 
     def train_epoch(self, epoch: int, epochs: int, on_batch=None):
         self.optimizer.lr = self.epoch_lr(epoch, epochs)
@@ -73,7 +74,7 @@ class ScratchEngine:
         ws = Workspace.create(self.net, len(X))
         forward(self.net, X, ws)
         dead = [float(np.mean(~(A > 0).any(axis=0))) for A in ws.A[:-1]]
-        backward(self.net, X, y, ws, self.config["weight_decay"], self.loss)
+        backward(self.net, X, y, ws, self.cfg.weight_decay, self.loss)
         return {f"dense{l + 1}": {"grad_norm": math.sqrt(sum_of_squares(dW)),
                                   "dead": dead[l] if l < len(dead) else None}
                 for l, dW in enumerate(ws.dW)}
@@ -109,10 +110,12 @@ class ScratchEngine:
         self.rng.bit_generator.state = state["rng"]
 
 
-def make_engine(config: dict[str, Any], n_features: int, n_classes: int, image_shape=None):
-    """The engine of config["model"]'s spec: the NumPy network's, or PyTorch's (imported only then)."""
-    if model_spec(config["model"]).engine == "numpy":
-        return ScratchEngine(config, n_features, n_classes)
+def make_engine(cfg: TrainConfig, n_features: int, n_classes: int, image_shape=None,
+                facts: dict[str, Any] | None = None):
+    """The engine of cfg.model's spec: the NumPy network's, or PyTorch's (imported only then). `facts`: what a
+    stored run recorded of its training (RunRecord.facts), which a reloaded model predicts by."""
+    if model_spec(cfg.model).engine == "numpy":
+        return ScratchEngine(cfg, n_features, n_classes)
     from nnlab.training.torch_engine import TorchEngine
 
-    return TorchEngine(config, n_features, n_classes, image_shape)
+    return TorchEngine(cfg, n_features, n_classes, image_shape, facts or {})

@@ -16,8 +16,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from nnlab.runs import first_layer
 from nnlab.training import health
-from nnlab.training.job import first_layer
 from nnlab.training.torch_engine import layer_weights, probe
 
 

@@ -21,7 +21,7 @@ import torch.nn.functional as F
 from nnlab.errors import NNLabError
 from nnlab.models import build_model
 from nnlab.training import distributed
-from nnlab.training.config import MODELS
+from nnlab.training.config import MODELS, TorchConfig
 from nnlab.training.schedules import learning_rate
 
 PROGRESS_EVERY = 25  # batches between progress updates (each one reads the running sums)
@@ -93,20 +93,23 @@ def hflip(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
     return torch.where(flip[:, None, None, None], x.flip(3), x)
 
 
-def _adamw(params, config: dict, device: torch.device) -> torch.optim.Optimizer:
+def _adamw(params, cfg: TorchConfig, device: torch.device) -> torch.optim.Optimizer:
     # fused: one kernel updates every parameter (measured faster than the per-tensor default)
-    return torch.optim.AdamW(params, lr=config["lr"], weight_decay=config["weight_decay"],
-                             fused=device.type in ("cpu", "cuda"))
+    return torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay, fused=device.type in ("cpu", "cuda"))
 
 
-def _sgd(params, config: dict, device: torch.device, momentum: float = 0.0) -> torch.optim.Optimizer:
-    return torch.optim.SGD(params, lr=config["lr"], momentum=momentum, nesterov=config["nesterov"] and momentum > 0,
-                           weight_decay=config["weight_decay"])
+def _sgd(params, cfg: TorchConfig, device: torch.device) -> torch.optim.Optimizer:
+    return torch.optim.SGD(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
 
 
-# --optimizer NAME for the PyTorch models (AdamW: weight decay decoupled from the gradient, as PyTorch does it)
-OPTIMIZERS = {"sgd": _sgd, "momentum": lambda params, config, device: _sgd(params, config, device, config["momentum"]),
-              "adam": _adamw}
+def _momentum(params, cfg: TorchConfig, device: torch.device) -> torch.optim.Optimizer:
+    return torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, nesterov=cfg.nesterov,
+                           weight_decay=cfg.weight_decay)
+
+
+# --optimizer NAME for the PyTorch models, the names of nnlab.scratch.optim's table (TrainConfig checks the name;
+# AdamW: weight decay decoupled from the gradient, as PyTorch does it)
+OPTIMIZERS = {"sgd": _sgd, "momentum": _momentum, "adam": _adamw}
 
 
 class TorchEngine:
@@ -115,29 +118,28 @@ class TorchEngine:
     # PyTorch splits a convolution's weight gradient and its sums between threads: another count, other bits
     thread_invariant = False
 
-    def __init__(self, config: dict[str, Any], n_features: int, n_classes: int, image_shape=None):
-        self.config, self.kind, self.spec = config, config["model"], MODELS[config["model"]]
-        self.device = pick_device(config["device"])
+    def __init__(self, cfg: TorchConfig, n_features: int, n_classes: int, image_shape=None,
+                 facts: dict[str, Any] | None = None):
+        self.cfg, self.kind, self.spec = cfg, cfg.model, MODELS[cfg.model]
+        self.device = pick_device(cfg.device)
         if self.device.type == "cpu":
             torch.set_flush_denormal(True)  # denormal floats slow CPU math ~25x; flushing them costs nothing
-        self.precision = resolve_precision(config["precision"], self.device)
+        self.precision = resolve_precision(cfg.precision, self.device)
         self.image_shape = tuple(image_shape) if image_shape else None
-        torch.manual_seed(config["seed"])  # weights and dropout draw from the global generator
-        self.gen = torch.Generator().manual_seed(config["seed"])  # shuffling and augmentation
-        model = build_model(config, n_features, self.image_shape, n_classes).to(self.device)
+        torch.manual_seed(cfg.seed)  # weights and dropout draw from the global generator
+        self.gen = torch.Generator().manual_seed(cfg.seed)  # shuffling and augmentation
+        model = build_model(cfg, n_features, self.image_shape, n_classes).to(self.device)
         self.channels_last = self.spec.needs_images and self.device.type == "cpu"
         if self.channels_last:  # measured 1.3-1.7x faster for convolutions on this kind of CPU
             model = model.to(memory_format=torch.channels_last)
         self.model = model
         self.dist = distributed.context()
         self.trained = model  # becomes the DDP wrapper in prepare(): only training needs it
-        if config["optimizer"] not in OPTIMIZERS:
-            raise NNLabError(f"unknown optimizer {config['optimizer']!r}; choose one of {', '.join(OPTIMIZERS)}")
-        self.optimizer = OPTIMIZERS[config["optimizer"]](model.parameters(), config, self.device)
+        self.optimizer = OPTIMIZERS[cfg.optimizer](model.parameters(), cfg, self.device)
         self.step = 0
         # Averaging the predictions of an image and its mirror: only for models trained on mirrors
-        # (measured +0.15 to +0.25 points for the CNN on Fashion-MNIST). Set by prepare(), kept in the config.
-        self.mirror_average = bool(config.get("test_time_flip", False))
+        # (measured +0.15 to +0.25 points for the CNN on Fashion-MNIST). Set by prepare(), kept in the run's facts.
+        self.mirror_average = bool((facts or {}).get("test_time_flip", False))
 
     # -- data -----------------------------------------------------------------------------
     def to_input(self, X: np.ndarray) -> torch.Tensor:
@@ -153,11 +155,11 @@ class TorchEngine:
         rank does it here together, never when a single rank loads a run to draw or predict)."""
         self.trained = self.dist.wrap(self.model)
         self.X, self.y = self.to_input(X), torch.from_numpy(y).to(self.device)
-        augment = self.config["augment"] and self.image_shape is not None
+        augment = self.cfg.augment and self.image_shape is not None
         # The CNN gets shifts of up to ~8% of the image side (2 pixels on 28x28, 1 on 8x8), in runs long enough
         # to overfit without them: in 4 epochs they cost the CNN 0.9 points on Fashion-MNIST (docs/benchmarks.md).
         # The MLP gets mirror images only: shifts cost it 2.5 points (it has no translation invariance).
-        shift_ok = augment and self.spec.shifts and self.config["epochs"] >= SHIFTS_FROM_EPOCHS
+        shift_ok = augment and self.spec.shifts and self.cfg.epochs >= SHIFTS_FROM_EPOCHS
         self.max_shift = max(1, round(0.08 * min(self.image_shape[1:]))) if shift_ok else 0
         self.flip = augment and flip_ok
         self.mirror_average = self.flip
@@ -180,10 +182,10 @@ class TorchEngine:
             return self._train_epoch(epochs, on_batch)
 
     def _train_epoch(self, epochs: int, on_batch) -> tuple[float, float]:
-        cfg, n = self.config, len(self.y)
+        cfg, n = self.cfg, len(self.y)
         order = torch.randperm(n, generator=self.gen).to(self.device)
         order = self.dist.shard(order)  # each rank its share of the same permutation
-        bs = max(1, cfg["batch_size"] // self.dist.world)
+        bs = max(1, cfg.batch_size // self.dist.world)
         steps = math.ceil(len(order) / bs)
         if steps > 1 and len(order) % bs == 1:
             steps -= 1  # batch norm cannot train on a batch of one: the last sample joins the batch before
@@ -197,19 +199,19 @@ class TorchEngine:
             xb, yb = self.X.index_select(0, idx), self.y.index_select(0, idx)
             if self.max_shift or self.flip:
                 xb = self.augment(xb)
-            lr = learning_rate(cfg["schedule"], cfg["lr"], self.step / total_steps)
+            lr = learning_rate(cfg.schedule, cfg.lr, self.step / total_steps)
             for group in self.optimizer.param_groups:
                 group["lr"] = lr
             with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.precision == "bf16"):
                 logits = self.trained(xb)
-            loss = F.cross_entropy(logits.float(), yb, label_smoothing=cfg["label_smoothing"])
+            loss = F.cross_entropy(logits.float(), yb, label_smoothing=cfg.label_smoothing)
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()
             self.optimizer.step()
             self.step += 1
             # The curves report the log loss itself, the quantity the validation loss measures: with label
             # smoothing the loss trained on is larger by design and would sit apart from it.
-            data_loss = loss.detach() if not cfg["label_smoothing"] else F.cross_entropy(logits.detach().float(), yb)
+            data_loss = loss.detach() if not cfg.label_smoothing else F.cross_entropy(logits.detach().float(), yb)
             loss_sum += data_loss * len(idx)
             correct += (logits.argmax(1) == yb).sum()
             seen += len(idx)
@@ -224,10 +226,10 @@ class TorchEngine:
     def epoch_lr(self, epoch: int, epochs: int) -> float:
         """The learning rate in the middle of `epoch` (it changes every step): what the health check
         judges the epoch's update ratio against."""
-        return learning_rate(self.config["schedule"], self.config["lr"], (epoch + 0.5) / epochs)
+        return learning_rate(self.cfg.schedule, self.cfg.lr, (epoch + 0.5) / epochs)
 
     def describe(self) -> dict[str, str]:
-        """What `auto` settings became on this machine, for the run's config."""
+        """What `auto` settings became on this machine: the facts of the run (RunRecord.facts)."""
         return {"device_used": str(self.device), "precision_used": self.precision,
                 "test_time_flip": self.mirror_average, "augment_used": self.augmentation()}
 
@@ -259,7 +261,7 @@ class TorchEngine:
 
     def probe(self, X: np.ndarray, y: np.ndarray) -> dict[str, dict[str, float | None]]:
         return probe(self.model, self.to_input(X), torch.from_numpy(y).to(self.device),
-                     self.config["label_smoothing"])
+                     self.cfg.label_smoothing)
 
     def torch_model(self) -> torch.nn.Module:
         return self.model.eval()

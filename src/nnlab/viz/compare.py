@@ -22,11 +22,13 @@ def parameter_count(run: Path) -> int:
 
 
 def load(run: Path) -> dict:
-    config = runs.read_config(run)
+    from nnlab.training.record import read_record
+
+    cfg = read_record(run).settings
     if not (run / runs.SUMMARY).is_file():
         raise NNLabError(f"{run} has no test results yet (summary.json); finish it with "
-                         f"nnlab train --resume {run} --epochs {config.get('epochs', 'N')}")
-    return {"run": run, "config": config, "summary": runs.read_json(run / runs.SUMMARY, what="run summary"),
+                         f"nnlab train --resume {run} --epochs {cfg.epochs or 'N'}")
+    return {"run": run, "settings": cfg, "summary": runs.read_json(run / runs.SUMMARY, what="run summary"),
             "history": runs.read_metrics(run), "params": parameter_count(run)}
 
 
@@ -43,18 +45,18 @@ def write_compare(run_dirs: list[Path], out: Path) -> Path:
     best = {id(item) for item in best_on_same_data(items)}
     rows = []
     for label, item in zip(labels, items):
-        c, s = item["config"], item["summary"]
+        c, s = item["settings"], item["summary"]
         report = item["run"] / "report.html"
         link = Path(os.path.relpath(report.resolve(), out.resolve().parent)).as_posix()
-        shape = c.get("hidden") if c["model"] != "cnn" else c.get("widths")
+        shape = list(c.widths if c.model == "cnn" else c.hidden)
         acc = f"{s['test_accuracy']:.2%}"
         rows.append(
-            f"<tr><td><a href=\"{escape(link)}\">{escape(label)}</a></td><td>{escape(c['model'])}</td>"
-            f"<td>{escape(_data_of(c))}</td><td>{escape(str(shape))}</td>"
+            f"<tr><td><a href=\"{escape(link)}\">{escape(label)}</a></td><td>{escape(c.model)}</td>"
+            f"<td>{escape(c.data_label or c.data)}</td><td>{escape(str(shape))}</td>"
             f"<td>{'<b>' + acc + '</b>' if id(item) in best else acc}</td><td>{s['test_loss']:.4f}</td>"
             f"<td>{s.get('train_seconds', 0):.1f}</td><td>{s.get('epochs', '?')}</td><td>{item['params']:,}</td>"
-            f"<td>{escape(str(c.get('lr')))}</td><td>{escape(str(c.get('batch_size')))}</td>"
-            f"<td>{escape(str(c.get('seed')))}</td></tr>")
+            f"<td>{escape(str(c.lr))}</td><td>{escape(str(c.batch_size))}</td>"
+            f"<td>{escape(str(c.seed))}</td></tr>")
     page = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>nnlab · comparing {len(items)} runs</title>
 <style>{STYLE}</style></head><body>
@@ -80,16 +82,12 @@ def best_on_same_data(items: list[dict]) -> list[dict]:
     run used (a run alone on its data is best of nothing)."""
     groups: dict[str, list[dict]] = {}
     for item in items:
-        groups.setdefault(_data_of(item["config"]), []).append(item)
+        groups.setdefault(item["settings"].data_label or item["settings"].data, []).append(item)
     best = []
     for group in groups.values():
         top = max(i["summary"]["test_accuracy"] for i in group)
         best += [i for i in group if len(group) > 1 and i["summary"]["test_accuracy"] == top]
     return best
-
-
-def _data_of(config: dict) -> str:
-    return str(config.get("data_label", config.get("data")))
 
 
 def _labels(items: list[dict]) -> list[str]:

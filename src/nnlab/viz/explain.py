@@ -77,35 +77,37 @@ def explain(run: str | Path, samples: int = 4, weights: str = "trained", lr: flo
     samples, from its `weights` ("trained" or "start"), with step size `lr`. `compare` adds the log loss
     against the squared error, trained from the run's start (two classes only; a few seconds)."""
     from nnlab.training import job
+    from nnlab.training.record import read_record
 
     check_settings(samples, weights, lr)
     path = Path(getattr(run, "path", run))
-    config = runs.read_config(path)
-    if config.get("model") != "scratch":
-        raise NNLabError(f"{path} is a {config.get('model')!r} run; explain walks the NumPy network's "
+    cfg = read_record(path).settings
+    if cfg.model != "scratch":
+        raise NNLabError(f"{path} is a {cfg.model!r} run; explain walks the NumPy network's "
                          "hand-written backprop: give a scratch run (nnlab train scratch ...)")
     _, engine = job.load_run(path)
     # Tiny products on threads that fight another job were measured 500x slower; network.py's products have
     # the same bits on any thread count, so the count may follow the load.
     with ThreadPolicy(follow_load=True):
-        return explanation(path, config, engine, job.load_splits(config), samples, weights, lr, compare)
+        return explanation(path, cfg, engine, job.load_splits(cfg), samples, weights, lr, compare)
 
 
-def explanation(path: Path, config: dict, engine, splits, samples: int = 4, weights: str = "trained",
+def explanation(path: Path, cfg, engine, splits, samples: int = 4, weights: str = "trained",
                 lr: float = 0.1, compare: bool = True) -> Explanation:
-    """`explain` for a run already loaded (render_run has the engine and the data in hand)."""
+    """`explain` for a run already loaded (render_run has the engine and the data in hand); `cfg`: its
+    ScratchConfig."""
     check_settings(samples, weights, lr)
     ds = splits.data
-    start = start_network(path, config, ds) if weights == "start" or (compare and engine.net.binary) else None
+    start = start_network(path, cfg, ds) if weights == "start" or (compare and engine.net.binary) else None
     net = start if weights == "start" else engine.net
     idx = pick_batch(splits.y_train, samples)
-    steps = walk(net, splits.X_train[idx], splits.y_train[idx], config.get("loss", "log"), lr)
+    steps = walk(net, splits.X_train[idx], splits.y_train[idx], cfg.loss, lr)
     race, wrong, source = None, None, ""
     if compare and engine.net.binary:
-        rng = np.random.default_rng(config["seed"])
+        rng = np.random.default_rng(cfg.seed)
         sub = rng.permutation(len(splits.y_train))[:RACE_SAMPLES]
         X, y = splits.X_train[sub], splits.y_train[sub]
-        race = compare_losses(start, X, y, RACE_EPOCHS, RACE_LR, seed=config["seed"])
+        race = compare_losses(start, X, y, RACE_EPOCHS, RACE_LR, seed=cfg.seed)
         wrong, source = confident_mistake({"the trained network": engine.net, "the starting network": start}, X, y)
     images = None
     if ds.image_shape and ds.image_shape[0] == 1:
@@ -114,16 +116,16 @@ def explanation(path: Path, config: dict, engine, splits, samples: int = 4, weig
              "the weights the run started from (rebuilt from its seed)")
     context = (f"Run {path.name}: {which}; the batch is the first training sample of each class in turn; "
                f"one plain SGD step with lr = {lr:g} and no weight decay, on the run's "
-               f"{'squared error' if config.get('loss') == 'mse' else 'log loss'}.")
-    title = f"scratch on {config.get('data_label', config.get('data'))} ({path.name})"
+               f"{'squared error' if cfg.loss == 'mse' else 'log loss'}.")
+    title = f"scratch on {cfg.data_label or cfg.data} ({path.name})"
     html = page(steps, title, context, list(ds.classes), images, race, wrong, source)
     return Explanation(steps, race, html)
 
 
-def report_section(run: Path, config: dict, engine, splits) -> tuple[str, str, str]:
+def report_section(run: Path, cfg, engine, splits) -> tuple[str, str, str]:
     """Write RUN/explain.html (trained weights, 4 samples) and return the report's section about it:
     (anchor, title, HTML)."""
-    e = explanation(run, config, engine, splits)
+    e = explanation(run, cfg, engine, splits)
     e.write(run / "explain.html")
     w = e.walk
     L = len(w.sizes) - 1
@@ -150,12 +152,12 @@ def report_section(run: Path, config: dict, engine, splits) -> tuple[str, str, s
     return "explain", "One step of backprop", html
 
 
-def start_network(path: Path, config: dict, ds) -> Network:
+def start_network(path: Path, cfg, ds) -> Network:
     """The network as training initialised it: the same constructor and seed, checked against the first
     layer the run kept (RUN/start.safetensors) where it has one."""
     from nnlab.training.engines import make_engine
 
-    net = make_engine(config, ds.n_features, ds.n_classes).net
+    net = make_engine(cfg, ds.n_features, ds.n_classes).net
     kept = path / runs.START
     if kept.is_file():
         first = runs.load_tensors(kept)[0].get("first_layer")

@@ -87,34 +87,38 @@ def render_run(run: Path, engine=None, splits=None, P_test: np.ndarray | None = 
     """Figures and report.html of `run`; returns the report's path. A training job passes the engine,
     the data and the test probabilities it already holds, so nothing is loaded or predicted twice."""
     from nnlab.training import job
+    from nnlab.training.record import read_record
     from nnlab.viz.report import write_report
 
-    config = runs.read_config(run)
+    record = read_record(run)
+    config = record.table()
     summary = runs.read_json(run / runs.SUMMARY, what="run summary")
     if engine is None:
         _, engine = job.load_run(run)
     if splits is None:
-        splits = job.load_splits(config)
+        splits = job.load_splits(record.settings)
     if P_test is None:
         P_test = engine.predict_proba(splits.data.X_test)
     history = runs.read_metrics(run)
     # The samples the weights were trained on (not the validation split): a pixel that varies only in
     # validation images never moved its weights, so it must show blank like one that never varies.
     trained_on = replace(splits.data, X_train=splits.X_train, y_train=splits.y_train)
-    made = render(run, engine, trained_on, P_test, summary, history)
+    made = render(run, engine, trained_on, P_test, summary, history, config)
     sections = []
     if engine.kind == "scratch":  # the hand-written backprop, one step of it shown (RUN/explain.html)
         from nnlab.viz.explain import report_section
 
-        sections.append(report_section(run, config, engine, splits))
+        sections.append(report_section(run, record.settings, engine, splits))
     poked, why_not = poke.report_parts(engine, trained_on, P_test)
     return write_report(run, config, summary, made, health.hints(history), not_shown(trained_on, history) + why_not,
                         sections + poked)
 
 
-def render(run: Path, engine, ds, P: np.ndarray, summary: dict, history: list[dict]) -> list[Figure]:
+def render(run: Path, engine, ds, P: np.ndarray, summary: dict, history: list[dict],
+           config: dict | None = None) -> list[Figure]:
     """(Re)draw every figure of `run` into RUN/figures/ and return them in report order.
-    `P` holds the test probabilities, `summary` the run's test metrics, `history` its epochs."""
+    `P` holds the test probabilities, `summary` the run's test metrics, `history` its epochs, `config` the
+    run's settings and facts (RunRecord.table()), if it is an nnlab run."""
     out = run / "figures"
     out.mkdir(exist_ok=True)
     made: list[Figure] = []
@@ -125,7 +129,7 @@ def render(run: Path, engine, ds, P: np.ndarray, summary: dict, history: list[di
 
     if history:
         add(figures.learning_curves(history), "learning_curves.png", "Learning curves",
-            curves_caption(engine.config, history[-1].get("val_loss") is not None))
+            curves_caption(config or {}, history[-1].get("val_loss") is not None))
     image_hw = tuple(ds.image_shape[1:]) if ds.image_shape and ds.image_shape[0] == 1 else None
     layers = engine.layer_weights()
     dense = [W for name, W in layers.items() if name.startswith("dense")]
@@ -372,9 +376,7 @@ def _image_figures(run: Path, engine, layers: dict[str, np.ndarray], ds, P: np.n
         "with the highest activation (mean over the map, for a filter) and its value. A unit that prefers "
         "one class is a detector for it; mixed classes mean a shared part such as an edge or a sleeve.")
 
-    from nnlab.training.job import load_snapshots
-
-    snapshots = load_snapshots(run)
+    snapshots = runs.load_snapshots(run)
     if snapshots:
         epochs, tiles = evolution_frames(snapshots, image_hw, None if cnn else spread)
         learned = not cnn and epochs[0] > 0
