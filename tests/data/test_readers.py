@@ -132,6 +132,13 @@ def test_select_unknown_or_too_few_classes(tmp_path, wanted, message):
         select_classes(ds, wanted)
 
 
+def test_a_mistyped_class_name_gets_a_suggestion():
+    X = np.zeros((4, 2))
+    ds = make_dataset("pets", X, [0, 1, 0, 1], X, [0, 1, 0, 1], ("cat", "dog"))
+    with pytest.raises(NNLabError, match=r"'dgo' is not a class of pets \(did you mean 'dog'\?\); choose from 0=cat"):
+        select_classes(ds, ["cat", "dgo"])
+
+
 def test_validation_split_is_seeded_and_stratified():
     X = np.arange(200, dtype=np.float32).reshape(100, 2)
     y = np.repeat([0, 1], 50)

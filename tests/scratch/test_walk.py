@@ -1,14 +1,21 @@
 """The walk behind `nnlab explain`: its numbers are network.py's, its code lines are network.py's, and its
 finite-difference checks are real ones."""
 
+import functools
+import importlib.util
+import inspect
+import io
+import sys
+import tokenize
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from nnlab.errors import NNLabError
 from nnlab.scratch.gradcheck import make_problem
 from nnlab.scratch.network import LOSSES, Workspace, backward, forward, probabilities
-from nnlab.scratch.walk import walk
+from nnlab.scratch.walk import CODE, source_line, walk
 
 ROOT = Path(__file__).resolve().parents[2]
 CASES = [((5, 4), 2, "log"), ((5, 4), 2, "mse"), ((3,), 2, "log"), ((), 2, "log"), ((6, 5, 4), 3, "log"),
@@ -36,7 +43,7 @@ def test_every_number_equals_the_networks_own_forward_and_backward(hidden, n_cla
         np.testing.assert_allclose(w.step(f"mask{l + 1}").value, ws.A[l] > 0, **close)
     np.testing.assert_allclose(w.step(f"Z{L}").value, Z_out, **close)
     np.testing.assert_allclose(w.step(f"A{L}").value, probabilities(Z_out, net.binary), **close)
-    assert w.step("L").value[0, 0] == pytest.approx(LOSSES[loss](Z_out, y, net.binary), abs=1e-12)
+    assert w.step("L").value[0, 0] == pytest.approx(LOSSES[loss].value(Z_out, y, net.binary), abs=1e-12)
     for l in range(L):
         np.testing.assert_allclose(w.step(f"dZ{l + 1}").value, ws.dZ[l], **close)
         np.testing.assert_allclose(w.step(f"dW{l + 1}").value, ws.dW[l], **close)
@@ -66,6 +73,62 @@ def test_each_steps_code_is_the_line_of_network_py_it_names():
         assert wanted is None or any(wanted in c.text for c in step.code), (step.key, wanted, step.code)
     optim = (ROOT / "src/nnlab/scratch/optim.py").read_text().splitlines()
     assert optim[w.update_code.number - 1].strip() == w.update_code.text == "p -= lr * g"
+
+
+def test_every_anchor_names_one_line_of_its_function():
+    """Each (function, statement) of CODE resolves, here rather than in a user's `nnlab explain`, to the line
+    of that function that holds the statement."""
+    for equation, anchors in CODE.items():
+        for function, statement in anchors:
+            found = source_line(function, statement)
+            lines, first = inspect.getsourcelines(function)
+            assert first <= found.number < first + len(lines), (equation, function.__qualname__, found)
+            code = found.text.split("#")[0]
+            assert "".join(statement.split()) in "".join(code.split()), (equation, statement, found)
+            file = ROOT / "src/nnlab" / found.file
+            assert file.read_text().splitlines()[found.number - 1].strip() == found.text
+
+
+def test_an_anchor_that_matches_no_line_or_several_is_an_error():
+    with pytest.raises(NNLabError, match=r"'dZ -= 2 \* Y' is on 0 lines of backward"):
+        source_line(backward, "dZ -= 2 * Y")
+    with pytest.raises(NNLabError, match="is on [2-9] lines of forward, not one"):
+        source_line(forward, "Z")  # the name alone is in several statements
+
+
+def _reworded(module, tmp_path: Path, monkeypatch):
+    """A copy of `module` with a line added on top and every comment reworded, imported under a new name."""
+    source = inspect.getsource(module)
+    lines = source.splitlines(keepends=True)
+    for token in tokenize.generate_tokens(io.StringIO(source).readline):
+        if token.type == tokenize.COMMENT and not token.string.startswith("# noqa"):
+            row, col = token.start
+            lines[row - 1] = lines[row - 1][:col] + "# reworded\n"
+    name = "reworded_" + module.__name__.rsplit(".", 1)[-1]
+    path = tmp_path / f"{name}.py"
+    path.write_text("# a line more above everything\n" + "".join(lines))
+    spec = importlib.util.spec_from_file_location(name, path)
+    copy = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, name, copy)  # dataclasses and inspect look modules up here
+    spec.loader.exec_module(copy)
+    return copy
+
+
+def test_rewording_the_comments_moves_no_anchor(tmp_path, monkeypatch):
+    """Anchors are statements in functions: a reworded comment and a line added above leave each on its
+    statement, one line lower."""
+    copies = {}
+    for equation, anchors in CODE.items():
+        for function, statement in anchors:
+            module = sys.modules[function.__module__]
+            if module not in copies:
+                copies[module] = _reworded(module, tmp_path, monkeypatch)
+            twin = functools.reduce(getattr, function.__qualname__.split("."), copies[module])
+            original, moved = source_line(function, statement), source_line(twin, statement)
+            assert moved.number == original.number + 1, (equation, statement)
+            assert moved.text.split("#")[0] == original.text.split("#")[0], (equation, statement)
+            assert "#" not in original.text or moved.text.endswith("# reworded"), (equation, moved)
+    assert len(copies) == 2  # network.py and optim.py
 
 
 def test_the_finite_difference_checks_are_real_ones(monkeypatch):

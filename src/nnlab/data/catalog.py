@@ -12,7 +12,7 @@ import numpy as np
 from nnlab.data import synthetic
 from nnlab.data.dataset import Dataset, make_dataset, stratified_test_split
 from nnlab.data.readers import find_idx_files, read_idx_folder
-from nnlab.errors import NNLabError
+from nnlab.errors import NNLabError, pick
 
 FASHION_CLASSES = (
     "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
@@ -92,7 +92,7 @@ def is_available(name: str) -> bool:
 
 
 def load_named(name: str, seed: int = 0, noise: float | None = None) -> Dataset:
-    entry = CATALOG[name]
+    entry = pick(CATALOG, name, "dataset")
     if name in ("fashion-mnist", "mnist"):
         folder = locate(name)
         if folder is None:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from nnlab.errors import NNLabError
+from nnlab.errors import NNLabError, did_you_mean
 
 
 @dataclass(frozen=True)
@@ -153,7 +153,8 @@ def select_classes(ds: Dataset, wanted: list[str]) -> Dataset:
             index.append(int(token))
         else:
             known = ", ".join(f"{i}={c}" for i, c in enumerate(ds.classes))
-            raise NNLabError(f"--classes: {token!r} is not a class of {ds.name}; choose from {known}")
+            raise NNLabError(f"--classes: {token!r} is not a class of {ds.name}{did_you_mean(token, ds.classes)}; "
+                             f"choose from {known}")
     if len(set(index)) != len(index) or len(index) < 2:
         raise NNLabError("--classes needs two or more different classes, e.g. --classes 0,6")
     lookup = np.full(ds.n_classes, -1, dtype=np.int64)

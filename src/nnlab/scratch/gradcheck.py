@@ -38,7 +38,7 @@ def relative_error(a: np.ndarray, b: np.ndarray) -> float:
 def objective(net: Network, X: np.ndarray, y: np.ndarray, alpha: float, loss: str = "log") -> float:
     """The loss that backward differentiates: the mean log loss (or squared error) + (alpha/2m)·Σ‖W‖²."""
     Z_out = forward(net, X, Workspace.create(net, len(X)))
-    return LOSSES[loss](Z_out, y, net.binary) + l2_penalty(net, alpha, len(X))
+    return LOSSES[loss].value(Z_out, y, net.binary) + l2_penalty(net, alpha, len(X))
 
 
 def analytic_gradients(net: Network, X: np.ndarray, y: np.ndarray, alpha: float,

@@ -4,6 +4,7 @@ Rows are samples. With one output unit this is exactly the network of docs/deriv
 with k > 1 output units the output is a softmax and the loss the cross-entropy. Either way
 dL/dZ_out = (A_out - Y)/m, which is why backward looks the same for both. The squared error ("mse", one
 sigmoid unit only) is here too, as the derivation's counter-example: its dL/dZ_out keeps a factor A(1 - A).
+Each loss sits in `LOSSES` with its output gradient, and backward reads the table.
 
 `forward` and `backward` write into buffers held by a `Workspace`, so a training step allocates
 (almost) nothing: the time goes to the matrix products, not to Python or the allocator. Every product and
@@ -13,11 +14,12 @@ follow the machine's load without changing what a seed trains.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from nnlab.errors import NNLabError
+from nnlab.errors import NNLabError, pick
 from nnlab.metrics import sum_of_squares
 
 
@@ -205,17 +207,41 @@ def squared_error(Z_out: np.ndarray, y: np.ndarray, binary: bool = True) -> floa
     return float(0.5 * np.mean((sigmoid(z) - y) ** 2))
 
 
-# loss name -> its value from the logits; backward has the matching dZ_out. An unknown name is an error.
-LOSSES = {"log": log_loss, "mse": squared_error}
+def log_loss_gradient(dZ: np.ndarray, Y: np.ndarray, slope: np.ndarray) -> None:
+    """m·dL/dZ_out of the log loss, in place: dZ holds A_out (sigmoid or softmax alike) and becomes A_out - Y."""
+    dZ -= Y                                      # dZ_out = (A_out - Y)/m
 
 
-def check_loss(loss: str, binary: bool = True) -> None:
-    """Refuse a loss nnlab does not have, and the squared error on a softmax output."""
-    if loss not in LOSSES:
-        raise NNLabError(f"unknown loss {loss!r}; choose one of {', '.join(LOSSES)}")
-    if loss == "mse" and not binary:
+def squared_error_gradient(dZ: np.ndarray, Y: np.ndarray, slope: np.ndarray) -> None:
+    """m·dL/dZ_out of the squared error of one sigmoid unit, in place: dZ holds A_out and becomes
+    (A_out - Y)·A_out(1 - A_out); `slope` is a buffer for the sigmoid's slope."""
+    np.subtract(1.0, dZ, out=slope)
+    slope *= dZ                                  # dA3/dZ3 = A3(1 - A3)
+    dZ -= Y                                      # A3 - Y
+    dZ *= slope                                  # dZ3 = (A3 - Y)·A3(1 - A3)/m
+
+
+@dataclass(frozen=True)
+class Loss:
+    """A loss as training needs it: its mean `value` from the logits, and its `output_gradient`, m·dL/dZ_out
+    written over A_out in place (backward then divides by m)."""
+
+    value: Callable[[np.ndarray, np.ndarray, bool], float]
+    output_gradient: Callable[[np.ndarray, np.ndarray, np.ndarray], None]
+    sigmoid_only: bool = False  # derived for one sigmoid output unit, not a softmax
+
+
+LOSSES = {"log": Loss(log_loss, log_loss_gradient),
+          "mse": Loss(squared_error, squared_error_gradient, sigmoid_only=True)}
+
+
+def check_loss(loss: str, binary: bool = True) -> Loss:
+    """The loss named `loss`; refuses a name nnlab does not have, and the squared error on a softmax output."""
+    chosen = pick(LOSSES, loss, "loss")
+    if chosen.sigmoid_only and not binary:
         raise NNLabError("the squared error (loss mse) is for two classes, one sigmoid unit; with more classes "
                          "the softmax takes the log loss: drop --loss mse, or use two classes")
+    return chosen
 
 
 def l2_penalty(net: Network, alpha: float, m: int) -> float:
@@ -228,7 +254,7 @@ def l2_penalty(net: Network, alpha: float, m: int) -> float:
 def backward(net: Network, X: np.ndarray, y: np.ndarray, ws: Workspace, alpha: float = 0.0,
              loss: str = "log") -> None:
     """Fill ws.dW, ws.db with the gradients of the mean loss (+ L2) for the batch (X, y): the log loss, or
-    with loss "mse" the squared error of `squared_error`.
+    with loss "mse" the squared error of `squared_error` (any loss of `LOSSES`).
 
     Needs `forward(net, X, ws)` first. Overwrites the gradients, never accumulates into them.
     """
@@ -241,15 +267,7 @@ def backward(net: Network, X: np.ndarray, y: np.ndarray, ws: Workspace, alpha: f
         Y[np.arange(m), y] = 1
     dZ = ws.dZ[-1]
     probabilities(ws.A[-1], net.binary, out=dZ)
-    if loss == "log":
-        dZ -= Y                                      # dZ_out = (A_out - Y)/m
-    elif loss == "mse" and net.binary:
-        np.subtract(1.0, dZ, out=ws.slope)
-        ws.slope *= dZ                               # dA3/dZ3 = A3(1 - A3)
-        dZ -= Y                                      # A3 - Y
-        dZ *= ws.slope                               # dZ3 = (A3 - Y)·A3(1 - A3)/m
-    else:
-        check_loss(loss, net.binary)                 # an unknown loss, or mse on a softmax: an error
+    check_loss(loss, net.binary).output_gradient(dZ, Y, ws.slope)  # m·dL/dZ_out, the loss's own
     dZ *= 1.0 / m
     for l in range(L - 1, -1, -1):
         A_prev = X if l == 0 else ws.A[l - 1]

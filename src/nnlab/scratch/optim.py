@@ -8,7 +8,11 @@ or "sklearn" (`ScratchClassifier`, like MLPClassifier).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
+
+from nnlab.errors import pick
 
 
 class SGD:
@@ -107,17 +111,20 @@ class Adam:
         self.steps = steps
 
 
-OPTIMIZERS = ("sgd", "momentum", "adam")
+# optimizer name -> how to build it from make_optimizer's settings (each takes the ones it needs)
+OPTIMIZERS: dict[str, Callable[..., SGD | Adam]] = {
+    "sgd": lambda params, lr, **_: SGD(params, lr),
+    "momentum": lambda params, lr, momentum, nesterov, **_: SGD(params, lr, momentum, nesterov),
+    "adam": lambda params, lr, beta1, beta2, eps, convention, **_: Adam(params, lr, beta1, beta2, eps,
+                                                                        convention=convention),
+}
 
 
 def make_optimizer(name: str, params: list[np.ndarray], lr: float, momentum: float = 0.9,
                    nesterov: bool = False, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8,
-                   convention: str | None = None):
-    """`sgd` (plain), `momentum` (SGD with momentum), `adam` (which needs `convention`: see `Adam`)."""
-    if name == "adam":
-        return Adam(params, lr, beta1, beta2, eps, convention=convention)
-    if name == "momentum":
-        return SGD(params, lr, momentum, nesterov)
-    if name == "sgd":
-        return SGD(params, lr)
-    raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {name!r}.")
+                   convention: str | None = None) -> SGD | Adam:
+    """`sgd` (plain), `momentum` (SGD with momentum), `adam` (which needs `convention`: see `Adam`).
+    An unknown name is an `UnknownName` error (a ValueError too)."""
+    build = pick(OPTIMIZERS, name, "optimizer")
+    return build(params, lr, momentum=momentum, nesterov=nesterov, beta1=beta1, beta2=beta2, eps=eps,
+                 convention=convention)

@@ -3,23 +3,25 @@
 `walk` evaluates every equation of docs/derivation.md in order on a tiny batch, in float64, written out
 here as the equations read (Z1 = X·W1 + b1, ...). Beside each it keeps what network.py's own `forward` and
 `backward` computed for the same quantity (where they keep it), the line of network.py that computes it
-(read with `inspect`, so it cannot go stale), and, for each parameter gradient, central finite differences
-of the loss on a few entries. Then one step of nnlab's own SGD, and the loss before and after.
+(found by function and statement in the loaded source, `CODE`, so neither a moved line nor a reworded
+comment makes it stale), and, for each parameter gradient, central finite differences of the loss on a
+few entries. Then one step of nnlab's own SGD, and the loss before and after.
 `compare_losses` trains the log loss and the squared error from the same start, for the page's last section.
 No I/O: arrays in, dataclasses out.
 """
 
 from __future__ import annotations
 
+import ast
+import functools
 import inspect
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from nnlab.errors import NNLabError
 from nnlab.metrics import sum_of_squares
-from nnlab.scratch import network as network_module
-from nnlab.scratch import optim as optim_module
 from nnlab.scratch.gradcheck import FD_TOLERANCE, central_difference
 from nnlab.scratch.network import (
     LOSSES,
@@ -28,7 +30,11 @@ from nnlab.scratch.network import (
     backward,
     check_loss,
     forward,
+    log_loss,
+    log_loss_gradient,
     probabilities,
+    squared_error,
+    squared_error_gradient,
 )
 from nnlab.scratch.optim import SGD
 from nnlab.scratch.train import EpochRunner, predicted_labels
@@ -36,7 +42,7 @@ from nnlab.scratch.train import EpochRunner, predicted_labels
 FD_STEP = 1e-5
 
 
-@dataclass
+@dataclass(frozen=True)
 class SourceLine:
     file: str    # "scratch/network.py"
     number: int  # 1-based
@@ -101,19 +107,67 @@ class Walk:
         return all(c.passed for s in self.steps for c in s.checks)
 
 
-def source_line(anchor: str, module=network_module) -> SourceLine:
-    """The one line of `module` holding `anchor`, read from the module as it is loaded."""
-    lines, _ = inspect.getsourcelines(module)
-    hits = [i for i, line in enumerate(lines) if anchor in line]
+# Where the code computes each equation: (function, statement) pairs. A statement is found in the syntax tree
+# of its function, so comments and spacing do not matter; an expression finds the statement that holds it.
+# tests/scratch/test_walk.py resolves every one, so a change that loses one fails there, not in `nnlab explain`.
+CODE: dict[str, tuple[tuple[Callable, str], ...]] = {
+    "Z": ((forward, "product(A_prev, W, out=Z)"), (forward, "Z += b")),
+    "A": ((forward, "np.maximum(Z, 0, out=Z)"),),
+    "A_out": ((probabilities, "sigmoid(Z_out, out) if binary else softmax(Z_out, out)"),),
+    "L mse": ((squared_error, "0.5 * np.mean((sigmoid(z) - y) ** 2)"),),
+    "L log, sigmoid": ((log_loss, "np.log1p(np.exp(-np.abs(z)))"),),
+    "L log, softmax": ((log_loss, "return float(np.mean(lse - Z[np.arange(len(y)), y]))"),),
+    "dZ_out mse": ((backward, "probabilities(ws.A[-1], net.binary, out=dZ)"),
+                   (squared_error_gradient, "np.subtract(1.0, dZ, out=slope)"),
+                   (squared_error_gradient, "slope *= dZ"), (squared_error_gradient, "dZ -= Y"),
+                   (squared_error_gradient, "dZ *= slope"), (backward, "dZ *= 1.0 / m")),
+    "dZ_out log": ((backward, "probabilities(ws.A[-1], net.binary, out=dZ)"), (log_loss_gradient, "dZ -= Y"),
+                   (backward, "dZ *= 1.0 / m")),
+    "dW": ((backward, "product(A_prev.T, dZ, out=ws.dW[l])"),),
+    "db": ((backward, "np.sum(dZ, axis=0, out=ws.db[l])"),),
+    "dA": ((backward, "product(dZ, net.W[l].T, out=dA)"),),
+    "mask": ((backward, "np.greater(ws.A[l - 1], 0, out=ws.mask[l - 1])"),),
+    "dZ": ((backward, "np.multiply(dA, ws.mask[l - 1], out=dA)"),),
+    "update": ((SGD.step, "p -= lr * g"),),
+}
+
+
+@functools.cache
+def _parse(source: str) -> ast.Module:
+    return ast.parse(source)
+
+
+def _definition(function: Callable) -> ast.FunctionDef:
+    """The syntax tree of `function`, found in its module's source as it is loaded."""
+    module = inspect.getmodule(function)
+    first = function.__code__.co_firstlineno  # the first decorator's line, or the def's
+    for node in ast.walk(_parse(inspect.getsource(module))):
+        if (isinstance(node, ast.FunctionDef) and node.name == function.__name__
+                and min([node.lineno, *(d.lineno for d in node.decorator_list)]) == first):
+            return node
+    raise NNLabError(f"explain: no source for {function.__qualname__}; update nnlab/scratch/walk.py")
+
+
+@functools.cache
+def source_line(function: Callable, statement: str) -> SourceLine:
+    """The line of `function` where `statement` is computed (a statement, or an expression inside one).
+    Matched on the syntax tree, so comments and spacing do not count; no match, or several, is an error."""
+    body = ast.parse(statement).body
+    wanted = body[0].value if len(body) == 1 and isinstance(body[0], ast.Expr) else body[0]
+    pattern = ast.dump(wanted)
+    hits = [s for s in ast.walk(_definition(function))
+            if isinstance(s, ast.stmt) and not hasattr(s, "body")  # simple statements: a line each, no block
+            and any(type(n) is type(wanted) and ast.dump(n) == pattern for n in ast.walk(s))]
     if len(hits) != 1:
-        raise NNLabError(f"explain: {anchor!r} is on {len(hits)} lines of {module.__name__}, not one; "
-                         "update nnlab/scratch/walk.py")
-    name = module.__name__.removeprefix("nnlab.").replace(".", "/") + ".py"
-    return SourceLine(name, hits[0] + 1, lines[hits[0]].strip())
+        raise NNLabError(f"explain: {statement!r} is on {len(hits)} lines of {function.__qualname__}, not one; "
+                         "update CODE in nnlab/scratch/walk.py")
+    lines, _ = inspect.getsourcelines(inspect.getmodule(function))
+    name = function.__module__.removeprefix("nnlab.").replace(".", "/") + ".py"
+    return SourceLine(name, hits[0].lineno, lines[hits[0].lineno - 1].strip())
 
 
-def _code(*anchors: str) -> list[SourceLine]:
-    return [source_line(a) for a in anchors]
+def _code(equation: str) -> list[SourceLine]:
+    return [source_line(function, statement) for function, statement in CODE[equation]]
 
 
 def _dims(a: np.ndarray) -> str:
@@ -170,13 +224,13 @@ def walk(net: Network, X: np.ndarray, y: np.ndarray, loss: str = "log", lr: floa
         prev = "X" if l == 0 else f"A{l}"
         steps.append(Step(f"Z{n}", "forward", f"Z{n} = {prev}·W{n} + b{n}",
                           f"{_dims(A[-1])} · {_dims(net.W[l])} + {net.b[l].size} → {_dims(Zl)}", Zl,
-                          _code("product(A_prev, W, out=Z)", "Z += b"),
+                          _code("Z"),
                           "the bias row is added to every sample's row" if l == 0 else "",
                           network=Z_out if l == L - 1 else None))
         if l < L - 1:
             Al = np.maximum(Zl, 0)
             steps.append(Step(f"A{n}", "forward", f"A{n} = ReLU(Z{n}) = max(0, Z{n})", f"{_dims(Zl)} → {_dims(Al)}",
-                              Al, _code("np.maximum(Z, 0, out=Z)"), "negative entries become 0",
+                              Al, _code("A"), "negative entries become 0",
                               network=ws.A[l]))
         else:
             if net.binary:
@@ -187,7 +241,7 @@ def walk(net: Network, X: np.ndarray, y: np.ndarray, loss: str = "log", lr: floa
                 Al = e / e.sum(axis=1, keepdims=True)
                 eq, note = f"A{n} = softmax(Z{n}), row by row", "each row: the probabilities of the classes"
             steps.append(Step(f"A{n}", "forward", eq, f"{_dims(Zl)} → {_dims(Al)}", Al,
-                              _code("return sigmoid(Z_out, out) if binary else softmax(Z_out, out)"), note,
+                              _code("A_out"), note,
                               network=A_out_net))
         A.append(Al)
     Aout = A[-1]
@@ -195,31 +249,29 @@ def walk(net: Network, X: np.ndarray, y: np.ndarray, loss: str = "log", lr: floa
     top = f"A{L}"
     if loss == "mse":
         value = 0.5 * np.mean(((Aout - Y) ** 2).sum(axis=1))
-        eq, anchor = f"L = (1/2m)·Σ ({top} − Y)²", "0.5 * np.mean((sigmoid(z) - y) ** 2)"
+        eq, code = f"L = (1/2m)·Σ ({top} − Y)²", "L mse"
     elif net.binary:
         value = -np.mean(Y * np.log(Aout) + (1 - Y) * np.log(1 - Aout))
-        eq, anchor = f"L = −(1/m)·Σ [ Y·log {top} + (1 − Y)·log(1 − {top}) ]", "np.log1p(np.exp(-np.abs(z)))"
+        eq, code = f"L = −(1/m)·Σ [ Y·log {top} + (1 − Y)·log(1 − {top}) ]", "L log, sigmoid"
     else:
         value = -np.mean(np.log(Aout[np.arange(m), y]))
-        eq, anchor = f"L = −(1/m)·Σ log {top}[y]", "return float(np.mean(lse - Z[np.arange(len(y)), y]))"
-    loss_before = LOSSES[loss](Z_out, y, net.binary)
-    steps.append(Step("L", "loss", eq, f"{_dims(Aout)} → 1", np.array([[value]]), _code(anchor),
+        eq, code = f"L = −(1/m)·Σ log {top}[y]", "L log, softmax"
+    loss_before = LOSSES[loss].value(Z_out, y, net.binary)
+    steps.append(Step("L", "loss", eq, f"{_dims(Aout)} → 1", np.array([[value]]), _code(code),
                       f"the mean over the batch of {m}", network=np.array([[loss_before]])))
 
     # backward, from the output down
     if loss == "mse":
         dZ = (Aout - Y) * Aout * (1 - Aout) / m
-        eq, anchors = f"dZ{L} = ({top} − Y)·{top}(1 − {top}) / m", (
-            "probabilities(ws.A[-1], net.binary, out=dZ)", "np.subtract(1.0, dZ, out=ws.slope)",
-            "# dA3/dZ3 = A3(1 - A3)", "# A3 - Y", "dZ *= ws.slope", "dZ *= 1.0 / m")
+        eq = f"dZ{L} = ({top} − Y)·{top}(1 − {top}) / m"
         note = "the squared error keeps the sigmoid's slope A(1 − A): small wherever the output is sure"
     else:
         dZ = (Aout - Y) / m
-        eq, anchors = f"dZ{L} = ({top} − Y) / m", ("probabilities(ws.A[-1], net.binary, out=dZ)",
-                                                   "# dZ_out = (A_out - Y)/m", "dZ *= 1.0 / m")
+        eq = f"dZ{L} = ({top} − Y) / m"
         note = ("dL/dA · dA/dZ collapses to a difference: how far each probability is from the label"
                 if net.binary else "the softmax's and the log loss's derivatives collapse to a difference")
-    steps.append(Step(f"dZ{L}", "backward", eq, f"{_dims(dZ)}", dZ, _code(*anchors), note, network=ws.dZ[-1].copy()))
+    steps.append(Step(f"dZ{L}", "backward", eq, f"{_dims(dZ)}", dZ, _code(f"dZ_out {loss}"), note,
+                      network=ws.dZ[-1].copy()))
     grads: dict[str, np.ndarray] = {}
     for l in range(L - 1, -1, -1):
         n, prev = l + 1, ("X" if l == 0 else f"A{l}")
@@ -228,10 +280,10 @@ def walk(net: Network, X: np.ndarray, y: np.ndarray, loss: str = "log", lr: floa
         grads[f"W{n}"], grads[f"b{n}"] = dW, db
         steps.append(Step(f"dW{n}", "backward", f"dW{n} = {prev}ᵀ·dZ{n}",
                           f"{_dims(A[l].T)} · {_dims(dZ)} → {_dims(dW)}", dW,
-                          _code("product(A_prev.T, dZ, out=ws.dW[l])"), "", network=ws.dW[l].copy(),
+                          _code("dW"), "", network=ws.dW[l].copy(),
                           checks=_fd_checks(net, net.W[l], ws.dW[l], X, y, loss, fd_entries, rng)))
         steps.append(Step(f"db{n}", "backward", f"db{n} = Σrows dZ{n}", f"{_dims(dZ)} → {db.size}", db[None, :],
-                          _code("np.sum(dZ, axis=0, out=ws.db[l])"), "summed over the samples",
+                          _code("db"), "summed over the samples",
                           network=ws.db[l][None, :].copy(),
                           checks=_fd_checks(net, net.b[l], ws.db[l], X, y, loss, fd_entries, rng)))
         if l == 0:
@@ -239,25 +291,25 @@ def walk(net: Network, X: np.ndarray, y: np.ndarray, loss: str = "log", lr: floa
         dA = dZ @ net.W[l].T
         mask = (Z[l - 1] > 0).astype(np.float64)
         steps.append(Step(f"dA{l}", "backward", f"dA{l} = dZ{n}·W{n}ᵀ", f"{_dims(dZ)} · {_dims(net.W[l].T)} → "
-                          f"{_dims(dA)}", dA, _code("product(dZ, net.W[l].T, out=dA)"),
+                          f"{_dims(dA)}", dA, _code("dA"),
                           "the error sent back to each hidden unit, through the weights it fed"))
         steps.append(Step(f"mask{l}", "backward", f"1[Z{l} > 0]", f"{_dims(mask)}", mask,
-                          _code("np.greater(ws.A[l - 1], 0, out=ws.mask[l - 1])"),
+                          _code("mask"),
                           "ReLU's derivative: 1 where the unit was on, 0 where it was off"))
         dZ = dA * mask
         steps.append(Step(f"dZ{l}", "backward", f"dZ{l} = dA{l} ⊙ 1[Z{l} > 0]", f"{_dims(dA)} ⊙ {_dims(mask)} → "
-                          f"{_dims(dZ)}", dZ, _code("np.multiply(dA, ws.mask[l - 1], out=dA)"),
+                          f"{_dims(dZ)}", dZ, _code("dZ"),
                           "units that were off pass no gradient back", network=ws.dZ[l - 1].copy()))
 
     # one step of nnlab's own SGD, on the gradients network.py computed
     before = {name: p.copy() for name, p in _named(net)}
     gnorm2 = sum_of_squares(ws.grad)
     SGD([net.theta], lr).step([ws.grad])
-    loss_after = LOSSES[loss](forward(net, X, Workspace.create(net, m)), y, net.binary)
+    loss_after = LOSSES[loss].value(forward(net, X, Workspace.create(net, m)), y, net.binary)
     update = [(name, before[name], p.copy()) for name, p in _named(net)]
     hidden_Z = np.concatenate([z.ravel() for z in Z[:-1]]) if L > 1 else np.array([np.inf])
     return Walk(list(net.sizes), loss, net.binary, X, y, steps, lr, loss_before, loss_after, -lr * gnorm2, update,
-                source_line("p -= lr * g", optim_module), float(np.abs(hidden_Z).min(initial=np.inf)))
+                _code("update")[0], float(np.abs(hidden_Z).min(initial=np.inf)))
 
 
 def _named(net: Network) -> list[tuple[str, np.ndarray]]:
@@ -276,8 +328,11 @@ def pick_batch(y: np.ndarray, n: int) -> np.ndarray:
 
 
 def output_gradient(a: np.ndarray, y: int, loss: str) -> np.ndarray:
-    """m·dL/dZ of one sigmoid unit at output a: a − y (log loss) or (a − y)·a(1 − a) (squared error)."""
-    return (a - y) if loss == "log" else (a - y) * a * (1 - a)
+    """m·dL/dZ of one sigmoid unit at output a: a − y (log loss) or (a − y)·a(1 − a) (squared error), by
+    network.py's own output gradient (float64)."""
+    dZ = np.array(a, dtype=np.float64)  # a copy: the gradient is written over it
+    check_loss(loss).output_gradient(dZ, np.asarray(y, dtype=np.float64), np.empty_like(dZ))
+    return dZ
 
 
 @dataclass
@@ -306,7 +361,7 @@ def compare_losses(start: Network, X: np.ndarray, y: np.ndarray, epochs: int = 3
             if epoch:
                 runner.run(X, y, rng)
             Z_out = forward(net, X, Workspace.create(net, len(X)))
-            curve["log_loss"].append(LOSSES["log"](Z_out, y, True))
+            curve["log_loss"].append(LOSSES["log"].value(Z_out, y, True))
             curve["accuracy"].append(float(np.mean(predicted_labels(Z_out, True) == y)))
         curves[loss] = curve
     return LossRace(lr, batch_size, len(X), curves)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from nnlab.errors import NNLabError
+from nnlab.errors import pick
 
 
 def constant(base_lr: float, progress: float) -> float:
@@ -31,6 +31,4 @@ SCHEDULES = {"constant": constant, "cosine": cosine, "onecycle": onecycle}
 
 def learning_rate(schedule: str, base_lr: float, progress: float) -> float:
     """The rate at `progress` in [0, 1) of the whole training, by the schedule's name."""
-    if schedule not in SCHEDULES:
-        raise NNLabError(f"unknown schedule {schedule!r}; choose one of {', '.join(SCHEDULES)}")
-    return SCHEDULES[schedule](base_lr, progress)
+    return pick(SCHEDULES, schedule, "schedule")(base_lr, progress)

@@ -195,45 +195,48 @@ def png(fig) -> str:
     return base64.b64encode(figures.png_bytes(fig)).decode("ascii")
 
 
+RACE_FONT = 11.0  # points: the race figure is drawn 15 inches wide and shown shrunk to the page's column
+
+
 def race_figure(race: LossRace, wrong: tuple[float, int] | None):
     """Left: m·dL/dZ over the output A for y = 1 and y = 0, for both losses, a confident mistake marked.
     Right: the log loss of both runs per epoch; the accuracy in a third panel."""
-    import matplotlib.pyplot as plt
+    from nnlab.viz import figures
 
-    from nnlab.viz import figures  # noqa: F401  (sets the non-interactive backend)
-
-    plt.rcParams.update({"font.size": 11})
-    fig, (ax, bx, cx) = plt.subplots(1, 3, figsize=(15, 5.4))
-    a = np.linspace(1e-3, 1 - 1e-3, 400)
-    colours = {"log": "#c0504d", "mse": "#4a7ebb"}
-    names = {"log": "log loss: A − Y", "mse": "squared error: (A − Y)·A(1 − A)"}
-    for loss in ("log", "mse"):
-        ax.plot(a, output_gradient(a, 1, loss), color=colours[loss], lw=2.2, label=f"{names[loss]}, y = 1")
-        ax.plot(a, output_gradient(a, 0, loss), color=colours[loss], lw=1.4, ls="--", label="y = 0")
-    if wrong is not None:
-        a0, y0 = wrong
+    # Larger text than the report's, in a style of its own that is on only while this figure is drawn:
+    # figures drawn later in the same process keep the report's size.
+    with figures.styled(RACE_FONT):
+        fig, (ax, bx, cx) = figures.subplots(1, 3, figsize=(15, 5.4))
+        a = np.linspace(1e-3, 1 - 1e-3, 400)
+        colours = {"log": "#c0504d", "mse": "#4a7ebb"}
+        names = {"log": "log loss: A − Y", "mse": "squared error: (A − Y)·A(1 − A)"}
         for loss in ("log", "mse"):
-            g = output_gradient(np.array(a0), y0, loss)
-            ax.plot([a0], [g], "o", ms=9, color=colours[loss], mec="black", zorder=5)
-        ax.annotate(f"confident mistake\ny = {y0}, A = {a0:.3f}", (a0, output_gradient(np.array(a0), y0, "log")),
-                    xytext=(0.35, -0.7) if y0 else (0.1, 0.7), textcoords="data", fontsize=11,
-                    arrowprops={"arrowstyle": "->", "color": "#444"})
-        ax.annotate("", (a0, output_gradient(np.array(a0), y0, "mse")), xytext=(0.35, -0.7) if y0 else (0.1, 0.7),
-                    textcoords="data", arrowprops={"arrowstyle": "->", "color": "#444"})
-    ax.axhline(0, color="#999", lw=0.8)
-    ax.set(xlabel="output A = σ(Z)", ylabel="m · dL/dZ", title="the push each loss gives one sample")
-    ax.legend(fontsize=10, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2)
-    epochs = np.arange(len(race.curves["log"]["log_loss"]))
-    for loss in ("log", "mse"):
-        label = "trained with the log loss" if loss == "log" else "trained with the squared error"
-        bx.plot(epochs, race.curves[loss]["log_loss"], color=colours[loss], lw=2, label=label)
-        cx.plot(epochs, race.curves[loss]["accuracy"], color=colours[loss], lw=2, label=label)
-    bx.set(xlabel="epoch", ylabel="log loss on these samples", title="learning curves: loss")
-    cx.set(xlabel="epoch", ylabel="accuracy on these samples", title="learning curves: accuracy")
-    bx.legend(fontsize=10)
-    for axis in (ax, bx, cx):
-        axis.grid(alpha=0.3)
-    fig.tight_layout()
+            ax.plot(a, output_gradient(a, 1, loss), color=colours[loss], lw=2.2, label=f"{names[loss]}, y = 1")
+            ax.plot(a, output_gradient(a, 0, loss), color=colours[loss], lw=1.4, ls="--", label="y = 0")
+        if wrong is not None:
+            a0, y0 = wrong
+            for loss in ("log", "mse"):
+                g = output_gradient(np.array(a0), y0, loss)
+                ax.plot([a0], [g], "o", ms=9, color=colours[loss], mec="black", zorder=5)
+            label_at = (0.35, -0.7) if y0 else (0.1, 0.7)
+            ax.annotate(f"confident mistake\ny = {y0}, A = {a0:.3f}", (a0, output_gradient(np.array(a0), y0, "log")),
+                        xytext=label_at, textcoords="data", arrowprops={"arrowstyle": "->", "color": "#444"})
+            ax.annotate("", (a0, output_gradient(np.array(a0), y0, "mse")), xytext=label_at, textcoords="data",
+                        arrowprops={"arrowstyle": "->", "color": "#444"})
+        ax.axhline(0, color="#999", lw=0.8)
+        ax.set(xlabel="output A = σ(Z)", ylabel="m · dL/dZ", title="the push each loss gives one sample")
+        ax.legend(fontsize=10, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2)
+        epochs = np.arange(len(race.curves["log"]["log_loss"]))
+        for loss in ("log", "mse"):
+            label = "trained with the log loss" if loss == "log" else "trained with the squared error"
+            bx.plot(epochs, race.curves[loss]["log_loss"], color=colours[loss], lw=2, label=label)
+            cx.plot(epochs, race.curves[loss]["accuracy"], color=colours[loss], lw=2, label=label)
+        bx.set(xlabel="epoch", ylabel="log loss on these samples", title="learning curves: loss")
+        cx.set(xlabel="epoch", ylabel="accuracy on these samples", title="learning curves: accuracy")
+        bx.legend(fontsize=10)
+        for axis in (ax, bx, cx):
+            axis.grid(alpha=0.3)
+        fig.tight_layout()
     return fig
 
 

@@ -12,12 +12,9 @@ import math
 import textwrap
 
 import matplotlib
-
-matplotlib.use("Agg")  # files only: no display needed, no GUI toolkit loaded
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.ticker import LogLocator, MaxNLocator, NullFormatter  # noqa: E402
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.ticker import LogLocator, MaxNLocator, NullFormatter
 
 DIVERGING = "RdBu_r"
 
@@ -28,9 +25,27 @@ DPI = 110
 MAX_WIDTH = 8.8
 MAX_HEIGHT = 12.0  # inches: about a screen and a half; a larger picture is split or summarised
 FONT = 9.0
-plt.rcParams.update({"font.size": FONT, "axes.titlesize": FONT + 1, "axes.labelsize": FONT,
-                     "xtick.labelsize": FONT, "ytick.labelsize": FONT, "legend.fontsize": FONT,
-                     "figure.titlesize": FONT + 1})
+
+
+def style(font: float = FONT) -> dict[str, float]:
+    """The rcParams nnlab draws with: text of `font` points, titles a point larger."""
+    return {"font.size": font, "axes.titlesize": font + 1, "axes.labelsize": font, "xtick.labelsize": font,
+            "ytick.labelsize": font, "legend.fontsize": font, "figure.titlesize": font + 1}
+
+
+def styled(font: float = FONT):
+    """`style(font)` for the length of a `with` block or of each call of a decorated function, then the
+    caller's rcParams back as they were. It must be on while a figure is drawn, not only saved: a text's
+    size is fixed when the text is made."""
+    return matplotlib.rc_context(style(font))
+
+
+def subplots(*grid: int, figsize: tuple[float, float], **kwargs):
+    """A Figure and its axes, as `plt.subplots` makes them but not through pyplot: no backend is chosen and
+    no global list of figures is kept, so nothing changes for the caller's own plots (and no GUI toolkit
+    is loaded); the figure is freed when it is dropped."""
+    fig = Figure(figsize=figsize)
+    return fig, fig.subplots(*grid, **kwargs)
 
 
 def montage(tiles: np.ndarray, cols: int, label_room: bool | int = False) -> tuple[np.ndarray, list[tuple[int, int]]]:
@@ -55,7 +70,7 @@ def _draw(ax, made: tuple[np.ndarray, list[tuple[int, int]]], tile_width: int, c
           vmax: float, labels: list[str] | None):
     """Draw a montage (canvas, corners) on ax, gaps blank, with the labels above their tiles; returns the image."""
     canvas, corners = made
-    image = ax.imshow(canvas, cmap=plt.get_cmap(cmap).with_extremes(bad="white"), vmin=vmin, vmax=vmax,
+    image = ax.imshow(canvas, cmap=matplotlib.colormaps[cmap].with_extremes(bad="white"), vmin=vmin, vmax=vmax,
                       interpolation="nearest")
     ax.axis("off")
     for (y, x), label in zip(corners, labels or []):
@@ -82,7 +97,7 @@ def _tile_figure(tiles: np.ndarray, cols: int, inch: float, cmap: str, vmin: flo
     bar = 0.9 if colorbar else 0.0
     aspect = made[0].shape[0] / made[0].shape[1]
     width = min(cols * inch, MAX_WIDTH - bar, (MAX_HEIGHT - title_room - 0.5) / aspect)
-    fig, ax = plt.subplots(figsize=(max(width + bar, 1.5), width * aspect + title_room))
+    fig, ax = subplots(figsize=(max(width + bar, 1.5), width * aspect + title_room))
     image = _draw(ax, made, tiles.shape[2], cmap, vmin, vmax, labels)
     if colorbar:
         fig.colorbar(image, ax=ax, fraction=0.9 / (width + bar), shrink=0.8, pad=0.02, label=colorbar)
@@ -117,6 +132,7 @@ def strongest_first(W: np.ndarray) -> np.ndarray:
     return np.argsort(-np.linalg.norm(W, axis=0), kind="stable")
 
 
+@styled()
 def weight_tiles(tiles: np.ndarray, labels: list[str], title: str, colorbar: str | None = None,
                  cols: int = 8) -> Figure:
     """Weight pictures (n x h x w, NaN = blank), in the order given. With `colorbar`, all on one symmetric
@@ -135,6 +151,7 @@ def weight_tiles(tiles: np.ndarray, labels: list[str], title: str, colorbar: str
     return fig
 
 
+@styled()
 def class_tiles(T: np.ndarray, image_shape: tuple[int, int], classes: list[str]) -> Figure:
     """One image per class (column of T, NaN = blank), labelled by the class. Each has its own symmetric
     colour scale set at the 99th percentile of |T|: a few extreme pixels would otherwise wash the rest out."""
@@ -147,6 +164,7 @@ def class_tiles(T: np.ndarray, image_shape: tuple[int, int], classes: list[str])
     return fig
 
 
+@styled()
 def conv_kernels(K: np.ndarray, labels: list[str], title: str) -> Figure:
     """First-layer conv kernels (n x kh x kw, for one input channel), on one symmetric colour scale with
     a colour bar, large enough to see each kernel's orientation."""
@@ -158,6 +176,7 @@ def conv_kernels(K: np.ndarray, labels: list[str], title: str) -> Figure:
     return fig
 
 
+@styled()
 def patch_rows(patches: np.ndarray, labels: list[str], title: str) -> Figure:
     """patches (channels x k x h x w, in [0, 1]): one row per channel, its k patches side by side in grey,
     the channel's label above the row's first patch."""
@@ -173,13 +192,14 @@ def _values(history: list[dict], key: str) -> list[float]:
     return [np.nan if h.get(key) is None else h[key] for h in history]
 
 
+@styled()
 def learning_curves(history: list[dict]) -> Figure:
     """Loss and accuracy per epoch, training (as measured during the epoch) and validation (if any); a
     panel only for what the history holds (a loop of one's own may record the loss alone)."""
     epochs = [h["epoch"] for h in history]
     panels = [(key, label) for key, label in (("loss", "log loss"), ("accuracy", "accuracy"))
               if any(h.get(key) is not None or h.get(f"val_{key}") is not None for h in history)]
-    fig, axes = plt.subplots(1, len(panels), figsize=(MAX_WIDTH if len(panels) > 1 else MAX_WIDTH / 2 + 0.4, 3.4),
+    fig, axes = subplots(1, len(panels), figsize=(MAX_WIDTH if len(panels) > 1 else MAX_WIDTH / 2 + 0.4, 3.4),
                              squeeze=False)
     for ax, (key, label) in zip(axes[0], panels):
         if any(h.get(key) is not None for h in history):
@@ -195,12 +215,13 @@ def learning_curves(history: list[dict]) -> Figure:
     return fig
 
 
+@styled()
 def confusion_matrix(C: np.ndarray, classes: list[str]) -> Figure:
     """Counts of true class (rows) against predicted class (columns), shaded by the row share."""
     C = np.asarray(C)
     share = C / np.maximum(C.sum(axis=1, keepdims=True), 1)
     size = min(max(4.0, 0.6 * len(classes) + 1.5), MAX_WIDTH - 1.5)
-    fig, ax = plt.subplots(figsize=(size + 1, size))
+    fig, ax = subplots(figsize=(size + 1, size))
     im = ax.imshow(share, cmap="Blues", vmin=0, vmax=1)
     ax.set_xticks(range(len(classes)), classes, rotation=45, ha="right")
     ax.set_yticks(range(len(classes)), classes)
@@ -216,6 +237,7 @@ def confusion_matrix(C: np.ndarray, classes: list[str]) -> Figure:
     return fig
 
 
+@styled()
 def image_gallery(images: np.ndarray, captions: list[str], title: str, cols: int = 6) -> Figure:
     """Images (n x h x w, values in [0, 1]) in a grid, each with a caption (one or more lines) above it."""
     cols = min(cols, max(len(images), 1))
@@ -224,10 +246,11 @@ def image_gallery(images: np.ndarray, captions: list[str], title: str, cols: int
     return fig
 
 
+@styled()
 def decision_boundary(xx: np.ndarray, yy: np.ndarray, prob: np.ndarray, X: np.ndarray, y: np.ndarray,
                       classes: list[str]) -> Figure:
     """The probability of class 1 over the plane, with the test points on top (TensorFlow Playground's view)."""
-    fig, ax = plt.subplots(figsize=(5, 4.4))
+    fig, ax = subplots(figsize=(5, 4.4))
     field = ax.contourf(xx, yy, prob, levels=np.linspace(0, 1, 21), cmap="RdBu_r", alpha=0.8)
     ax.contour(xx, yy, prob, levels=[0.5], colors="k", linewidths=1)
     for k, marker in ((0, "o"), (1, "s")):
@@ -241,10 +264,11 @@ def decision_boundary(xx: np.ndarray, yy: np.ndarray, prob: np.ndarray, X: np.nd
     return fig
 
 
+@styled()
 def reliability_diagram(edges: np.ndarray, accuracy: np.ndarray, count: np.ndarray, ece: float) -> Figure:
     """Accuracy per confidence bin against the diagonal of perfect calibration, with the bin counts."""
     centres, width = (edges[:-1] + edges[1:]) / 2, edges[1] - edges[0]
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(4.8, 5), sharex=True, gridspec_kw={"height_ratios": [3, 1]})
+    fig, (top, bottom) = subplots(2, 1, figsize=(4.8, 5), sharex=True, gridspec_kw={"height_ratios": [3, 1]})
     top.bar(centres, np.nan_to_num(accuracy), width=width * 0.9, color="tab:blue", label="accuracy")
     top.plot([0, 1], [0, 1], "k--", lw=1, label="perfect calibration")
     top.set_ylabel("accuracy")
@@ -261,6 +285,7 @@ def reliability_diagram(edges: np.ndarray, accuracy: np.ndarray, count: np.ndarr
     return fig
 
 
+@styled()
 def saliency_maps(images: np.ndarray, attributions: np.ndarray, captions: list[str]) -> Figure:
     """Images (n x h x w in [0, 1]) above their signed attributions (n x h x w): red for the class,
     blue against, each on its own symmetric scale; black input pixels (no attribution) stay white."""
@@ -268,7 +293,7 @@ def saliency_maps(images: np.ndarray, attributions: np.ndarray, captions: list[s
     limits = np.array([symmetric_limit(a) for a in attributions])
     shown = np.clip(attributions / limits[:, None, None], -1, 1)
     width = min(max(n * 0.85, 3.0), MAX_WIDTH)
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(width, width / n * 2.6 + 0.5))
+    fig, (top, bottom) = subplots(2, 1, figsize=(width, width / n * 2.6 + 0.5))
     _show_tiles(top, images, n, "gray", 0, 1, captions)
     # (empty labels keep both montages the same shape, so each map sits exactly under its image)
     _show_tiles(bottom, shown, n, DIVERGING, -1, 1, ["\n" * (_lines(captions) - 1)] * n)
@@ -276,10 +301,11 @@ def saliency_maps(images: np.ndarray, attributions: np.ndarray, captions: list[s
     return fig
 
 
+@styled()
 def feature_maps(image: np.ndarray, maps: list[np.ndarray], caption: str, max_channels: int = 16) -> Figure:
     """One image (h x w in [0, 1]) and, one row per conv block, its first channels' maps (c x h x w),
     each map on its own scale from 0 to its maximum."""
-    fig, axes = plt.subplots(len(maps) + 1, 1, figsize=(MAX_WIDTH, (len(maps) + 1) * 0.95 + 0.4),
+    fig, axes = subplots(len(maps) + 1, 1, figsize=(MAX_WIDTH, (len(maps) + 1) * 0.95 + 0.4),
                              gridspec_kw={"height_ratios": [1.3] + [1] * len(maps)})
     _show_tiles(axes[0], image[None], 1, "gray", 0, 1)
     axes[0].set_title(caption)
@@ -291,6 +317,7 @@ def feature_maps(image: np.ndarray, maps: list[np.ndarray], caption: str, max_ch
     return fig
 
 
+@styled()
 def weight_evolution(epochs: list[int], tiles: np.ndarray, title: str) -> Figure:
     """tiles (epochs x units x h x w, NaN = blank): one row per unit, one column per epoch, each row on
     one symmetric colour scale set by its last column, so the picture shows the pattern forming and growing."""
@@ -303,11 +330,12 @@ def weight_evolution(epochs: list[int], tiles: np.ndarray, title: str) -> Figure
     return fig
 
 
+@styled()
 def unit_cards(weights: np.ndarray, images: np.ndarray, units: list[int], activations: np.ndarray) -> Figure:
     """One row per unit: its weight picture (h x w, NaN = blank; left), then the inputs that excite it
     most (images: units x k x h x w in [0, 1]) labelled with their activation."""
     n, k = images.shape[:2]
-    fig, (left, right) = plt.subplots(1, 2, figsize=(min((k + 1) * 1.05 + 0.3, MAX_WIDTH), n * 1.25 + 0.5),
+    fig, (left, right) = subplots(1, 2, figsize=(min((k + 1) * 1.05 + 0.3, MAX_WIDTH), n * 1.25 + 0.5),
                                       gridspec_kw={"width_ratios": [1, k]})
     scaled = scaled_to_peak(np.nan_to_num(weights)) + np.where(np.isnan(weights), np.nan, 0)
     _show_tiles(left, scaled, 1, DIVERGING, -1, 1, [f"unit {u}" for u in units])
@@ -317,6 +345,7 @@ def unit_cards(weights: np.ndarray, images: np.ndarray, units: list[int], activa
     return fig
 
 
+@styled()
 def training_health(history: list[dict], later: list[bool], steady: list[bool], dead_warn: float,
                     ratio_high: float, ratio_low: float) -> Figure:
     """Per layer over the epochs: dead ReLU share, gradient norm, update-to-weight ratio. Each limit of
@@ -326,7 +355,7 @@ def training_health(history: list[dict], later: list[bool], steady: list[bool], 
     records = [(h["epoch"], h["health"]) for h in history if h.get("health")]
     epochs = [e for e, _ in records]
     layers = list(records[-1][1])
-    fig, axes = plt.subplots(1, 3, figsize=(MAX_WIDTH, 3.3))
+    fig, axes = subplots(1, 3, figsize=(MAX_WIDTH, 3.3))
     panels = (("dead", "dead ReLU share", False), ("grad_norm", "gradient norm ‖dL/dW‖", True),
               ("update_ratio", "update / weight, per epoch", True))
     for ax, (key, label, log) in zip(axes, panels):
@@ -358,9 +387,10 @@ def training_health(history: list[dict], later: list[bool], steady: list[bool], 
     return fig
 
 
+@styled()
 def compare_curves(histories: dict[str, list[dict]]) -> Figure:
     """Validation loss and accuracy per epoch of several runs on shared axes (training loss dashed)."""
-    fig, (left, right) = plt.subplots(1, 2, figsize=(MAX_WIDTH, 3.8))
+    fig, (left, right) = subplots(1, 2, figsize=(MAX_WIDTH, 3.8))
     for i, (label, history) in enumerate(histories.items()):
         colour = f"C{i % 10}"
         epochs = [h["epoch"] for h in history]
@@ -377,13 +407,17 @@ def compare_curves(histories: dict[str, list[dict]]) -> Figure:
     return fig
 
 
+@styled()  # (text that matplotlib makes only when it draws, such as extra tick labels, gets the report's size)
 def png_bytes(fig: Figure) -> bytes:
-    """The figure as PNG, then freed."""
+    """The figure as PNG; one made through pyplot is closed there, so pyplot's list of figures does not grow."""
     import io
 
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=DPI)
-    plt.close(fig)
+    if fig.canvas.manager is not None:  # only pyplot's figures have a manager (ours are freed when dropped)
+        import matplotlib.pyplot as plt
+
+        plt.close(fig)
     return buffer.getvalue()
 
 
