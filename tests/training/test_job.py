@@ -55,7 +55,7 @@ def test_val_fraction_zero_trains_on_every_training_sample(tmp_path, capsys):
 def test_resume_gives_the_same_weights_as_a_straight_run(tmp_path):
     const = replace(BASE, schedule="constant")
     straight = job.train(const, tmp_path, "straight", quiet=True)
-    resumed = job.train({**const, "epochs": 2}, tmp_path, "resumed", quiet=True)
+    resumed = job.train(replace(const, epochs=2), tmp_path, "resumed", quiet=True)
     job.resume(resumed, 4, quiet=True)
     ws, _ = runs.load_tensors(straight / runs.MODEL)
     wr, _ = runs.load_tensors(resumed / runs.MODEL)

@@ -23,7 +23,7 @@ from typing import Any, ClassVar
 
 from nnlab import checks
 from nnlab.data.synthetic import DEFAULT_NOISE
-from nnlab.errors import NNLabError, did_you_mean
+from nnlab.errors import NNLabError, did_you_mean, pick
 from nnlab.scratch.network import LOSSES
 from nnlab.scratch.optim import OPTIMIZERS
 from nnlab.training.schedules import SCHEDULES
@@ -90,9 +90,8 @@ class TrainConfig:
                     object.__setattr__(self, f.name, rule.check(value))  # (a list given becomes a tuple)
                 except ValueError as e:
                     raise NNLabError(f"{f.name} (--{f.name.replace('_', '-')}) {e}") from None
-            if choices is not None and value not in choices:
-                raise NNLabError(f"unknown {f.name} {value!r}{did_you_mean(str(value), choices)}; choose one of "
-                                 f"{', '.join(choices)}")
+            if choices is not None:
+                pick(dict.fromkeys(choices), value, f.name)  # (the tables hold names in order: keys of a dict)
 
     @classmethod
     def create(cls, model: str, data: str, **settings: Any) -> TrainConfig:
@@ -246,9 +245,7 @@ DEFAULT_EPOCHS = {name: spec.epochs for name, spec in MODELS.items()}
 
 
 def model_spec(name: str) -> ModelSpec:
-    if name not in MODELS:
-        raise NNLabError(f"unknown model {name!r}{did_you_mean(name, MODELS)} (models: {', '.join(MODELS)})")
-    return MODELS[name]
+    return pick(MODELS, name, "model")
 
 
 def options() -> dict[str, Any]:
