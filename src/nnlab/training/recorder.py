@@ -16,9 +16,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from nnlab.models.inspect import layer_weights, probe
 from nnlab.runs import first_layer
 from nnlab.training import health
-from nnlab.training.torch_engine import layer_weights, probe
 
 
 class _Probe:

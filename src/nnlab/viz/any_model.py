@@ -24,8 +24,8 @@ from nnlab import runs
 from nnlab.data import Dataset, Scaler, load
 from nnlab.errors import NNLabError
 from nnlab.metrics import summarize
+from nnlab.models.inspect import layer_weights
 from nnlab.training import health
-from nnlab.training.torch_engine import layer_weights
 
 MAX_SAMPLES = 10_000  # test samples read from a torch Dataset or DataLoader: enough for every figure
 
