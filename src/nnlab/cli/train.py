@@ -71,7 +71,9 @@ def register(commands, common) -> None:
                             description="Train a model and write a run directory (its last output line is "
                             "test_accuracy=... run=RUN_DIR). Defaults differ per model where marked; "
                             "every option and its defaults: docs/options.md.")
-    p.add_argument("model", nargs="?", choices=tuple(MODELS), help="scratch (NumPy), mlp or cnn (PyTorch)")
+    p.add_argument("model", nargs="?", choices=tuple(MODELS),
+                   help=", ".join(f"{name} ({'NumPy' if spec.engine == 'numpy' else 'PyTorch'})"
+                                  for name, spec in MODELS.items()))
     p.add_argument("--data", help="dataset name or path (see `nnlab data list`); required")
     for name, spec in options().items():  # every setting, written once in training/config.py
         add_setting(p, name, spec)

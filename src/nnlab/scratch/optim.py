@@ -120,11 +120,13 @@ OPTIMIZERS: dict[str, Callable[..., SGD | Adam]] = {
 }
 
 
-def make_optimizer(name: str, params: list[np.ndarray], lr: float, momentum: float = 0.9,
+def make_optimizer(name: str, params: list[np.ndarray], lr: float, momentum: float | None = None,
                    nesterov: bool = False, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8,
                    convention: str | None = None) -> SGD | Adam:
-    """`sgd` (plain), `momentum` (SGD with momentum), `adam` (which needs `convention`: see `Adam`).
-    An unknown name is an `UnknownName` error (a ValueError too)."""
+    """`sgd` (plain), `momentum` (SGD with `momentum`, which the caller's settings give: the default lives there),
+    `adam` (which needs `convention`: see `Adam`). An unknown name is an `UnknownName` error (a ValueError too)."""
     build = pick(OPTIMIZERS, name, "optimizer")
+    if name == "momentum" and momentum is None:
+        raise ValueError("the momentum optimizer needs its momentum (e.g. momentum=0.9)")
     return build(params, lr, momentum=momentum, nesterov=nesterov, beta1=beta1, beta2=beta2, eps=eps,
                  convention=convention)
