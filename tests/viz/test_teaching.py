@@ -12,7 +12,8 @@ from nnlab import runs
 from nnlab.cli import build_parser
 from nnlab.cli.train import make_config
 from nnlab.training import health, job
-from nnlab.viz import figures, probes, render
+from nnlab.viz import captions, figures, probes, render
+from nnlab.viz.report_input import ReportInput
 
 pytestmark = pytest.mark.slow
 
@@ -163,7 +164,7 @@ def test_training_and_validation_curves_measure_the_same_loss(runs_):
     left = caught["learning_curves.png"].axes[0]
     np.testing.assert_allclose(left.lines[0].get_ydata(), [h["loss"] for h in history])
     np.testing.assert_allclose(left.lines[1].get_ydata(), [h["val_loss"] for h in history])
-    caption = render.curves_caption(config, True)
+    caption = captions.curves(ReportInput.from_run(run).facts, validated=True)
     assert "dropout" not in caption and "augment" not in caption and "L2 penalty" in caption
 
 
