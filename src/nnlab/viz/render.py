@@ -24,6 +24,8 @@ def render(ev: ReportInput, out: Path) -> tuple[Path, list[Figure]]:
     """(Re)draw every figure that applies to `ev` into OUT/figures/ and write OUT/report.html (OUT: the run
     directory, for a run's input); returns the page's path and the figures in report order."""
     made = plan.draw(ev, out)
+    # The explain page is drawn after the figures: its race figure still sets matplotlib's font size for
+    # the whole process (explain_page.py), which would enlarge the text of every figure drawn after it.
     sections = []
     if ev.numpy_net is not None:  # a run of the hand-written backprop: one step of it shown (RUN/explain.html)
         from nnlab.viz.explain import report_section
