@@ -81,13 +81,34 @@ def test_a_model_of_ones_own_gets_every_picture_that_applies(reports, name, firs
             "unit_cards.png", "learning_curves.png", "weight_evolution.png", "training_health.png"} <= figures
     if name == "cnn":
         assert {"feature_maps.png", "conv2_patches.png"} <= figures
-    summary = json.loads((report.path.parent / "summary.json").read_text())
-    assert summary["test_accuracy"] == report.summary["test_accuracy"] > 0.6  # trained: chance is 0.1
+    ds = load("mnist-5k")
+    with torch.no_grad():
+        accuracy = float((model.eval()(torch.from_numpy(ds.X_test).reshape(-1, 1, 28, 28)).argmax(1)
+                          == torch.from_numpy(ds.y_test)).float().mean())
+    assert report.summary["test_accuracy"] == pytest.approx(accuracy, abs=1e-6) and accuracy > 0.6  # chance: 0.1
     assert [h["epoch"] for h in recorder.history] == [1, 2, 3] and all("health" in h for h in recorder.history)
     html = report.path.read_text()
     assert all(f'src="figures/{f}"' in html for f in figures)
     inline = report._repr_html_()                       # what a notebook shows: metrics and a few pictures
     assert "test accuracy" in inline and inline.count("data:image/png;base64,") >= 3
+
+
+@pytest.mark.parametrize("name", ["cnn", "mlp"])
+def test_the_report_writes_its_page_and_what_it_links_to_not_a_run_directory(reports, name):
+    from nnlab.viz.render import render_run
+
+    model, recorder, report = reports[name]
+    folder = report.path.parent
+    assert {p.name for p in folder.iterdir()} == {"report.html", "figures", "config.json", "metrics.jsonl"}
+    config = json.loads((folder / "config.json").read_text())
+    assert "format" not in config and config["model"] == type(model).__name__
+    assert config["parameters"] == sum(p.numel() for p in model.parameters())
+    assert [json.loads(line) for line in (folder / "metrics.jsonl").read_text().splitlines()] == recorder.history
+    with pytest.raises(NNLabError, match="not an nnlab run directory"):
+        render_run(folder)
+    html = report.path.read_text()
+    if name == "cnn":  # the caption's batch-norm clause follows the model: TwoConvNet has none
+        assert "Faint tiles are weak filters." in html and "batch norm after the layer" not in html
 
 
 @needs_chromium
@@ -172,7 +193,7 @@ def test_a_relu_mlpclassifier_is_the_same_function_and_gets_the_same_report(tmp_
 
 
 def test_a_tabular_model_says_which_pictures_need_images(tmp_path):
-    from nnlab.viz.render import not_shown
+    from nnlab.viz.plan import not_shown
 
     ds = load("breast-cancer")
     notes = not_shown(ds, [{"epoch": 1, "loss": 0.5}])

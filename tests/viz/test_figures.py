@@ -121,7 +121,7 @@ def test_calibration_of_a_known_model_and_its_diagram():
 
 
 def test_class_templates_are_the_weight_product_and_binary_gets_two():
-    from nnlab.viz.render import class_templates
+    from nnlab.viz.analysis import class_templates
 
     rng = np.random.default_rng(0)
     W1, W2, W3 = rng.normal(size=(9, 4)), rng.normal(size=(4, 3)), rng.normal(size=(3, 5))
@@ -195,7 +195,7 @@ def test_training_health_plots_each_layer_and_the_limits_over_the_judged_epochs(
 
 
 def test_evolution_frames_pick_spread_epochs_and_the_units_that_changed_most():
-    from nnlab.viz.render import evolution_frames
+    from nnlab.viz.analysis import evolution_frames
 
     snapshots = {f"epoch{e}": np.full((4, 3), float(e)) for e in range(10)}
     snapshots["epoch9"][:, 2] = 50.0          # unit 2 ends furthest from its start

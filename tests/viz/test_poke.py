@@ -4,7 +4,6 @@ from the data can break out of the page's script."""
 
 import json
 import re
-import types
 from dataclasses import replace
 
 import numpy as np
@@ -47,7 +46,7 @@ def test_an_mlp_is_poked_with_its_batch_norm_folded_in_and_dropout_off():
                 m.weight.uniform_(0.5, 2)
                 m.bias.uniform_(-1, 1)
     model.eval()
-    net = poke.dense_network(types.SimpleNamespace(kind="mlp", torch_model=lambda: model))
+    net = poke.dense_network(model)
     assert [W.shape for W in net.W] == [(5, 6), (6, 4), (4, 3)] and not net.binary
     X = np.random.default_rng(0).normal(size=(50, 5)).astype(np.float32)
     with torch.no_grad():
@@ -58,12 +57,12 @@ def test_an_mlp_is_poked_with_its_batch_norm_folded_in_and_dropout_off():
 def test_a_cnn_or_plain_features_are_listed_as_not_shown_and_why():
     ds = make_dataset("tab", np.random.rand(20, 3), np.arange(20) % 2, np.random.rand(6, 3), np.arange(6) % 2,
                       ("a", "b"))
-    html, why = poke.section(types.SimpleNamespace(kind="scratch", net=None), ds)
+    html, why = poke.section(Network.create([3, 4, 1], np.random.default_rng(0)), ds)
     assert html == "" and "3 plain features" in why
     images = make_dataset("img", np.random.rand(20, 1, 8, 8), np.arange(20) % 2, np.random.rand(6, 1, 8, 8),
                           np.arange(6) % 2, ("a", "b"), image_shape=(1, 8, 8))
     cnn = CNN((1, 8, 8), [4], 2)
-    html, why = poke.section(types.SimpleNamespace(kind="cnn", torch_model=lambda: cnn), images)
+    html, why = poke.section(cnn, images)
     assert html == "" and "CNN" in why and "dense networks only" in why
 
 
@@ -75,9 +74,9 @@ def points_dataset(classes=("left", "right")):
 
 
 def test_a_network_over_the_size_limit_says_the_limit_and_embeds_nothing(monkeypatch):
-    engine = types.SimpleNamespace(kind="scratch", net=Network.create([2, 8, 1], np.random.default_rng(0)))
+    net = Network.create([2, 8, 1], np.random.default_rng(0))
     monkeypatch.setattr(poke, "MAX_PARAMETERS", 20)
-    html, why = poke.section(engine, points_dataset())
+    html, why = poke.section(net, points_dataset())
     assert why is None and "33 parameters" in html and "up to 20" in html
     assert "poke-data" not in html and "<script" not in html
 
@@ -89,8 +88,8 @@ def test_the_embedded_json_cannot_end_its_script_element():
     text = poke.script_json({"classes": list(HOSTILE)})
     assert not re.search(r"[<>&\u2028\u2029]", text)
     assert json.loads(text) == {"classes": list(HOSTILE)}
-    engine = types.SimpleNamespace(kind="scratch", net=Network.create([2, 4, 1], np.random.default_rng(0)))
-    html, _ = poke.section(engine, points_dataset(HOSTILE))
+    net = Network.create([2, 4, 1], np.random.default_rng(0))
+    html, _ = poke.section(net, points_dataset(HOSTILE))
     assert html.lower().count("</script") == 2 and "pwned = 1</script>" not in html
 
 
@@ -156,7 +155,7 @@ def test_the_page_predicts_what_numpy_predicts_on_test_samples(which, browser, r
     page = np.array(browser.js(f"nnlabPoke.predict({json.dumps(X.tolist())})"))
     assert page.shape == P[:300].shape
     np.testing.assert_allclose(page, P[:300], atol=1e-5, rtol=0)                     # the engine, float32
-    np.testing.assert_allclose(page, numpy_forward(poke.dense_network(engine), X), atol=1e-9, rtol=0)
+    np.testing.assert_allclose(page, numpy_forward(poke.dense_network(engine.net), X), atol=1e-9, rtol=0)
     assert browser.js("window.pwned") is None
 
 
@@ -213,7 +212,7 @@ def test_a_stroke_drawn_with_the_mouse_shows_numpys_probabilities(digits, browse
 def test_an_mlp_with_batch_norm_and_dropout_matches_pytorch_in_the_page(tmp_path_factory, browser):
     run, engine, ds, P = trained(tmp_path_factory, "mlp", "mlp", "--data", "digits", "--hidden", "48,24",
                                  "--epochs", "2", "--batch-norm", "--dropout", "0.3", report=False)
-    html, why = poke.section(engine, ds, P)
+    html, why = poke.section(engine.torch_model(), ds, P)
     page = run / "poke.html"
     page.write_text(f"<!doctype html><meta charset='utf-8'><body>{html}</body>")
     browser.open(page.as_uri(), "window.nnlabPoke")
@@ -223,8 +222,8 @@ def test_an_mlp_with_batch_norm_and_dropout_matches_pytorch_in_the_page(tmp_path
 
 @needs_chromium
 def test_hostile_class_names_show_as_text_and_run_nothing(tmp_path, browser):
-    engine = types.SimpleNamespace(kind="scratch", net=Network.create([2, 4, 1], np.random.default_rng(0)))
-    html, _ = poke.section(engine, points_dataset(HOSTILE))
+    net = Network.create([2, 4, 1], np.random.default_rng(0))
+    html, _ = poke.section(net, points_dataset(HOSTILE))
     page = tmp_path / "hostile.html"
     page.write_text(f"<!doctype html><meta charset='utf-8'><body><section id=\"poke\">{html}</section></body>")
     browser.open(page.as_uri(), "window.nnlabPoke")

@@ -59,6 +59,7 @@ def test_a_cnn_run_gets_its_own_pictures(tmp_path):
             "weight_evolution.png", "training_health.png"} <= names
     assert "first_layer_weights.png" not in names  # a conv layer's weights are kernels, shown as such
     html = (run / "report.html").read_text()
+    assert "batch norm after the layer rescales each channel" in html  # nnlab's CNN has batch norm
     assert all(f'src="figures/{name}"' in html for name in names)
 
 

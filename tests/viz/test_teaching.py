@@ -13,7 +13,8 @@ from nnlab.cli import build_parser
 from nnlab.cli.train import make_config
 from nnlab.training import health, job
 from nnlab.training.record import read_record
-from nnlab.viz import figures, probes, render
+from nnlab.viz import captions, figures, probes, render
+from nnlab.viz.report_input import ReportInput
 
 pytestmark = pytest.mark.slow
 
@@ -38,8 +39,11 @@ def train(tmp_path_factory, monkeypatch_figures, name: str, *argv: str) -> tuple
 def legibility(fig) -> tuple[list[tuple[str, float]], bool]:
     """(text, font size in points) for every visible text of fig, and whether everything drawn lies inside
     the figure (a title or label that sticks out is cut off in the PNG)."""
-    fig.canvas.draw()
-    drawn = fig.get_tightbbox(fig.canvas.get_renderer())  # inches
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(fig)  # the figures are built without pyplot: a canvas with a renderer to measure on
+    canvas.draw()
+    drawn = fig.get_tightbbox(canvas.get_renderer())  # inches
     W, H = fig.get_size_inches()
     inside = drawn.x0 >= -0.01 and drawn.y0 >= -0.01 and drawn.x1 <= W + 0.01 and drawn.y1 <= H + 0.01
     texts = [(t.get_text(), t.get_fontsize()) for t in
@@ -164,7 +168,7 @@ def test_training_and_validation_curves_measure_the_same_loss(runs_):
     left = caught["learning_curves.png"].axes[0]
     np.testing.assert_allclose(left.lines[0].get_ydata(), [h["loss"] for h in history])
     np.testing.assert_allclose(left.lines[1].get_ydata(), [h["val_loss"] for h in history])
-    caption = render.curves_caption(record.table(), True)
+    caption = captions.curves(ReportInput.from_run(run).facts, validated=True)
     assert "dropout" not in caption and "augment" not in caption and "L2 penalty" in caption
 
 

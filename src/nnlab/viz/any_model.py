@@ -14,7 +14,6 @@ import base64
 import math
 from html import escape
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
@@ -23,9 +22,8 @@ from torch import nn
 from nnlab import runs
 from nnlab.data import Dataset, Scaler, load
 from nnlab.errors import NNLabError
-from nnlab.metrics import summarize
+from nnlab.files import write_json_atomic
 from nnlab.models.inspect import layer_weights
-from nnlab.training import health
 
 MAX_SAMPLES = 10_000  # test samples read from a torch Dataset or DataLoader: enough for every figure
 
@@ -63,40 +61,34 @@ def report(model, data, out: str | Path = "nnlab-report", recorder=None, classes
            name: str | None = None) -> Report:
     """Write OUT/report.html (and OUT/figures/) for `model` on the test split of `data`; returns the Report.
     `recorder`: the `nnlab.Recorder` your loop fed; `classes`: class names for arrays; `name`: the title."""
-    from nnlab.viz import poke
-    from nnlab.viz.render import not_shown, render
-    from nnlab.viz.report import write_report
+    from nnlab.viz.render import render
+    from nnlab.viz.report_input import ReportInput
 
     ds = as_dataset(data, classes)
     view = ModelView(model, ds)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    history = list(recorder.history) if recorder is not None else []
-    if recorder is not None:  # what render reads from a run directory: the first layer's start and history
-        runs.save_tensors(out / runs.START, {"first_layer": recorder.start}, {"what": "first layer as initialised"})
-        runs.save_tensors(out / runs.SNAPSHOTS, recorder.snapshots, {"what": "first-layer weights by epoch"})
-    else:
-        for stale in (runs.START, runs.SNAPSHOTS):  # from an earlier report in the same folder: not this model's
-            (out / stale).unlink(missing_ok=True)
-    runs.write_metrics(out, history)
-    P = view.predict_proba(ds.X_test)
-    summary = {**summarize(P, ds.y_test, ds.classes), "epochs": len(history) or "?"}
-    runs.write_summary(out, summary)
-    config = {"model": name or view.name, "data": ds.name, "parameters": view.parameters,
-              "dataset": {"name": ds.name, "classes": list(ds.classes), "n_train": len(ds.y_train)
-                          if ds.X_train is not ds.X_test else "?", "n_val": "?", "n_test": len(ds.y_test),
-                          "image_shape": list(ds.image_shape) if ds.image_shape else None}}
-    runs.write_config(out, config)
-    made = render(out, view, ds, P, summary, history)
-    poked, why_not = poke.report_parts(view, ds, P)
-    path = write_report(out, config, summary, made, health.hints(history), not_shown(ds, history) + why_not, poked)
-    return Report(path, summary, made)
+    ev = ReportInput.from_model(view, ds, view.input_shape, name or view.name, recorder)
+    path, made = render(ev, out)
+    write_linked_files(out, ev, view.parameters)
+    return Report(path, ev.summary, made)
+
+
+def write_linked_files(out: Path, ev, parameters: int) -> None:
+    """The two files report.html links to: what is known of the model and the data (config.json; not a
+    run's config, so `nnlab viz` does not take the folder for a run) and the history (metrics.jsonl)."""
+    ds = ev.data
+    write_json_atomic(out / runs.CONFIG, {
+        "model": ev.model_name, "data": ev.data_name, "parameters": parameters,
+        "dataset": {"name": ds.name, "classes": list(ds.classes), "n_train": "?" if ev.n_train is None else ev.n_train,
+                    "n_val": "?", "n_test": ev.n_test,
+                    "image_shape": list(ds.image_shape) if ds.image_shape else None}})
+    runs.write_metrics(out, ev.history)
 
 
 class ModelView:
-    """The small interface the report's renderer asks of an engine, for any classifier."""
-
-    config: dict[str, Any] = {}
+    """Any classifier as the report's `ReportModel` (the interface nnlab's engines have), with the shape one
+    sample takes in it and its size."""
 
     def __init__(self, model, ds: Dataset):
         if hasattr(model, "coefs_") and getattr(model, "activation", "relu") == "relu":

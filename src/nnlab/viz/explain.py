@@ -13,13 +13,14 @@ first layer kept in RUN/start.safetensors.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from html import escape
 from pathlib import Path
 
 import numpy as np
 
 from nnlab import runs
+from nnlab.data import Dataset
 from nnlab.errors import NNLabError
 from nnlab.files import write_bytes_atomic
 from nnlab.scratch.network import Network, predict_proba
@@ -86,32 +87,33 @@ def explain(run: str | Path, samples: int = 4, weights: str = "trained", lr: flo
         raise NNLabError(f"{path} is a {cfg.model!r} run; explain walks the NumPy network's "
                          "hand-written backprop: give a scratch run (nnlab train scratch ...)")
     _, engine = job.load_run(path)
+    splits = job.load_splits(cfg)
+    trained_on = replace(splits.data, X_train=splits.X_train, y_train=splits.y_train)
     # Tiny products on threads that fight another job were measured 500x slower; network.py's products have
     # the same bits on any thread count, so the count may follow the load.
     with ThreadPolicy(follow_load=True):
-        return explanation(path, cfg, engine, job.load_splits(cfg), samples, weights, lr, compare)
+        return explanation(path, cfg, engine.net, trained_on, samples, weights, lr, compare)
 
 
-def explanation(path: Path, cfg, engine, splits, samples: int = 4, weights: str = "trained",
+def explanation(path: Path, cfg, trained: Network, ds: Dataset, samples: int = 4, weights: str = "trained",
                 lr: float = 0.1, compare: bool = True) -> Explanation:
-    """`explain` for a run already loaded (render_run has the engine and the data in hand); `cfg`: its
-    ScratchConfig."""
+    """`explain` for a run already loaded (render_run has the network in hand): `trained` is its network,
+    `ds` its data with the training samples it was trained on (the validation split left out)."""
     check_settings(samples, weights, lr)
-    ds = splits.data
-    start = start_network(path, cfg, ds) if weights == "start" or (compare and engine.net.binary) else None
-    net = start if weights == "start" else engine.net
-    idx = pick_batch(splits.y_train, samples)
-    steps = walk(net, splits.X_train[idx], splits.y_train[idx], cfg.loss, lr)
+    start = start_network(path, cfg, ds) if weights == "start" or (compare and trained.binary) else None
+    net = start if weights == "start" else trained
+    idx = pick_batch(ds.y_train, samples)
+    steps = walk(net, ds.X_train[idx], ds.y_train[idx], cfg.loss, lr)
     race, wrong, source = None, None, ""
-    if compare and engine.net.binary:
+    if compare and trained.binary:
         rng = np.random.default_rng(cfg.seed)
-        sub = rng.permutation(len(splits.y_train))[:RACE_SAMPLES]
-        X, y = splits.X_train[sub], splits.y_train[sub]
+        sub = rng.permutation(len(ds.y_train))[:RACE_SAMPLES]
+        X, y = ds.X_train[sub], ds.y_train[sub]
         race = compare_losses(start, X, y, RACE_EPOCHS, RACE_LR, seed=cfg.seed)
-        wrong, source = confident_mistake({"the trained network": engine.net, "the starting network": start}, X, y)
+        wrong, source = confident_mistake({"the trained network": trained, "the starting network": start}, X, y)
     images = None
     if ds.image_shape and ds.image_shape[0] == 1:
-        images = ds.scaler.inverse(splits.X_train[idx]).reshape(-1, *ds.image_shape[1:]) / ds.scaler.pixel_max
+        images = ds.scaler.inverse(ds.X_train[idx]).reshape(-1, *ds.image_shape[1:]) / ds.scaler.pixel_max
     which = ("the trained weights (RUN/model.safetensors)" if weights == "trained" else
              "the weights the run started from (rebuilt from its seed)")
     context = (f"Run {path.name}: {which}; the batch is the first training sample of each class in turn; "
@@ -122,10 +124,10 @@ def explanation(path: Path, cfg, engine, splits, samples: int = 4, weights: str 
     return Explanation(steps, race, html)
 
 
-def report_section(run: Path, cfg, engine, splits) -> tuple[str, str, str]:
-    """Write RUN/explain.html (trained weights, 4 samples) and return the report's section about it:
-    (anchor, title, HTML)."""
-    e = explanation(run, cfg, engine, splits)
+def report_section(run: Path, cfg, net: Network, ds: Dataset) -> tuple[str, str, str]:
+    """Write RUN/explain.html (the trained network `net`, 4 samples of `ds`'s training samples) and return
+    the report's section about it: (anchor, title, HTML)."""
+    e = explanation(run, cfg, net, ds)
     e.write(run / "explain.html")
     w = e.walk
     L = len(w.sizes) - 1

@@ -16,9 +16,11 @@ from html import escape
 from pathlib import Path
 
 import numpy as np
+from torch import nn
 
 from nnlab.models.bridge import dense_layers
 from nnlab.models.nets import MLP
+from nnlab.scratch.network import Network
 
 # Parameters the page embeds at most. float32 in base64 is 5.33 bytes a parameter, so the limit keeps the
 # report under 8 MB and a forward pass (one multiply-add per weight) a few milliseconds in JavaScript. It
@@ -66,13 +68,12 @@ class Dense:
         return sum(W.size + b.size for W, b in zip(self.W, self.b))
 
 
-def dense_network(engine) -> Dense | str:
-    """The engine's network as dense layers, or why the page cannot run it."""
-    net = getattr(engine, "net", None)
-    if engine.kind == "scratch" and net is not None:
-        return Dense([np.asarray(W, np.float32) for W in net.W], [np.asarray(b, np.float32) for b in net.b],
-                     net.binary)
-    model = engine.torch_model()
+def dense_network(model: Network | nn.Module) -> Dense | str:
+    """The network as dense layers, or why the page cannot run it: nnlab's NumPy network as it is (one
+    sigmoid unit for two classes), a PyTorch module if it is nnlab's MLP."""
+    if isinstance(model, Network):
+        return Dense([np.asarray(W, np.float32) for W in model.W], [np.asarray(b, np.float32) for b in model.b],
+                     model.binary)
     if isinstance(model, MLP):  # batch norm folded into the linear layers, dropout the identity
         W, b = dense_layers(model)
         return Dense([w.astype(np.float32) for w in W], [c.astype(np.float32) for c in b], False)
@@ -124,13 +125,14 @@ def script_json(obj) -> str:
     return text
 
 
-def section(engine, ds, P: np.ndarray | None = None) -> tuple[str, str | None]:
-    """(the section's HTML, or "", and what the "not shown" list should say instead, or None)."""
+def section(model: Network | nn.Module, ds, P: np.ndarray | None = None) -> tuple[str, str | None]:
+    """(the section's HTML, or "", and what the "not shown" list should say instead, or None) for `model`
+    (see `dense_network`) on the data `ds` it was trained on, `P` its test probabilities."""
     image = ds.image_shape is not None and ds.image_shape[0] == 1
     if not image and ds.n_features != 2:
         return "", (f"Poke the network: the page lets you move a 2-D point or draw a grey image; these inputs are "
                     f"{ds.n_features} plain features.")
-    net = dense_network(engine)
+    net = dense_network(model)
     if isinstance(net, str):
         return "", net
     if net.parameters > MAX_PARAMETERS:
@@ -181,7 +183,8 @@ def _intro(net: Dense, ds) -> str:
     return f'<p class="poke-note">{escape(what + howto + scaling)}</p>'
 
 
-def report_parts(engine, ds, P: np.ndarray | None = None) -> tuple[list[tuple[str, str, str]], list[str]]:
+def report_parts(model: Network | nn.Module, ds,
+                 P: np.ndarray | None = None) -> tuple[list[tuple[str, str, str]], list[str]]:
     """The report's "Poke the network" section as (anchor, title, HTML), if any, and the note of why not."""
-    html, why_not = section(engine, ds, P)
+    html, why_not = section(model, ds, P)
     return ([("poke", "Poke the network", html)] if html else []), ([why_not] if why_not else [])

@@ -7,9 +7,12 @@ from __future__ import annotations
 
 from html import escape
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from nnlab.files import write_bytes_atomic
+
+if TYPE_CHECKING:
+    from nnlab.viz.report_input import ReportInput
 
 STYLE = """
 body { font: 15px/1.45 system-ui, sans-serif; max-width: 1000px; margin: 2em auto; padding: 0 1em; color: #222; }
@@ -34,13 +37,13 @@ def _setting(value) -> str:
     return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
-def write_report(run: Path, config: dict[str, Any], summary: dict[str, Any], figures: list,
-                 health_notes: list[tuple[bool, str]] = (), missing: list[str] = (),
+def write_report(out: Path, ev: ReportInput, figures: list, missing: list[str] = (),
                  sections: list[tuple[str, str, str]] = ()) -> Path:
-    """`sections`: more (anchor, title, HTML) after the figures; their HTML is the caller's, escaped there."""
-    dataset = config.get("dataset", {})
-    rows = "".join(f"<tr><td>{escape(k)}</td><td>{escape(_setting(config[k]))}</td></tr>"
-                   for k in SETTINGS if k in config and config[k] is not None)
+    """OUT/report.html of the report input `ev` and its drawn `figures`; `missing`: what is not shown and why;
+    `sections`: more (anchor, title, HTML) after the figures, their HTML the caller's, escaped there."""
+    rows = "".join(f"<tr><td>{escape(k)}</td><td>{escape(_setting(ev.settings[k]))}</td></tr>"
+                   for k in SETTINGS if k in ev.settings and ev.settings[k] is not None)
+    summary = ev.summary
     per_class = "".join(
         f"<tr><td>{escape(str(c['class']))}</td><td>{c['precision']:.3f}</td><td>{c['recall']:.3f}</td>"
         f"<td>{c['f1']:.3f}</td><td>{c['support']}</td></tr>" for c in summary.get("per_class", []))
@@ -49,14 +52,14 @@ def write_report(run: Path, config: dict[str, Any], summary: dict[str, Any], fig
         f'<img src="figures/{escape(f.file)}" alt="{escape(f.title)}">'
         f"<figcaption>{escape(f.caption)}</figcaption></figure>" for f in figures)
     notes = "".join(f'<li class="{"ok" if ok else "warn"}">{"✓" if ok else "⚠"} {escape(text)}</li>'
-                    for ok, text in health_notes)
-    title = f"{config.get('model', '?')} on {dataset.get('name', config.get('data', '?'))}"
+                    for ok, text in ev.health)
+    title = f"{ev.model_name} on {ev.data_name}"
     contents = [("metrics", "Test metrics"), ("per-class", "Per class"), ("health", "Training health in words")]
     contents += [(Path(f.file).stem, f.title) for f in figures] + [(a, t) for a, t, _ in sections]
     contents += [("settings", "Settings")]
     more = "".join(f'<section id="{escape(a)}"><h2>{escape(t)}</h2>{html}</section>' for a, t, html in sections)
-    splits = (("n_train", "training"), ("n_val", "validation"), ("n_test", "test samples"))
-    counts = ", ".join(f"{dataset[k]} {what}" for k, what in splits if dataset.get(k) not in (None, "?"))
+    splits = ((ev.n_train, "training"), (ev.n_val, "validation"), (ev.n_test, "test samples"))
+    counts = ", ".join(f"{n} {what}" for n, what in splits if n is not None)
     seconds = (f'<div class="metric"><b>{summary["train_seconds"]:.1f} s</b>training time</div>'
                if "train_seconds" in summary else "")
     absent = ('<div id="not-shown"><h3>Not shown for this model and data</h3><ul>'
@@ -66,7 +69,7 @@ def write_report(run: Path, config: dict[str, Any], summary: dict[str, Any], fig
 <html lang="en"><head><meta charset="utf-8"><title>nnlab · {escape(title)}</title>
 <style>{STYLE}</style></head><body>
 <h1>nnlab run: {escape(title)}</h1>
-<p>{escape(str(run.name))} · {escape(counts)} · {escape(str(len(dataset.get('classes', []))))} classes</p>
+<p>{escape(str(out.name))} · {escape(counts)} · {escape(str(len(ev.data.classes)))} classes</p>
 <nav id="contents"><b>Contents</b>{nav}</nav>
 <section id="metrics"><h2>Test metrics</h2>
 <div class="metric"><b>{summary['test_accuracy']:.2%}</b>test accuracy</div>
@@ -85,6 +88,6 @@ def write_report(run: Path, config: dict[str, Any], summary: dict[str, Any], fig
 per-epoch figures: <a href="metrics.jsonl">metrics.jsonl</a>.</p></section>
 </body></html>
 """
-    path = run / "report.html"
+    path = out / "report.html"
     write_bytes_atomic(path, page.encode("utf-8"))
     return path
