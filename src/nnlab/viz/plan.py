@@ -209,7 +209,7 @@ def _measure_patches(v: Views, index: int, channels: int, k: int) -> Patches:
     K, X, input_shape = v.kernels[index - 1], v.ev.data.X_test, v.ev.input_shape
     picked = [int(c) for c in figures.strongest_first(K.reshape(K.shape[0], -1).T)[:channels]]
     where = probes.strongest_positions(v.torch, X, input_shape, index, picked, k)  # channels x k x 3
-    size, jump, start = probes.receptive_field(v.torch, index, channels=input_shape[0])
+    size, jump, start = probes.receptive_field(v.torch, index, channels=input_shape[0], image_hw=input_shape[1:])
     images = v.pixels(X[np.unique(where[..., 0])])
     lookup = {int(i): n for n, i in enumerate(np.unique(where[..., 0]))}
     padded = np.pad(images, ((0, 0), (size, size), (size, size)))  # black outside the image

@@ -153,15 +153,17 @@ def channel_layer(model: nn.Module, conv_index: int) -> nn.Module:
     return next((m for m in after if isinstance(m, nn.ReLU)), convs[conv_index - 1])
 
 
-def receptive_field(model: nn.Module, conv_index: int, channels: int = 1, side: int = 64,
-                    samples: int = 32, seed: int = 0) -> tuple[int, int, float]:
+def receptive_field(model: nn.Module, conv_index: int, channels: int = 1, side: int = 64, samples: int = 32,
+                    seed: int = 0, image_hw: tuple[int, int] | None = None) -> tuple[int, int, float]:
     """(size, jump, start) of the units of the `conv_index`-th Conv2d (1-based; of its `channel_layer`) in
     input pixels: unit i of that map sees rows start + i*jump - (size-1)/2 to start + i*jump + (size-1)/2.
 
     Measured, not read off the modules (a model may pool with F.max_pool2d in its forward): the pixels
     whose change moves a unit are where its gradient is non-zero. A max-pool or a ReLU passes gradient
     through some positions only, so the union over `samples` random inputs is taken; a large input
-    (`side` pixels, which the layers before any dense layer accept) keeps the field clear of the border."""
+    (`side` pixels, which the layers before any dense layer accept) keeps the field clear of the border. A model
+    that takes its data's own size alone (a `forward` that begins `x.reshape(-1, 1, 28, 28)`, common in course
+    code) is measured on inputs of that size, `image_hw`: a field that reaches the border is then cut by it."""
     layer = channel_layer(model, conv_index)  # where strongest_positions reads the map (after a pool, if any)
     caught: list[torch.Tensor] = []
 
@@ -170,11 +172,17 @@ def receptive_field(model: nn.Module, conv_index: int, channels: int = 1, side: 
         raise _Stop
 
     hook = layer.register_forward_hook(stop)
-    x = torch.randn(samples, channels, side, side, generator=torch.Generator().manual_seed(seed)).requires_grad_(True)
+    sizes = [(side, side)] + ([tuple(image_hw)] if image_hw is not None else [])
     try:
-        model(x)
-    except _Stop:
-        pass
+        for h, w in sizes:
+            x = torch.randn(samples, channels, h, w, generator=torch.Generator().manual_seed(seed)).requires_grad_(True)
+            try:
+                model(x)
+            except _Stop:
+                break
+            except Exception:  # noqa: BLE001 (any error means: not this input size)
+                if (h, w) == sizes[-1]:
+                    raise
     finally:
         hook.remove()
     out = caught[0]
