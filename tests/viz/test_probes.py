@@ -111,3 +111,21 @@ def test_receptive_field_is_measured_through_functional_pooling():
     model = Net().eval()
     assert probes.receptive_field(model, 1) == (5, 1, 0.0)
     assert probes.receptive_field(model, 2) == (10, 2, 0.5)   # 5x5 conv, 2x2 pool, 3x3 conv
+
+
+class SteepScore(nn.Module):
+    """Logits (0, s) with s = (sum of the inputs)^40: along the path from black, s rises late and steeply, where
+    48 midpoints measure its slope too coarsely (the midpoint rule's error grows with the curvature)."""
+
+    def forward(self, x):
+        s = x.sum(dim=1, keepdim=True) ** 40
+        return torch.cat([torch.zeros_like(s), s], dim=1)
+
+
+def test_integrated_gradients_take_as_many_midpoints_as_completeness_needs():
+    X, black, target = np.full((1, 4), 0.25, np.float32), np.zeros(4, np.float32), np.array([1])
+    rise = probes.class_scores(SteepScore(), X, target, (4,))[0]  # from 0 at black to 1
+    coarse = probes.integrated_gradients(SteepScore(), X, target, black, (4,), steps=48, tolerance=1.0)
+    assert abs(coarse.sum() - rise) > 0.02 * rise  # what 48 midpoints gave: about 3% short
+    A = probes.integrated_gradients(SteepScore(), X, target, black, (4,))
+    assert abs(A.sum() - rise) <= 0.01 * rise

@@ -24,22 +24,34 @@ def _class_score(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
 
 
 def integrated_gradients(model: nn.Module, X: np.ndarray, target: np.ndarray, baseline: np.ndarray,
-                         input_shape: tuple[int, ...], steps: int = 48) -> np.ndarray:
+                         input_shape: tuple[int, ...], steps: int = 48, tolerance: float = 0.01,
+                         max_steps: int = 1536) -> np.ndarray:
     """Integrated gradients (Sundararajan et al., 2017) of each target class's score against the others,
     from `baseline` (one input, e.g. a black image) to each x:  (x - x0) * mean over the path of ds/dx,
-    the mean taken at `steps` midpoints. The attributions add up to s(x) - s(x0) (up to the midpoint rule's
-    error), so each pixel's share of the score is read off directly; a pixel equal to the baseline gets
-    none. Returns (samples x *input_shape)."""
+    the mean taken at midpoints of the path. The attributions add up to s(x) - s(x0) up to the midpoint
+    rule's error, so each pixel's share of the score is read off directly; a pixel equal to the baseline
+    gets none. An image starts with `steps` midpoints and gets twice as many until its attributions add up
+    to its score's rise within `tolerance` of that rise (48 were measured to miss a trained CNN's "1", whose
+    score barely rises from black, by 14%), up to `max_steps`. Returns (samples x *input_shape)."""
     x = _tensor(X, input_shape)
     x0 = _tensor(baseline[None], input_shape)
     target = torch.as_tensor(target, dtype=torch.long)
-    alphas = (torch.arange(steps, dtype=torch.float32) + 0.5) / steps
+    rise = class_scores(model, X, target.numpy(), input_shape) - class_scores(
+        model, np.repeat(baseline[None], len(X), axis=0), target.numpy(), input_shape)
     total = torch.zeros_like(x)
     for i in range(len(x)):  # one image's whole path in one batch
-        path = (x0 + alphas.view(-1, *[1] * (x.dim() - 1)) * (x[i:i + 1] - x0)).requires_grad_(True)
-        score = _class_score(model(path), target[i].expand(steps)).sum()
-        (grad,) = torch.autograd.grad(score, path)
-        total[i] = grad.mean(0)
+        n = steps
+        while True:
+            alphas = (torch.arange(n, dtype=torch.float32) + 0.5) / n
+            path = (x0 + alphas.view(-1, *[1] * (x.dim() - 1)) * (x[i:i + 1] - x0)).requires_grad_(True)
+            score = _class_score(model(path), target[i].expand(n)).sum()
+            (grad,) = torch.autograd.grad(score, path)
+            total[i] = grad.mean(0)
+            added = float(((x[i] - x0[0]) * total[i]).sum())
+            # (a small absolute floor: a rise of nearly nothing need not be matched to 1% of nearly nothing)
+            if abs(added - rise[i]) <= tolerance * abs(rise[i]) + 1e-6 or 2 * n > max_steps:
+                break
+            n *= 2
     return ((x - x0) * total).numpy()
 
 
