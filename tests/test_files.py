@@ -30,3 +30,17 @@ def test_writing_into_a_missing_or_non_folder_is_a_clear_error(tmp_path):
     (tmp_path / "file").write_text("x")
     with pytest.raises(NNLabError, match="cannot write"):
         write_bytes_atomic(tmp_path / "file" / "a.json", b"x")
+
+
+def test_written_files_get_the_users_usual_permissions_not_private_ones(tmp_path):
+    import os
+    import stat
+
+    old = os.umask(0o027)
+    try:
+        write_bytes_atomic(tmp_path / "a.json", b"{}")
+        (tmp_path / "b.json").write_bytes(b"{}")  # what open() gives under the same umask
+    finally:
+        os.umask(old)
+    mode = stat.S_IMODE((tmp_path / "a.json").stat().st_mode)
+    assert mode == stat.S_IMODE((tmp_path / "b.json").stat().st_mode) == 0o640

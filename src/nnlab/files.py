@@ -23,6 +23,8 @@ def write_atomic(path: str | os.PathLike, write: Callable[[BinaryIO], None]) -> 
     except OSError as e:
         raise NNLabError(f"cannot write {path}: {e.strerror}; check the folder, or choose another --out") from e
     try:
+        # mkstemp makes the file private (0600); a run's files get the user's usual permissions, as open() gives
+        os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, "wb") as f:
             write(f)
             f.flush()
@@ -34,6 +36,20 @@ def write_atomic(path: str | os.PathLike, write: Callable[[BinaryIO], None]) -> 
             raise NNLabError(f"cannot write {path}: {e.strerror}; free some disk space or choose another "
                              "--out (the previous version of the file is untouched)") from e
         raise
+
+
+def _umask() -> int:
+    """The process's umask, read where the system shows it (Linux): setting it to read it back would change it,
+    for a moment, for every thread of the process."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except OSError:
+        pass
+    mask = os.umask(0o022)  # elsewhere, the only way to read it is to set it: put it straight back
+    os.umask(mask)
+    return mask
 
 
 def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> None:
