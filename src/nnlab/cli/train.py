@@ -85,13 +85,18 @@ def register(commands, common) -> None:
     p.set_defaults(run=run_train)
 
     e = commands.add_parser("eval", parents=[common], help="test accuracy of a trained run")
-    e.add_argument("run_dir", metavar="RUN_DIR")
+    e.add_argument("run_dir", metavar="RUN_DIR", help="a run directory written by `nnlab train`")
     e.add_argument("--data", help="evaluate on this dataset's test split; default: the run's own dataset")
     e.set_defaults(run=run_eval)
 
-    q = commands.add_parser("predict", parents=[common], help="classify image or .npy files")
-    q.add_argument("run_dir", metavar="RUN_DIR")
-    q.add_argument("files", nargs="+", metavar="FILE")
+    q = commands.add_parser("predict", parents=[common], help="classify image or .npy files",
+                            description="Classify files with a trained run: prints FILE, class and its "
+                            "probability, a line per file. A file that cannot be read is reported and skipped.")
+    q.add_argument("run_dir", metavar="RUN_DIR", help="a run directory written by `nnlab train`")
+    q.add_argument("files", nargs="+", metavar="FILE",
+                   help="PNG or JPEG images (turned grey and resized to the run's image size) or .npy arrays of "
+                        "one sample's raw values, as in the training files (its features, or an image of the "
+                        "run's shape)")
     q.set_defaults(run=run_predict)
 
 
