@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from nnlab.errors import NNLabError
+from nnlab.errors import NNLabError, did_you_mean
 from nnlab.files import write_bytes_atomic, write_json_atomic
 
 CONFIG = "config.json"
@@ -78,7 +78,10 @@ def read_config(run: str | os.PathLike) -> dict[str, Any]:
     """The config of an existing run; a clear error for a missing, foreign or damaged directory."""
     run = Path(run)
     if not run.is_dir():
-        raise NNLabError(f"run directory {run} does not exist; give the folder `nnlab train` printed")
+        parent = run.parent if run.parent.is_dir() else None
+        siblings = [p.name for p in parent.iterdir() if (p / CONFIG).is_file()] if parent is not None else []
+        guess = did_you_mean(run.name, siblings)
+        raise NNLabError(f"run directory {run} does not exist{guess}; give the folder `nnlab train` printed")
     config = read_json(run / CONFIG, what="run config")
     if not isinstance(config, dict) or config.get("format") not in READABLE:
         raise NNLabError(f"{run}: not an nnlab run directory ({CONFIG} has no format {FORMAT!r})")
