@@ -145,7 +145,7 @@ def test_the_run_records_its_thread_count_and_a_resume_may_change_it(tmp_path):
 
 
 def test_a_mistyped_run_directory_gets_a_guess_among_the_runs_beside_it(tmp_path):
-    (tmp_path / "mlp-digits-20261202" ).mkdir()
+    (tmp_path / "mlp-digits-20261202").mkdir()
     (tmp_path / "mlp-digits-20261202" / "config.json").write_text("{}")
     (tmp_path / "notes").mkdir()  # not a run: never offered
     with pytest.raises(NNLabError, match=r"does not exist \(did you mean 'mlp-digits-20261202'\?\)"):
