@@ -56,3 +56,16 @@ def test_a_course_cnn_gets_its_report_with_the_conv_pictures(tmp_path):
     drawn = {p.name for p in (tmp_path / "r" / "figures").iterdir()}
     assert {"conv1_kernels.png", "conv2_patches.png", "feature_maps.png", "saliency.png"} <= drawn, drawn
     assert report.path.is_file()
+
+
+def test_a_report_without_health_says_what_would_measure_it(tmp_path):
+    torch.manual_seed(0)
+    X, y = np.random.default_rng(0).random((40, 784), dtype=np.float32), np.arange(40) % 10
+    model = nn.Sequential(nn.Linear(784, 16), nn.ReLU(), nn.Linear(16, 10))
+    bare = nnlab.report(model, (X, y), out=tmp_path / "bare").path.read_text()
+    assert "no training history was given" in bare and "probe=(X, y)" in bare
+    recorder = nnlab.Recorder(model)  # fed, but with no probe batch: a history without health
+    recorder.epoch(loss=2.3)
+    fed = nnlab.report(model, (X, y), out=tmp_path / "fed", recorder=recorder).path.read_text()
+    assert "holds no health records" in fed and "nnlab.Recorder(model, probe=(X, y))" in fed
+    assert "Measured after each epoch" not in fed

@@ -53,6 +53,15 @@ def write_report(out: Path, ev: ReportInput, figures: list, missing: list[str] =
         f"<figcaption>{escape(f.caption)}</figcaption></figure>" for f in figures)
     notes = "".join(f'<li class="{"ok" if ok else "warn"}">{"✓" if ok else "⚠"} {escape(text)}</li>'
                     for ok, text in ev.health)
+    if notes:
+        health = (f'<ul class="notes">{notes}</ul><p>Measured after each epoch; the figure '
+                  '<a href="#training_health">Training health</a> shows it per layer.</p>')
+    else:  # say what would measure it, not only that nothing did
+        how = ("its training history holds no health records: give the Recorder a fixed batch to measure on, "
+               "<code>nnlab.Recorder(model, probe=(X, y))</code>" if ev.history else
+               "no training history was given: pass the <code>nnlab.Recorder</code> your loop fed, with "
+               "<code>probe=(X, y)</code>, as <code>recorder=</code>")
+        health = f"<p>Not measured for this model: {how}.</p>"
     title = f"{ev.model_name} on {ev.data_name}"
     contents = [("metrics", "Test metrics"), ("per-class", "Per class"), ("health", "Training health in words")]
     contents += [(Path(f.file).stem, f.title) for f in figures] + [(a, t) for a, t, _ in sections]
@@ -78,9 +87,7 @@ def write_report(out: Path, ev: ReportInput, figures: list, missing: list[str] =
 <div class="metric"><b>{summary.get('epochs', '?')}</b>epochs</div></section>
 <section id="per-class"><h2>Per class</h2><table><tr><th>class</th><th>precision</th><th>recall</th><th>F1</th>
 <th>test samples</th></tr>{per_class}</table></section>
-<section id="health"><h2>Training health</h2><ul class="notes">{notes or "<li>not measured for this run</li>"}</ul>
-<p>Measured after each epoch; the figure <a href="#training_health">Training health</a> shows it per layer.
-</p></section>
+<section id="health"><h2>Training health</h2>{health}</section>
 <section id="figures"><h2>What it learned</h2>{figs}{absent}</section>
 {more}
 <section id="settings"><h2>Settings</h2><table>{rows}</table>
