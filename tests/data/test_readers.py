@@ -77,6 +77,10 @@ def test_csv_integer_labels_sort_numerically(tmp_path):
         ("", "empty CSV"),
         ("a,b,label\n1,2,\n2,3,y\n", "empty label"),
         ("a,label\n1,x\n2,y\n", "too few rows to hold any out for testing"),  # found by the fuzzer
+        # the classes in the first column, without a `label` header: say how to name it
+        ("species,a,b\nsetosa,1,2\nvirginica,3,4\n", "if 'species' holds the classes, name its header `label`"),
+        ("kind,a,b\n" + "".join(f"{i % 3},{i},{i / 7:.3f}\n" for i in range(60)),
+         "the last column 'b', taken as the class .* has 60 different values in 60 rows"),
     ],
 )
 def test_bad_csv_is_refused_with_a_message(tmp_path, text, message):

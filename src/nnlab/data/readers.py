@@ -112,8 +112,10 @@ def read_csv(path: Path) -> Dataset:
                 v = float(cell)
             except ValueError:
                 raise NNLabError(
-                    f"{path}: line {i}, column {col!r}: {cell.strip()!r} is not a number; "
-                    "features must be numeric"
+                    f"{path}: line {i}, column {col!r}: {cell.strip()!r} is not a number; features must be numeric"
+                    + ("" if "label" in header else
+                       f" (if {col!r} holds the classes, name its header `label`: without one, the last column is "
+                       "taken as the class)")
                 ) from None
             if not math.isfinite(v):
                 raise NNLabError(
@@ -122,6 +124,11 @@ def read_csv(path: Path) -> Dataset:
                 )
             features[i - 2, j] = v
     classes, y = _encode_labels(labels)
+    if "label" not in header and len(classes) > max(20, len(body) // 2):
+        # (more classes than half the rows: a measurement, not a class; a label column first is a common layout)
+        raise NNLabError(f"{path}: the last column {header[-1]!r}, taken as the class for want of a `label` "
+                         f"header, has {len(classes)} different values in {len(body)} rows; name the class "
+                         "column's header `label`")
     if len(classes) < 2:
         raise NNLabError(f"{path}: every row has label {classes[0]!r}; a classifier needs two or more classes")
     test = stratified_test_split(y)
