@@ -103,9 +103,15 @@ def register(commands, common) -> None:
 def render_run(*args) -> None:
     """Every run explains itself: figures and report.html. Imported when the run is done: matplotlib and
     torch cost seconds, and a mistyped class or a missing file needs neither to say so."""
+    from nnlab.errors import Interrupted
     from nnlab.viz.render import render_run
 
-    render_run(*args)
+    try:
+        render_run(*args)
+    except KeyboardInterrupt:  # the run is trained and saved by now: only its pictures are missing
+        run = args[0]
+        raise Interrupted(f"interrupted while drawing the report; the run is trained and saved in {run}: draw "
+                          f"its report with nnlab viz {run}") from None
 
 
 def run_train(args) -> None:
