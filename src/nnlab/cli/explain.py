@@ -13,7 +13,7 @@ def register(commands, common) -> None:
                             "few of its training samples: every equation of the derivation with its shapes, "
                             "numbers, the line of network.py that computes it and a finite-difference check; "
                             "then the update, and (two classes) the log loss against the squared error.")
-    p.add_argument("run_dir", metavar="RUN_DIR")
+    p.add_argument("run_dir", metavar="RUN_DIR", help="a scratch run directory written by `nnlab train scratch`")
     p.add_argument("--out", help="the page to write; default: RUN_DIR/explain.html")
     p.add_argument("--samples", type=positive_int, default=4, help="samples in the batch (at most 64); default: 4")
     p.add_argument("--weights", choices=("trained", "start"), default="trained",

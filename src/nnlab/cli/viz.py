@@ -9,12 +9,12 @@ from pathlib import Path
 
 def register(commands, common) -> None:
     p = commands.add_parser("viz", parents=[common], help="(re)render a run's figures and report.html")
-    p.add_argument("run_dir", metavar="RUN_DIR")
+    p.add_argument("run_dir", metavar="RUN_DIR", help="a run directory written by `nnlab train`")
     p.set_defaults(run=run)
     p = commands.add_parser("compare", parents=[common], help="write a page comparing runs",
                             description="Write one web page comparing two or more runs: settings, test "
                             "metrics and learning curves; each run links to its report.")
-    p.add_argument("run_dirs", metavar="RUN_DIR", nargs="+")
+    p.add_argument("run_dirs", metavar="RUN_DIR", nargs="+", help="two or more run directories")
     p.add_argument("--out", help="the page to write; default: compare-TIMESTAMP.html next to the first run "
                                  "(in its parent folder, e.g. runs/)")
     p.set_defaults(run=compare)
