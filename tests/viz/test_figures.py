@@ -244,3 +244,11 @@ def test_compare_marks_a_best_accuracy_only_among_runs_on_the_same_data():
     moons_a, moons_b, digits = item("moons", 0.95), item("moons", 0.97), item("digits", 0.99)
     best = best_on_same_data([moons_a, digits, moons_b])
     assert len(best) == 1 and best[0] is moons_b   # digits' 0.99 is best of nothing: it is alone on its data
+
+
+def test_a_one_epoch_run_is_visible_in_the_comparison():
+    one = [{"epoch": 1, "loss": 0.9, "val_loss": 0.8, "val_accuracy": 0.6}]
+    long = [{"epoch": e, "loss": 1 / e, "val_loss": 1 / e, "val_accuracy": 1 - 1 / e} for e in range(1, 6)]
+    left, right = figures.compare_curves({"one": one, "long": long}).axes
+    assert left.lines[0].get_marker() == "o" and right.lines[0].get_marker() == "o"  # a single point, drawn
+    assert left.lines[2].get_marker() in ("None", "", None)  # longer runs stay plain lines

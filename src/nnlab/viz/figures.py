@@ -394,9 +394,10 @@ def compare_curves(histories: dict[str, list[dict]]) -> Figure:
     for i, (label, history) in enumerate(histories.items()):
         colour = f"C{i % 10}"
         epochs = [h["epoch"] for h in history]
-        left.plot(epochs, _values(history, "val_loss"), "-", color=colour, label=label)
-        left.plot(epochs, [h["loss"] for h in history], "--", color=colour, lw=0.8)
-        right.plot(epochs, _values(history, "val_accuracy"), "-", color=colour, label=label)
+        dots = {"marker": "o", "ms": 4} if len(epochs) < 3 else {}  # a line of one point draws nothing
+        left.plot(epochs, _values(history, "val_loss"), "-", color=colour, label=label, **dots)
+        left.plot(epochs, [h["loss"] for h in history], "--", color=colour, lw=0.8, **dots)
+        right.plot(epochs, _values(history, "val_accuracy"), "-", color=colour, label=label, **dots)
     for ax, label in ((left, "log loss (validation; training dashed)"), (right, "validation accuracy")):
         ax.set_xlabel("epoch")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
