@@ -175,7 +175,7 @@ def run_predict(args) -> int:
     good, rows = [], []
     for file in args.files:  # a bad file is reported and skipped: the others are still classified
         try:
-            row, notice = read_input(Path(file), data["n_features"], shape, scaler)
+            row, notice = read_input(Path(file), data["n_features"], shape, scaler, data.get("background"))
         except NNLabError as e:
             if args.debug:
                 raise

@@ -14,11 +14,12 @@ from nnlab.errors import NNLabError
 
 
 def read_input(path: Path, n_features: int, image_shape: tuple[int, int, int] | None,
-               scaler: Scaler) -> tuple[np.ndarray, str | None]:
-    """One file as a scaled row of `n_features` values, plus a notice when it had to be resized.
+               scaler: Scaler, background: float | None = None) -> tuple[np.ndarray, str | None]:
+    """One file as a scaled row of `n_features` values, plus a notice when it had to be resized or inverted.
 
-    PNG/JPEG: converted to grayscale and resized to the training images' size. .npy: raw values
-    (as in the training files, e.g. pixels 0..255) of the training sample's shape, or flat.
+    PNG/JPEG: converted to grayscale and resized to the training images' size, and inverted where its border
+    is light and the training images' `background` (their border's brightness, 0 to 1) dark, or the other way
+    round. .npy: raw values (as in the training files, e.g. pixels 0..255) of the training sample's shape, or flat.
     """
     if not path.is_file():
         raise NNLabError(f"{path}: no such file")
@@ -29,6 +30,11 @@ def read_input(path: Path, n_features: int, image_shape: tuple[int, int, int] | 
             raise NNLabError(f"{path}: this run was trained on {n_features} features, not images; "
                              f"give a .npy array of {n_features} values")
         raw, notice = _read_image(path, image_shape)
+        if background is not None:
+            raw, inverted = _same_polarity(raw, background, scaler.pixel_max if scaler.kind == "pixels" else 255.0)
+            if inverted:
+                notice = "\n".join(filter(None, [notice, f"note: {path} is drawn {inverted}: inverted, to match "
+                                                 "the training images"]))
     elif suffix == ".npy":
         raw = _read_npy(path, n_features, image_shape)
         if not np.isfinite(raw).all():
@@ -61,6 +67,15 @@ def _read_npy(path: Path, n_features: int, image_shape) -> np.ndarray:
         raise
     except Exception as e:  # noqa: BLE001 (numpy raises ValueError, OSError, EOFError, SyntaxError, ...)
         raise NNLabError(f"{path}: not a readable .npy array ({type(e).__name__}: {e})") from None
+
+
+def _same_polarity(raw: np.ndarray, background: float, pixel_max: float) -> tuple[np.ndarray, str | None]:
+    """The image, inverted if its border's brightness is on the other side of mid-grey from the training images'
+    (a dark digit on white paper against MNIST's white on black), and what it was drawn as, if inverted."""
+    ring = np.concatenate([raw[0], raw[-1], raw[:, 0], raw[:, -1]]) / pixel_max
+    if (ring.mean() > 0.5) == (background > 0.5):
+        return raw, None
+    return pixel_max - raw, "dark on light" if ring.mean() > 0.5 else "light on dark"
 
 
 def _read_image(path: Path, image_shape: tuple[int, int, int]) -> tuple[np.ndarray, str | None]:

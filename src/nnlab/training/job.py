@@ -62,8 +62,20 @@ def dataset_record(splits: Splits) -> dict[str, Any]:
         "name": ds.name, "source": ds.source, "classes": list(ds.classes),
         "image_shape": list(ds.image_shape) if ds.image_shape else None, "n_features": ds.n_features,
         "n_train": len(splits.y_train), "n_val": len(splits.y_val), "n_test": len(ds.y_test),
-        "scaler": ds.scaler.to_json(),
+        "scaler": ds.scaler.to_json(), "background": background(splits),
     }
+
+
+def background(splits: Splits) -> float | None:
+    """How bright the training images' border is, 0 (black) to 1 (white): `nnlab predict` compares a file's
+    own border with it, so that a digit drawn dark on light (as people draw) is not scored as MNIST's light on
+    dark. None for data that are not grey images."""
+    shape = splits.data.image_shape
+    if shape is None or shape[0] != 1 or len(splits.y_train) == 0:
+        return None
+    images = splits.data.scaler.inverse(splits.X_train).reshape(-1, *shape[1:]) / splits.data.scaler.pixel_max
+    ring = np.concatenate([images[:, 0], images[:, -1], images[:, :, 0], images[:, :, -1]], axis=1)
+    return round(float(ring.mean()), 3)
 
 
 def engine_for(cfg: TrainConfig, splits: Splits):
