@@ -252,3 +252,18 @@ def test_a_one_epoch_run_is_visible_in_the_comparison():
     left, right = figures.compare_curves({"one": one, "long": long}).axes
     assert left.lines[0].get_marker() == "o" and right.lines[0].get_marker() == "o"  # a single point, drawn
     assert left.lines[2].get_marker() in ("None", "", None)  # longer runs stay plain lines
+
+
+def test_the_calibration_legend_sits_above_the_bars_never_on_them():
+    """An under-confident model's bars reach the top left, where the legend used to be."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    edges = np.linspace(0, 1, 11)
+    accuracy = np.array([np.nan, np.nan, 0.9, 0.95, 0.97, 0.99, 1, 1, 1, 1])
+    fig = figures.reliability_diagram(edges, accuracy, np.array([0, 0, 3, 10, 20, 40, 60, 90, 200, 500]), 0.2)
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    fig.draw(renderer)
+    top = fig.axes[0]
+    legend, axes = top.get_legend().get_window_extent(renderer), top.get_window_extent(renderer)
+    title = top.title.get_window_extent(renderer)
+    assert legend.y0 >= axes.y1 - 1 and title.y0 >= legend.y1 - 1  # above the bars, under the title

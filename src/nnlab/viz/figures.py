@@ -272,8 +272,9 @@ def reliability_diagram(edges: np.ndarray, accuracy: np.ndarray, count: np.ndarr
     top.bar(centres, np.nan_to_num(accuracy), width=width * 0.9, color="tab:blue", label="accuracy")
     top.plot([0, 1], [0, 1], "k--", lw=1, label="perfect calibration")
     top.set_ylabel("accuracy")
-    top.set_title(f"expected calibration error {ece:.3f}")
-    top.legend(loc="upper left")
+    top.set_title(f"expected calibration error {ece:.3f}", pad=26)
+    # Above the axes, under the title: inside them it would hide the bars of some model wherever it sat.
+    top.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, frameon=False)
     bottom.bar(centres, count, width=width * 0.9, color="gray")
     bottom.set_yscale("log")
     # A short panel: ticks at powers of 10 only, labelled once each (minor labels would overlap them).
