@@ -161,11 +161,11 @@ def test_feature_maps_one_row_per_block_capped_at_max_channels():
     assert "20 maps of 4x4 (first 16)" in fig.axes[2].get_title()
 
 
-def test_weight_evolution_rows_are_units_columns_epochs_on_the_last_epochs_scale():
+def test_weight_evolution_shows_each_units_epochs_in_turn_on_the_last_epochs_scale():
     tiles = np.arange(2 * 3 * 4 * 4, dtype=float).reshape(2, 3, 4, 4) + 1
     fig = figures.weight_evolution([1, 5], tiles, "t")
-    assert labels_of(fig)[:2] == ["epoch 1", "epoch 5"]
-    shown = tiles_of(fig, (6, 4, 4), 2, labelled=True)  # row-major over (unit, epoch)
+    assert labels_of(fig)[:6] == ["epoch 1", "epoch 5"] * 3  # two epochs: the units side by side
+    shown = tiles_of(fig, (6, 4, 4), 6, labelled=True)  # row-major over (unit, epoch)
     for unit in range(3):
         limit = np.percentile(np.abs(tiles[1, unit]), 99.5)
         np.testing.assert_allclose(shown[2 * unit], np.clip(tiles[0, unit] / limit, -1, 1))  # grows into it
@@ -267,3 +267,11 @@ def test_the_calibration_legend_sits_above_the_bars_never_on_them():
     legend, axes = top.get_legend().get_window_extent(renderer), top.get_window_extent(renderer)
     title = top.title.get_window_extent(renderer)
     assert legend.y0 >= axes.y1 - 1 and title.y0 >= legend.y1 - 1  # above the bars, under the title
+
+
+@pytest.mark.parametrize("epochs", [1, 2, 3, 4, 5, 7])
+def test_weight_evolution_stays_about_as_wide_as_tall_for_any_number_of_epochs(epochs):
+    """Two or three epochs of six units drew a column 2.7 times as tall as wide."""
+    fig = figures.weight_evolution(list(range(1, epochs + 1)), np.ones((epochs, 6, 28, 28)), "t")
+    width, height = fig.get_size_inches()
+    assert 0.25 <= height / width <= 1.3, (epochs, width, height)

@@ -127,9 +127,9 @@ def weight_evolution(v: Views) -> str:
     if v.evolution_learned:
         return ("How the first-layer units that changed most (of the first 16, whose history is kept) formed: "
                 "each tile is what training had added by that epoch, shown as in the first-layer picture, one "
-                "colour scale per row set by its last tile. A pattern should appear early, then sharpen and grow.")
+                "colour scale per unit set by its last tile. A pattern should appear early, then sharpen and grow.")
     return ("The first-layer filters that changed most, from their random start (epoch 0) to the end, one "
-            "colour scale per row set by its last tile. Structure should appear early and then sharpen; a "
+            "colour scale per unit set by its last tile. Structure should appear early and then sharpen; a "
             "tile that stays noise did not learn.")
 
 

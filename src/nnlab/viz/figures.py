@@ -320,13 +320,17 @@ def feature_maps(image: np.ndarray, maps: list[np.ndarray], caption: str, max_ch
 
 @styled()
 def weight_evolution(epochs: list[int], tiles: np.ndarray, title: str) -> Figure:
-    """tiles (epochs x units x h x w, NaN = blank): one row per unit, one column per epoch, each row on
-    one symmetric colour scale set by its last column, so the picture shows the pattern forming and growing."""
+    """tiles (epochs x units x h x w, NaN = blank): each unit's epochs left to right, each unit on one symmetric
+    colour scale set by its last epoch, so the picture shows the pattern forming and growing. Short runs put units
+    side by side (about 8 tiles a row), so that 2 epochs of 6 units are not a column 3 times as tall as wide."""
     n_epochs, n_units, h, w = tiles.shape
     limits = np.array([symmetric_limit(tiles[-1, u]) for u in range(n_units)])
     by_unit = np.clip(tiles.transpose(1, 0, 2, 3) / limits[:, None, None, None], -1, 1).reshape(-1, h, w)
-    labels = [f"epoch {e}" for e in epochs] + [""] * (len(by_unit) - n_epochs)
-    fig = _tile_figure(by_unit, n_epochs, 1.0, DIVERGING, -1, 1, labels)
+    per_row = max(1, min(n_units, round(8 / n_epochs)))  # units a row: about 8 tiles, never fewer than the epochs
+    # every row labelled where units sit side by side: the labels mark where one unit's epochs end
+    labels = [f"epoch {e}" for e in epochs] * (n_units if per_row > 1 else 1)
+    labels += [""] * (len(by_unit) - len(labels))
+    fig = _tile_figure(by_unit, n_epochs * per_row, 1.0, DIVERGING, -1, 1, labels)
     _titled(fig, title)
     return fig
 

@@ -255,10 +255,10 @@ def _unit_cards(v: Views) -> PlotFigure:
 
 def _weight_evolution(v: Views) -> PlotFigure:
     epochs, tiles = v.evolution
-    return figures.weight_evolution(epochs, tiles, "first-layer filters during training (rows: filters)"
+    return figures.weight_evolution(epochs, tiles, "first-layer filters during training (each filter's epochs left to right)"
                                     if v.kernels else "what training added to first-layer units, epoch by epoch "
-                                    "(rows: units)" if v.evolution_learned else
-                                    "first-layer weights during training (rows: units)")
+                                    "(each unit's epochs left to right)" if v.evolution_learned else
+                                    "first-layer weights during training (each unit's epochs left to right)")
 
 
 def _confusion_matrix(v: Views) -> PlotFigure:
