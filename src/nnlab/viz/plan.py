@@ -255,7 +255,8 @@ def _unit_cards(v: Views) -> PlotFigure:
 
 def _weight_evolution(v: Views) -> PlotFigure:
     epochs, tiles = v.evolution
-    return figures.weight_evolution(epochs, tiles, "first-layer filters during training (each filter's epochs left to right)"
+    return figures.weight_evolution(epochs, tiles,
+                                    "first-layer filters during training (each filter's epochs left to right)"
                                     if v.kernels else "what training added to first-layer units, epoch by epoch "
                                     "(each unit's epochs left to right)" if v.evolution_learned else
                                     "first-layer weights during training (each unit's epochs left to right)")
