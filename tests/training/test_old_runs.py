@@ -79,5 +79,7 @@ def test_todays_code_trains_the_old_runs_again_to_their_weights(old):
         a, _ = runs.load_tensors(again / runs.MODEL)
         b, _ = runs.load_tensors(old / name / runs.MODEL)
         assert a.keys() == b.keys()
-        for k in a:
+        # (batch norm's running statistics are measured over the training data in short runs since issue 26:
+        # they are not what the old code's moving average left, by design; the weights trained are the same)
+        for k in [k for k in a if "running_" not in k and "num_batches" not in k]:
             np.testing.assert_allclose(a[k], b[k], rtol=1e-4, atol=1e-6, err_msg=f"{name} {k}")
