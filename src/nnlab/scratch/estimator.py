@@ -13,6 +13,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -84,12 +85,17 @@ class ScratchClassifier(ClassifierMixin, BaseEstimator):
         """Train up to `max_iter` epochs (fresh weights unless `warm_start` and `coefs_` exist)."""
         return self._fit(X, y, classes=None, incremental=False)
 
+    @available_if(lambda self: self.solver != "lbfgs")  # as MLPClassifier: L-BFGS has no one-pass update
     def partial_fit(self, X, y, classes=None):
-        """One pass over (X, y). `classes` is required on the first call."""
+        """One pass over (X, y). `classes` is required on the first call, and later ones must repeat it."""
         if self.early_stopping:
             raise ValueError("partial_fit does not support early_stopping=True")
         if not hasattr(self, "classes_") and classes is None:
             raise ValueError("classes must be passed on the first call to partial_fit.")
+        if classes is not None and hasattr(self, "classes_") and not np.array_equal(np.unique(classes),
+                                                                                      self.classes_):
+            raise ValueError(f"`classes={classes!r}` is not the same as on last call to partial_fit, was: "
+                             f"{self.classes_!r}")
         return self._fit(X, y, classes=classes, incremental=True)
 
     def predict_proba(self, X):
@@ -106,6 +112,8 @@ class ScratchClassifier(ClassifierMixin, BaseEstimator):
 
     def predict(self, X):
         P = self.predict_proba(X)
+        if len(self.classes_) == 1:  # trained to say "not the other class" of a class that never came
+            return np.full(len(P), self.classes_[0])
         return self.classes_[np.argmax(P, axis=1)]
 
     def __sklearn_tags__(self):
@@ -151,13 +159,13 @@ class ScratchClassifier(ClassifierMixin, BaseEstimator):
         self._set_classes(y, classes, first_pass)
         y_index = np.searchsorted(self.classes_, y).astype(np.int64)
         k = len(self.classes_)
-        sizes = [X.shape[1], *hidden, 1 if k == 2 else k]
+        sizes = [X.shape[1], *hidden, 1 if k <= 2 else k]
         rs = check_random_state(self.random_state)  # anew each call, as MLPClassifier does
 
         net = Network.create(sizes, rs, self._np_dtype()) if first_pass else self._given_network(sizes)
         self.coefs_, self.intercepts_ = net.W, net.b  # views into the vector training updates
         self.n_layers_, self.n_outputs_ = len(sizes), sizes[-1]
-        self.out_activation_ = "logistic" if k == 2 else "softmax"
+        self.out_activation_ = "logistic" if k <= 2 else "softmax"
         if first_pass or not hasattr(self, "loss_curve_"):
             self._start_history(net)
         if not incremental or getattr(self, "_optimizer", None) is None:
@@ -212,10 +220,8 @@ class ScratchClassifier(ClassifierMixin, BaseEstimator):
 
     def _set_classes(self, y, classes, first_pass: bool) -> None:
         if first_pass or not hasattr(self, "classes_"):
+            # One class is fitted as MLPClassifier fits it: one sigmoid unit trained towards 0 on every sample.
             self.classes_ = np.unique(y if classes is None else classes)
-            if len(self.classes_) < 2:
-                raise ValueError(f"ScratchClassifier needs samples of at least 2 classes; got one class: "
-                                 f"{self.classes_[0]!r}.")
         elif self.warm_start and not np.array_equal(np.unique(y), self.classes_):
             raise ValueError(f"warm_start can only be used where `y` has the same classes as in the previous "
                              f"call to fit. Previously got {self.classes_}, `y` has {np.unique(y)}")
@@ -244,9 +250,10 @@ class ScratchClassifier(ClassifierMixin, BaseEstimator):
         self._best_params = [p.copy() for p in net.params()]
 
     def _validation_split(self, X, y_index, rs):
-        """MLPClassifier's split: stratified for two classes only (it stratifies when its label-indicator
-        matrix has one column, and so not for more classes), so one random_state picks the same samples."""
-        stratify = y_index if len(self.classes_) == 2 else None
+        """MLPClassifier's split: stratified for one or two classes only (it stratifies when its label-indicator
+        matrix has one column, and so not for more classes), so one random_state picks the same samples. The
+        strata are that column's booleans, as there, so a class too small to split is named 'True' alike."""
+        stratify = (y_index == 1)[:, None] if len(self.classes_) <= 2 else None
         X, X_val, y_index, y_val = train_test_split(X, y_index, random_state=rs,
                                                     test_size=self.validation_fraction, stratify=stratify)
         if len(X_val) < 2:
