@@ -17,13 +17,192 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from nnlab.scratch.network import Network, predict_proba
+from nnlab.errors import pick
+from nnlab.scratch.network import ACTIVATIONS, Network, predict_proba
 from nnlab.scratch.optim import make_optimizer
 from nnlab.scratch.train import EpochRunner
 from nnlab.threads import ThreadPolicy
 
+LEARNING_RATES = ("constant", "invscaling", "adaptive")  # sklearn's schedules; they change sgd's rate only
 
-class ScratchClassifier(ClassifierMixin, BaseEstimator):
+
+class _ScratchMLP(BaseEstimator):
+    """What ScratchClassifier and ScratchRegressor share: the checks of their parameters and the training
+    loop. A subclass turns y into what backward trains on (`_targets`), scores a validation set
+    (`_validation_score`) and says how to split one off (`_stratify`)."""
+
+    _loss = "log"  # what backward differentiates (network.LOSSES)
+
+    def fit(self, X, y):
+        """Train up to `max_iter` epochs (fresh weights unless `warm_start` and `coefs_` exist)."""
+        return self._fit(X, y, classes=None, incremental=False)
+
+    # -- training ---------------------------------------------------------------------------
+    def _np_dtype(self):
+        return np.dtype(self.dtype)
+
+    def _validate_params(self):
+        sizes = self.hidden_layer_sizes
+        sizes = [sizes] if np.isscalar(sizes) else list(sizes)
+        if not all(isinstance(s, (int, np.integer)) and s > 0 for s in sizes):
+            raise ValueError(f"hidden_layer_sizes must be positive integers, got {self.hidden_layer_sizes}.")
+        if self.solver not in ("sgd", "adam"):
+            raise ValueError(f"solver must be 'sgd' or 'adam', got {self.solver!r}.")
+        pick(ACTIVATIONS, self.activation, "activation")  # an UnknownName, a ValueError too
+        if self.learning_rate not in LEARNING_RATES:
+            raise ValueError(f"learning_rate must be one of {', '.join(LEARNING_RATES)}; got {self.learning_rate!r}.")
+        if self.power_t < 0:
+            raise ValueError(f"power_t must be >= 0, got {self.power_t}.")
+        if self.learning_rate_init <= 0:
+            raise ValueError(f"learning_rate_init must be > 0, got {self.learning_rate_init}.")
+        if self.alpha < 0:
+            raise ValueError(f"alpha must be >= 0, got {self.alpha}.")
+        if self.max_iter < 1:
+            raise ValueError(f"max_iter must be >= 1, got {self.max_iter}.")
+        if not (self.batch_size == "auto" or (isinstance(self.batch_size, (int, np.integer))
+                                              and self.batch_size >= 1)):
+            raise ValueError(f"batch_size must be 'auto' or a positive integer, got {self.batch_size!r}.")
+        if not 0 <= self.momentum <= 1:
+            raise ValueError(f"momentum must be in [0, 1], got {self.momentum}.")
+        if not 0 < self.validation_fraction < 1:
+            raise ValueError(f"validation_fraction must be in (0, 1), got {self.validation_fraction}.")
+        if np.dtype(self.dtype) not in (np.float32, np.float64):
+            raise ValueError(f"dtype must be 'float32' or 'float64', got {self.dtype!r}.")
+        return [int(s) for s in sizes]
+
+    def _fit(self, X, y, classes, incremental: bool):
+        hidden = self._validate_params()
+        # As MLPClassifier: keep the weights (fitted or assigned) under warm_start and in partial_fit.
+        first_pass = not hasattr(self, "coefs_") or not (self.warm_start or incremental)
+        X, y = validate_data(self, X, y, reset=first_pass or not hasattr(self, "n_features_in_"),
+                             dtype=self._np_dtype(), **self._y_checks)
+        y_train, n_outputs, output = self._targets(y, classes, first_pass)
+        sizes = [X.shape[1], *hidden, n_outputs]
+        rs = check_random_state(self.random_state)  # anew each call, as MLPClassifier does
+
+        net = Network.create(sizes, rs, self._np_dtype(), self.activation, output) if first_pass \
+            else self._given_network(sizes, output)
+        self.coefs_, self.intercepts_ = net.W, net.b  # views into the vector training updates
+        self.n_layers_, self.n_outputs_ = len(sizes), sizes[-1]
+        self.out_activation_ = output
+        if first_pass or not hasattr(self, "loss_curve_"):
+            self._start_history(net)
+        if not incremental or getattr(self, "_optimizer", None) is None:
+            self._optimizer = make_optimizer(
+                "adam" if self.solver == "adam" else ("momentum" if self.momentum else "sgd"),
+                [net.theta], self.learning_rate_init, momentum=self.momentum, nesterov=self.nesterovs_momentum,
+                beta1=self.beta_1, beta2=self.beta_2, eps=self.epsilon, convention="sklearn")
+        else:
+            self._optimizer.params = [net.theta]  # partial_fit keeps the optimiser's state, as sklearn's
+
+        X_val = y_val = None
+        if self.early_stopping:
+            X, X_val, y_train, y_val = self._validation_split(X, y_train, rs)
+        n = len(X)
+        if self.batch_size != "auto" and self.batch_size > n:
+            warnings.warn("Got `batch_size` less than 1 or larger than sample size. It is going to be clipped",
+                          stacklevel=3)
+        runner = EpochRunner(net, self._optimizer, min(200 if self.batch_size == "auto" else self.batch_size, n),
+                             self.alpha, loss=self._loss)
+        order = _SklearnOrder(rs, n) if self.shuffle else None
+
+        # One thread per core that other processes leave free, measured as the epochs go (nnlab.threads): the
+        # products of network.py have the same bits on any count.
+        with ThreadPolicy(follow_load=True) as threads:
+            self.n_iter_ = 0
+            for _ in range(self.max_iter):
+                data_loss, penalty, _acc = runner.run(X, y_train, order, lambda *_: threads.check())
+                self.loss_ = data_loss + penalty  # MLPClassifier's loss_curve_: the L2 term included
+                if not np.isfinite(self.loss_):
+                    raise ValueError("Solver produced non-finite parameter weights. The input data may contain "
+                                     "large values and need to be preprocessed (the loss is not finite: scale X, "
+                                     "or lower learning_rate_init).")
+                self.n_iter_ += 1
+                self.t_ += n
+                self.loss_curve_.append(self.loss_)
+                if self.verbose:
+                    print(f"Iteration {self.n_iter_}, loss = {self.loss_:.8f}")
+                self._update_no_improvement_count(net, X_val, y_val)
+                if self.solver == "sgd" and self.learning_rate == "invscaling":  # sklearn's iteration_ends
+                    self._optimizer.lr = float(self.learning_rate_init) / (self.t_ + 1) ** self.power_t
+                if self._no_improvement_count > self.n_iter_no_change:
+                    what = "Validation score" if self.early_stopping else "Training loss"
+                    msg = f"{what} did not improve more than tol={self.tol:f} for {self.n_iter_no_change} " \
+                          "consecutive epochs."
+                    # 'adaptive' (sgd only): divide the rate by 5 and go on, until it is at most 1e-6
+                    if self.solver == "sgd" and self.learning_rate == "adaptive" and self._optimizer.lr > 1e-6:
+                        self._optimizer.lr /= 5.0
+                        self._no_improvement_count = 0
+                        if self.verbose:
+                            print(f"{msg} Setting learning rate to {self._optimizer.lr:f}")
+                    else:
+                        if self.verbose:
+                            small = " Learning rate too small." if self.learning_rate == "adaptive" \
+                                and self.solver == "sgd" else ""
+                            print(f"{msg}{small} Stopping.")
+                        break
+                if incremental:
+                    break
+                if self.n_iter_ == self.max_iter:
+                    warnings.warn(f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and the "
+                                  "optimization hasn't converged yet.", ConvergenceWarning, stacklevel=3)
+        if self.early_stopping:
+            for p, best in zip(net.params(), self._best_params):
+                p[...] = best
+        return self
+
+    def _given_network(self, sizes: list[int], output: str) -> Network:
+        """A training network holding a copy of `coefs_` and `intercepts_`, which must fit `sizes`."""
+        want_W = list(zip(sizes[:-1], sizes[1:]))
+        got_W = [np.shape(W) for W in self.coefs_]
+        got_b = [np.shape(b) for b in self.intercepts_]
+        if got_W != want_W or got_b != [(n,) for n in sizes[1:]]:
+            raise ValueError(f"coefs_ and intercepts_ must have the shapes {want_W} and "
+                             f"{[(n,) for n in sizes[1:]]} (features, hidden_layer_sizes, outputs); "
+                             f"got {got_W} and {got_b}.")
+        return Network([np.asarray(W) for W in self.coefs_], [np.asarray(b) for b in self.intercepts_],
+                       self._np_dtype(), self.activation, output)
+
+    def _start_history(self, net: Network) -> None:
+        """What MLPClassifier resets on its first pass and carries through warm starts."""
+        self.loss_curve_, self.t_, self._no_improvement_count = [], 0, 0
+        self.best_loss_ = None if self.early_stopping else np.inf
+        self.validation_scores_ = [] if self.early_stopping else None
+        self.best_validation_score_ = -np.inf if self.early_stopping else None
+        self._best_params = [p.copy() for p in net.params()]
+
+    def _validation_split(self, X, y_train, rs):
+        """scikit-learn's split, with the same strata (`_stratify`), so one random_state picks the same samples."""
+        X, X_val, y_train, y_val = train_test_split(X, y_train, random_state=rs,
+                                                    test_size=self.validation_fraction,
+                                                    stratify=self._stratify(y_train))
+        if len(X_val) < 2:
+            raise ValueError("The validation set is too small. Increase 'validation_fraction' or the size of "
+                             "your dataset.")
+        return X, X_val, y_train, y_val
+
+    def _update_no_improvement_count(self, net: Network, X_val, y_val) -> None:
+        """sklearn's `_update_no_improvement_count`: an epoch improves when it beats the best so far by
+        at least `tol` (validation score up, or training loss down); the best weights are those of the
+        highest validation score, whatever tol."""
+        if X_val is not None:
+            score = self._validation_score(net, X_val, y_val)
+            self.validation_scores_.append(score)
+            if self.verbose:
+                print(f"Validation score: {score:f}")
+            improved = not score < self.best_validation_score_ + self.tol
+            if score > self.best_validation_score_:
+                self.best_validation_score_ = score
+                self._best_params = [p.copy() for p in net.params()]
+        else:
+            loss = self.loss_curve_[-1]
+            improved = not loss > self.best_loss_ - self.tol
+            self.best_loss_ = min(self.best_loss_, loss)
+        self._no_improvement_count = 0 if improved else self._no_improvement_count + 1
+
+
+
+class ScratchClassifier(ClassifierMixin, _ScratchMLP):
     """Multi-layer perceptron with ReLU hidden layers, trained by the hand-written backprop of nnlab.
 
     Two classes: one sigmoid output unit and the log loss (the derived network). More: softmax +
@@ -54,11 +233,14 @@ class ScratchClassifier(ClassifierMixin, BaseEstimator):
     weights are by then the live ones, keeps the last if the validation score never improved.
     """
 
-    def __init__(self, hidden_layer_sizes=(256, 128), solver="adam", alpha=1e-4, batch_size="auto",
-                 learning_rate_init=1e-3, max_iter=200, shuffle=True, random_state=None, tol=1e-4,
-                 verbose=False, warm_start=False, momentum=0.9, nesterovs_momentum=True,
-                 early_stopping=False, validation_fraction=0.1, beta_1=0.9, beta_2=0.999, epsilon=1e-8,
-                 n_iter_no_change=10, dtype="float32"):
+    def __init__(self, hidden_layer_sizes=(256, 128), activation="relu", solver="adam", alpha=1e-4,
+                 batch_size="auto", learning_rate="constant", learning_rate_init=1e-3, power_t=0.5, max_iter=200,
+                 shuffle=True, random_state=None, tol=1e-4, verbose=False, warm_start=False, momentum=0.9,
+                 nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1, beta_1=0.9,
+                 beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, dtype="float32"):
+        self.activation = activation
+        self.learning_rate = learning_rate
+        self.power_t = power_t
         self.hidden_layer_sizes = hidden_layer_sizes
         self.solver = solver
         self.alpha = alpha
@@ -81,10 +263,6 @@ class ScratchClassifier(ClassifierMixin, BaseEstimator):
         self.dtype = dtype
 
     # -- scikit-learn API -------------------------------------------------------------------
-    def fit(self, X, y):
-        """Train up to `max_iter` epochs (fresh weights unless `warm_start` and `coefs_` exist)."""
-        return self._fit(X, y, classes=None, incremental=False)
-
     @available_if(lambda self: self.solver != "lbfgs")  # as MLPClassifier: L-BFGS has no one-pass update
     def partial_fit(self, X, y, classes=None):
         """One pass over (X, y). `classes` is required on the first call, and later ones must repeat it."""
@@ -104,7 +282,7 @@ class ScratchClassifier(ClassifierMixin, BaseEstimator):
         # Predictions in float64 from the trained weights, whatever dtype trained them: a float32 matrix
         # product can differ in its last bit with a row's position in the batch (BLAS kernels block rows),
         # and a prediction must not depend on which other rows came with it.
-        return predict_proba(Network(self.coefs_, self.intercepts_, np.float64), X)
+        return predict_proba(Network(self.coefs_, self.intercepts_, np.float64, self.activation), X)
 
     def predict_log_proba(self, X):
         with np.errstate(divide="ignore"):  # a probability of exactly 0 is log 0 = -inf, as in sklearn
@@ -121,102 +299,26 @@ class ScratchClassifier(ClassifierMixin, BaseEstimator):
         tags.classifier_tags.multi_label = False
         return tags
 
-    # -- training ---------------------------------------------------------------------------
-    def _np_dtype(self):
-        return np.dtype(self.dtype)
+    _y_checks = dict(y_numeric=False)
 
-    def _validate_params(self):
-        sizes = self.hidden_layer_sizes
-        sizes = [sizes] if np.isscalar(sizes) else list(sizes)
-        if not all(isinstance(s, (int, np.integer)) and s > 0 for s in sizes):
-            raise ValueError(f"hidden_layer_sizes must be positive integers, got {self.hidden_layer_sizes}.")
-        if self.solver not in ("sgd", "adam"):
-            raise ValueError(f"solver must be 'sgd' or 'adam', got {self.solver!r}.")
-        if self.learning_rate_init <= 0:
-            raise ValueError(f"learning_rate_init must be > 0, got {self.learning_rate_init}.")
-        if self.alpha < 0:
-            raise ValueError(f"alpha must be >= 0, got {self.alpha}.")
-        if self.max_iter < 1:
-            raise ValueError(f"max_iter must be >= 1, got {self.max_iter}.")
-        if not (self.batch_size == "auto" or (isinstance(self.batch_size, (int, np.integer))
-                                              and self.batch_size >= 1)):
-            raise ValueError(f"batch_size must be 'auto' or a positive integer, got {self.batch_size!r}.")
-        if not 0 <= self.momentum <= 1:
-            raise ValueError(f"momentum must be in [0, 1], got {self.momentum}.")
-        if not 0 < self.validation_fraction < 1:
-            raise ValueError(f"validation_fraction must be in (0, 1), got {self.validation_fraction}.")
-        if np.dtype(self.dtype) not in (np.float32, np.float64):
-            raise ValueError(f"dtype must be 'float32' or 'float64', got {self.dtype!r}.")
-        return [int(s) for s in sizes]
-
-    def _fit(self, X, y, classes, incremental: bool):
-        hidden = self._validate_params()
-        # As MLPClassifier: keep the weights (fitted or assigned) under warm_start and in partial_fit.
-        first_pass = not hasattr(self, "coefs_") or not (self.warm_start or incremental)
-        X, y = validate_data(self, X, y, reset=first_pass or not hasattr(self, "n_features_in_"),
-                             dtype=self._np_dtype(), y_numeric=False)
+    def _targets(self, y, classes, first_pass: bool):
+        """Class indices into classes_; one sigmoid unit for one or two classes, a softmax for more."""
         check_classification_targets(y)
         self._set_classes(y, classes, first_pass)
-        y_index = np.searchsorted(self.classes_, y).astype(np.int64)
         k = len(self.classes_)
-        sizes = [X.shape[1], *hidden, 1 if k <= 2 else k]
-        rs = check_random_state(self.random_state)  # anew each call, as MLPClassifier does
+        return np.searchsorted(self.classes_, y).astype(np.int64), 1 if k <= 2 else k, \
+            "logistic" if k <= 2 else "softmax"
 
-        net = Network.create(sizes, rs, self._np_dtype()) if first_pass else self._given_network(sizes)
-        self.coefs_, self.intercepts_ = net.W, net.b  # views into the vector training updates
-        self.n_layers_, self.n_outputs_ = len(sizes), sizes[-1]
-        self.out_activation_ = "logistic" if k <= 2 else "softmax"
-        if first_pass or not hasattr(self, "loss_curve_"):
-            self._start_history(net)
-        if not incremental or getattr(self, "_optimizer", None) is None:
-            self._optimizer = make_optimizer(
-                "adam" if self.solver == "adam" else ("momentum" if self.momentum else "sgd"),
-                [net.theta], self.learning_rate_init, momentum=self.momentum, nesterov=self.nesterovs_momentum,
-                beta1=self.beta_1, beta2=self.beta_2, eps=self.epsilon, convention="sklearn")
-        else:
-            self._optimizer.params = [net.theta]  # partial_fit keeps the optimiser's state, as sklearn's
+    def _stratify(self, y_index):
+        """Stratified for one or two classes only (sklearn stratifies when its label-indicator matrix has one
+        column, and so not for more classes). The strata are that column's booleans, as there, so a class
+        too small to split is named 'True' in the error alike."""
+        return (y_index == 1)[:, None] if len(self.classes_) <= 2 else None
 
-        X_val = y_val = None
-        if self.early_stopping:
-            X, X_val, y_index, y_val = self._validation_split(X, y_index, rs)
-        n = len(X)
-        if self.batch_size != "auto" and self.batch_size > n:
-            warnings.warn("Got `batch_size` less than 1 or larger than sample size. It is going to be clipped",
-                          stacklevel=3)
-        runner = EpochRunner(net, self._optimizer, min(200 if self.batch_size == "auto" else self.batch_size, n),
-                             self.alpha)
-        order = _SklearnOrder(rs, n) if self.shuffle else None
-
-        # One thread per core that other processes leave free, measured as the epochs go (nnlab.threads): the
-        # products of network.py have the same bits on any count.
-        with ThreadPolicy(follow_load=True) as threads:
-            self.n_iter_ = 0
-            for _ in range(self.max_iter):
-                data_loss, penalty, _acc = runner.run(X, y_index, order, lambda *_: threads.check())
-                self.loss_ = data_loss + penalty  # MLPClassifier's loss_curve_: the L2 term included
-                if not np.isfinite(self.loss_):
-                    raise ValueError("training diverged (the loss is not finite); lower learning_rate_init.")
-                self.n_iter_ += 1
-                self.t_ += n
-                self.loss_curve_.append(self.loss_)
-                if self.verbose:
-                    print(f"Iteration {self.n_iter_}, loss = {self.loss_:.8f}")
-                self._update_no_improvement_count(net, X_val, y_val)
-                if self._no_improvement_count > self.n_iter_no_change:
-                    if self.verbose:
-                        what = "Validation score" if self.early_stopping else "Training loss"
-                        print(f"{what} did not improve more than tol={self.tol:f} for {self.n_iter_no_change} "
-                              "consecutive epochs. Stopping.")
-                    break
-                if incremental:
-                    break
-                if self.n_iter_ == self.max_iter:
-                    warnings.warn(f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and the "
-                                  "optimization hasn't converged yet.", ConvergenceWarning, stacklevel=3)
-        if self.early_stopping:
-            for p, best in zip(net.params(), self._best_params):
-                p[...] = best
-        return self
+    def _validation_score(self, net: Network, X_val, y_val) -> float:
+        """Accuracy, as MLPClassifier's `score`."""
+        P = predict_proba(net, X_val)
+        return float(np.mean((P.argmax(axis=1) if len(self.classes_) > 1 else 0) == y_val))
 
     def _set_classes(self, y, classes, first_pass: bool) -> None:
         if first_pass or not hasattr(self, "classes_"):
@@ -228,58 +330,6 @@ class ScratchClassifier(ClassifierMixin, BaseEstimator):
         unknown = np.setdiff1d(y, self.classes_)
         if len(unknown):
             raise ValueError(f"y holds labels not in classes_: {unknown[:5]!r}.")
-
-    def _given_network(self, sizes: list[int]) -> Network:
-        """A training network holding a copy of `coefs_` and `intercepts_`, which must fit `sizes`."""
-        want_W = list(zip(sizes[:-1], sizes[1:]))
-        got_W = [np.shape(W) for W in self.coefs_]
-        got_b = [np.shape(b) for b in self.intercepts_]
-        if got_W != want_W or got_b != [(n,) for n in sizes[1:]]:
-            raise ValueError(f"coefs_ and intercepts_ must have the shapes {want_W} and "
-                             f"{[(n,) for n in sizes[1:]]} (features, hidden_layer_sizes, outputs); "
-                             f"got {got_W} and {got_b}.")
-        return Network([np.asarray(W) for W in self.coefs_], [np.asarray(b) for b in self.intercepts_],
-                       self._np_dtype())
-
-    def _start_history(self, net: Network) -> None:
-        """What MLPClassifier resets on its first pass and carries through warm starts."""
-        self.loss_curve_, self.t_, self._no_improvement_count = [], 0, 0
-        self.best_loss_ = None if self.early_stopping else np.inf
-        self.validation_scores_ = [] if self.early_stopping else None
-        self.best_validation_score_ = -np.inf if self.early_stopping else None
-        self._best_params = [p.copy() for p in net.params()]
-
-    def _validation_split(self, X, y_index, rs):
-        """MLPClassifier's split: stratified for one or two classes only (it stratifies when its label-indicator
-        matrix has one column, and so not for more classes), so one random_state picks the same samples. The
-        strata are that column's booleans, as there, so a class too small to split is named 'True' alike."""
-        stratify = (y_index == 1)[:, None] if len(self.classes_) <= 2 else None
-        X, X_val, y_index, y_val = train_test_split(X, y_index, random_state=rs,
-                                                    test_size=self.validation_fraction, stratify=stratify)
-        if len(X_val) < 2:
-            raise ValueError("The validation set is too small. Increase 'validation_fraction' or the size of "
-                             "your dataset.")
-        return X, X_val, y_index, y_val
-
-    def _update_no_improvement_count(self, net: Network, X_val, y_val) -> None:
-        """sklearn's `_update_no_improvement_count`: an epoch improves when it beats the best so far by
-        at least `tol` (validation accuracy up, or training loss down); the best weights are those of the
-        highest validation accuracy, whatever tol."""
-        if X_val is not None:
-            score = float(np.mean(predict_proba(net, X_val).argmax(axis=1) == y_val))
-            self.validation_scores_.append(score)
-            if self.verbose:
-                print(f"Validation score: {score:f}")
-            improved = not score < self.best_validation_score_ + self.tol
-            if score > self.best_validation_score_:
-                self.best_validation_score_ = score
-                self._best_params = [p.copy() for p in net.params()]
-        else:
-            loss = self.loss_curve_[-1]
-            improved = not loss > self.best_loss_ - self.tol
-            self.best_loss_ = min(self.best_loss_, loss)
-        self._no_improvement_count = 0 if improved else self._no_improvement_count + 1
-
 
 class _SklearnOrder:
     """MLPClassifier's sample order, for `EpochRunner.run`: each epoch shuffles the previous epoch's order
