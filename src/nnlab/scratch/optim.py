@@ -31,6 +31,11 @@ class SGD:
             else []
         self.steps = 0
 
+    @property
+    def learning_rate(self) -> float:
+        """scikit-learn's name for the current rate (code written for MLPClassifier's optimiser reads it)."""
+        return self.lr
+
     def step(self, grads: list[np.ndarray]) -> None:
         self.steps += 1
         lr, mu = self.lr, self.momentum
