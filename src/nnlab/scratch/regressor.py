@@ -21,8 +21,7 @@ class ScratchRegressor(RegressorMixin, _ScratchMLP):
 
     Parameters, defaults and behaviour are MLPRegressor's (the stopping rule, early stopping scored by R²,
     warm start, partial_fit, the learning-rate schedules), as ScratchClassifier's are MLPClassifier's; the
-    deliberate differences are ScratchClassifier's (its docstring lists them), and predictions come in
-    `dtype`, as MLPRegressor's come in the dtype it trained in.
+    deliberate differences are ScratchClassifier's (its docstring lists them). Predictions come in X's dtype.
     """
 
     _loss = "squared"
@@ -65,11 +64,17 @@ class ScratchRegressor(RegressorMixin, _ScratchMLP):
 
     def predict(self, X):
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=np.float64)
-        # computed in float64 (as ScratchClassifier's probabilities: no dependence on the batch's other rows)
+        X = validate_data(self, X, reset=False, dtype=(np.float64, np.float32))
+        # Computed in float64 (as ScratchClassifier's probabilities: no dependence on the batch's other rows),
+        # returned in X's dtype, float32 or float64, as MLPRegressor's.
         Y = outputs(Network(self.coefs_, self.intercepts_, np.float64, self.activation, "identity"), X)
-        Y = Y.astype(self._np_dtype())
+        Y = Y.astype(X.dtype, copy=False)
         return Y.ravel() if Y.shape[1] == 1 else Y
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True  # one output unit per column of y, as MLPRegressor
+        return tags
 
     def _targets(self, y, classes, first_pass: bool):
         """y as a column per output; the output units are the identity."""
