@@ -203,10 +203,12 @@ class _ScratchMLP(BaseEstimator):
 
 
 class ScratchClassifier(ClassifierMixin, _ScratchMLP):
-    """Multi-layer perceptron with ReLU hidden layers, trained by the hand-written backprop of nnlab.
+    """Multi-layer perceptron classifier trained by the hand-written backprop of nnlab.
 
-    Two classes: one sigmoid output unit and the log loss (the derived network). More: softmax +
-    cross-entropy. Solvers: 'adam', or 'sgd' with `momentum` (0 for plain SGD) and Nesterov.
+    Hidden layers of `activation` ('relu', 'tanh', 'logistic' or 'identity'). Two classes (or one): one
+    sigmoid output unit and the log loss (the derived network). More: softmax + cross-entropy. Solvers:
+    'adam', or 'sgd' with `momentum` (0 for plain SGD), Nesterov and the `learning_rate` schedules
+    ('constant', 'invscaling' with `power_t`, 'adaptive'), in sklearn's velocity form.
 
     As MLPClassifier: the loss in `loss_curve_` includes the L2 term, per batch from the weights before
     the step; training stops once the training loss (or, with `early_stopping`, the validation accuracy)
@@ -215,22 +217,30 @@ class ScratchClassifier(ClassifierMixin, _ScratchMLP):
     with `warm_start` starts a new optimiser and a new count; `loss_curve_` and `t_` go on); `partial_fit`
     runs one epoch, keeps the optimiser and refuses `early_stopping`; Adam is scikit-learn's (eps added to
     the square root of the uncorrected second moment: `convention="sklearn"` in `scratch.optim`) and SGD
-    takes its steps (PyTorch's formula: the same steps at a constant rate); `random_state` seeds a fresh
-    RandomState each call, which splits off the validation set (stratified for two classes only) and
-    shuffles as MLPClassifier does.
+    takes its steps; `random_state` seeds a fresh RandomState each call, which splits off the validation set
+    (stratified for one or two classes only) and shuffles as MLPClassifier does.
 
     Starting from given weights: assign `coefs_` (n_in x n_out per layer) and `intercepts_`, then `fit`
     with `warm_start=True` (or call `partial_fit`); they are copied, in `dtype`, and trained. From the same
     weights and `random_state`, in float64, the two estimators end within 1e-10
-    (tests/scratch/test_sklearn_twin.py).
+    (tests/scratch/test_sklearn_twin.py, test_sklearn_twin_more.py: every activation and schedule).
 
-    Deliberate differences from MLPClassifier: He initialisation (normal, std sqrt(2/n_in), zero biases)
-    instead of Glorot uniform, so a cold start differs and draws `random_state` differently; float32 by
-    default (`dtype`); ReLU only, a constant learning rate, no 'lbfgs', sample weights, sparse input or
-    multilabel targets; the log loss from the logits (MLPClassifier clips probabilities at 1 machine eps);
-    a non-finite loss raises ValueError at once rather than after `max_iter` epochs; and a warm-started
-    fit with early stopping restores the best weights it saw, where MLPClassifier, whose saved best
-    weights are by then the live ones, keeps the last if the validation score never improved.
+    Every difference from MLPClassifier / MLPRegressor (the same list is in docs/reference.md; scikit-learn's
+    own test_mlp.py runs on both estimators, tests/scratch/test_sklearn_own_tests.py, and those it does not
+    pass are listed there with one of these reasons):
+
+    - Deliberate: He initialisation (normal, std sqrt(2/n_in), zero biases) for every activation instead of
+      Glorot uniform, so a cold start differs and draws `random_state` differently.
+    - Deliberate: float32 by default whatever X's dtype (`dtype='float64'` for exactness); so X beyond
+      float32's range is refused as input.
+    - Deliberate: ScratchClassifier's default `hidden_layer_sizes` is (256, 128) (MLPClassifier's is
+      (100,)); ScratchRegressor keeps (100,).
+    - Deliberate: the log loss from the logits (MLPClassifier clips probabilities at 1 machine eps).
+    - Deliberate: a non-finite loss raises ValueError at once rather than training on with NaN weights.
+    - Deliberate: a warm-started fit with early stopping restores the best weights it saw, where
+      MLPClassifier, whose saved best weights are by then the live ones, keeps the last if the validation
+      score never improved.
+    - Not built yet: solver='lbfgs' (and `max_fun`), `sample_weight`, sparse X, multilabel targets.
     """
 
     def __init__(self, hidden_layer_sizes=(256, 128), activation="relu", solver="adam", alpha=1e-4,
