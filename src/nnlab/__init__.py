@@ -3,12 +3,14 @@
 from nnlab.errors import NNLabError
 
 __version__ = "0.1.0"
-__all__ = ["NNLabError", "Recorder", "Run", "ScratchClassifier", "TrainConfig", "__version__", "explain", "load_run",
+__all__ = ["NNLabError", "Recorder", "Run", "ScratchClassifier", "ScratchRegressor", "TrainConfig",
+           "__version__", "explain", "load_run",
            "report", "train"]
 
 # Each pulls in heavy libraries (scikit-learn, PyTorch, matplotlib): imported only when asked for.
 _LAZY = {
     "ScratchClassifier": ("nnlab.scratch.estimator", "ScratchClassifier"),
+    "ScratchRegressor": ("nnlab.scratch.regressor", "ScratchRegressor"),
     "TrainConfig": ("nnlab.training.config", "TrainConfig"),
     "Recorder": ("nnlab.training.recorder", "Recorder"),
     "report": ("nnlab.viz.any_model", "report"),

@@ -107,3 +107,34 @@ def test_he_initialisation_scale():
     assert net.W[0].dtype == np.float32
     assert net.W[0].std() == pytest.approx(np.sqrt(2 / 1000), rel=0.02)
     assert not net.b[0].any()
+
+
+@pytest.mark.parametrize("activation", ["identity", "logistic", "tanh", "relu"])
+@pytest.mark.parametrize("hidden, n_classes, loss", [((5, 4), 2, "log"), ((6, 5), 3, "log"), ((5, 4), 1, "squared"),
+                                                     ((5,), 3, "squared")])
+def test_every_activation_and_loss_matches_finite_differences_and_autograd(activation, hidden, n_classes, loss):
+    results = gradcheck(list(hidden), n_classes, 0, loss=loss, activation=activation)
+    for r in results:
+        assert r.fd_error < 1e-6, (activation, r.name, r.fd_error)
+        assert r.autograd_error < 1e-10, (activation, r.name, r.autograd_error)
+
+
+@pytest.mark.parametrize("activation", ["logistic", "tanh"])
+def test_gradcheck_catches_a_wrong_activation_derivative(monkeypatch, activation):
+    """The check can fail: take g'(Z) = 1 for a smooth activation (the identity's) and it must notice."""
+    import nnlab.scratch.network as network
+
+    wrong = network.Activation(network.ACTIVATIONS[activation].g, network.identity_derivative)
+    monkeypatch.setitem(network.ACTIVATIONS, activation, wrong)
+    assert not all(r.passed for r in gradcheck([5, 4], 2, 0, activation=activation))
+
+
+def test_activations_compute_their_functions_in_place():
+    Z = np.array([[-2.0, -0.5, 0.0, 0.5, 3.0]])
+    expected = {"identity": Z, "logistic": 1 / (1 + np.exp(-Z)), "tanh": np.tanh(Z), "relu": np.maximum(Z, 0)}
+    from nnlab.scratch.network import ACTIVATIONS
+
+    for name, want in expected.items():
+        A = Z.copy()
+        ACTIVATIONS[name].g(A)
+        np.testing.assert_allclose(A, want, rtol=1e-15, err_msg=name)

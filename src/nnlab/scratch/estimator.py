@@ -13,105 +13,29 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from nnlab.scratch.network import Network, predict_proba
+from nnlab.errors import pick
+from nnlab.scratch.network import ACTIVATIONS, Network, predict_proba
 from nnlab.scratch.optim import make_optimizer
 from nnlab.scratch.train import EpochRunner
 from nnlab.threads import ThreadPolicy
 
+LEARNING_RATES = ("constant", "invscaling", "adaptive")  # sklearn's schedules; they change sgd's rate only
 
-class ScratchClassifier(ClassifierMixin, BaseEstimator):
-    """Multi-layer perceptron with ReLU hidden layers, trained by the hand-written backprop of nnlab.
 
-    Two classes: one sigmoid output unit and the log loss (the derived network). More: softmax +
-    cross-entropy. Solvers: 'adam', or 'sgd' with `momentum` (0 for plain SGD) and Nesterov.
+class _ScratchMLP(BaseEstimator):
+    """What ScratchClassifier and ScratchRegressor share: the checks of their parameters and the training
+    loop. A subclass turns y into what backward trains on (`_targets`), scores a validation set
+    (`_validation_score`) and says how to split one off (`_stratify`)."""
 
-    As MLPClassifier: the loss in `loss_curve_` includes the L2 term, per batch from the weights before
-    the step; training stops once the training loss (or, with `early_stopping`, the validation accuracy)
-    has failed to improve by `tol` for more than `n_iter_no_change` epochs, and early stopping restores the
-    best validation weights however training ends; `n_iter_` counts the epochs of the last call (`fit`
-    with `warm_start` starts a new optimiser and a new count; `loss_curve_` and `t_` go on); `partial_fit`
-    runs one epoch, keeps the optimiser and refuses `early_stopping`; Adam is scikit-learn's (eps added to
-    the square root of the uncorrected second moment: `convention="sklearn"` in `scratch.optim`) and SGD
-    takes its steps (PyTorch's formula: the same steps at a constant rate); `random_state` seeds a fresh
-    RandomState each call, which splits off the validation set (stratified for two classes only) and
-    shuffles as MLPClassifier does.
+    _loss = "log"  # what backward differentiates (network.LOSSES)
 
-    Starting from given weights: assign `coefs_` (n_in x n_out per layer) and `intercepts_`, then `fit`
-    with `warm_start=True` (or call `partial_fit`); they are copied, in `dtype`, and trained. From the same
-    weights and `random_state`, in float64, the two estimators end within 1e-10
-    (tests/scratch/test_sklearn_twin.py).
-
-    Deliberate differences from MLPClassifier: He initialisation (normal, std sqrt(2/n_in), zero biases)
-    instead of Glorot uniform, so a cold start differs and draws `random_state` differently; float32 by
-    default (`dtype`); ReLU only, a constant learning rate, no 'lbfgs', sample weights, sparse input or
-    multilabel targets; the log loss from the logits (MLPClassifier clips probabilities at 1 machine eps);
-    a non-finite loss raises ValueError at once rather than after `max_iter` epochs; and a warm-started
-    fit with early stopping restores the best weights it saw, where MLPClassifier, whose saved best
-    weights are by then the live ones, keeps the last if the validation score never improved.
-    """
-
-    def __init__(self, hidden_layer_sizes=(256, 128), solver="adam", alpha=1e-4, batch_size="auto",
-                 learning_rate_init=1e-3, max_iter=200, shuffle=True, random_state=None, tol=1e-4,
-                 verbose=False, warm_start=False, momentum=0.9, nesterovs_momentum=True,
-                 early_stopping=False, validation_fraction=0.1, beta_1=0.9, beta_2=0.999, epsilon=1e-8,
-                 n_iter_no_change=10, dtype="float32"):
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.solver = solver
-        self.alpha = alpha
-        self.batch_size = batch_size
-        self.learning_rate_init = learning_rate_init
-        self.max_iter = max_iter
-        self.shuffle = shuffle
-        self.random_state = random_state
-        self.tol = tol
-        self.verbose = verbose
-        self.warm_start = warm_start
-        self.momentum = momentum
-        self.nesterovs_momentum = nesterovs_momentum
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.beta_1 = beta_1
-        self.beta_2 = beta_2
-        self.epsilon = epsilon
-        self.n_iter_no_change = n_iter_no_change
-        self.dtype = dtype
-
-    # -- scikit-learn API -------------------------------------------------------------------
     def fit(self, X, y):
         """Train up to `max_iter` epochs (fresh weights unless `warm_start` and `coefs_` exist)."""
         return self._fit(X, y, classes=None, incremental=False)
-
-    def partial_fit(self, X, y, classes=None):
-        """One pass over (X, y). `classes` is required on the first call."""
-        if self.early_stopping:
-            raise ValueError("partial_fit does not support early_stopping=True")
-        if not hasattr(self, "classes_") and classes is None:
-            raise ValueError("classes must be passed on the first call to partial_fit.")
-        return self._fit(X, y, classes=classes, incremental=True)
-
-    def predict_proba(self, X):
-        check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=np.float64)
-        # Predictions in float64 from the trained weights, whatever dtype trained them: a float32 matrix
-        # product can differ in its last bit with a row's position in the batch (BLAS kernels block rows),
-        # and a prediction must not depend on which other rows came with it.
-        return predict_proba(Network(self.coefs_, self.intercepts_, np.float64), X)
-
-    def predict_log_proba(self, X):
-        with np.errstate(divide="ignore"):  # a probability of exactly 0 is log 0 = -inf, as in sklearn
-            return np.log(self.predict_proba(X))
-
-    def predict(self, X):
-        P = self.predict_proba(X)
-        return self.classes_[np.argmax(P, axis=1)]
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.classifier_tags.multi_label = False
-        return tags
 
     # -- training ---------------------------------------------------------------------------
     def _np_dtype(self):
@@ -124,6 +48,11 @@ class ScratchClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(f"hidden_layer_sizes must be positive integers, got {self.hidden_layer_sizes}.")
         if self.solver not in ("sgd", "adam"):
             raise ValueError(f"solver must be 'sgd' or 'adam', got {self.solver!r}.")
+        pick(ACTIVATIONS, self.activation, "activation")  # an UnknownName, a ValueError too
+        if self.learning_rate not in LEARNING_RATES:
+            raise ValueError(f"learning_rate must be one of {', '.join(LEARNING_RATES)}; got {self.learning_rate!r}.")
+        if self.power_t < 0:
+            raise ValueError(f"power_t must be >= 0, got {self.power_t}.")
         if self.learning_rate_init <= 0:
             raise ValueError(f"learning_rate_init must be > 0, got {self.learning_rate_init}.")
         if self.alpha < 0:
@@ -146,18 +75,16 @@ class ScratchClassifier(ClassifierMixin, BaseEstimator):
         # As MLPClassifier: keep the weights (fitted or assigned) under warm_start and in partial_fit.
         first_pass = not hasattr(self, "coefs_") or not (self.warm_start or incremental)
         X, y = validate_data(self, X, y, reset=first_pass or not hasattr(self, "n_features_in_"),
-                             dtype=self._np_dtype(), y_numeric=False)
-        check_classification_targets(y)
-        self._set_classes(y, classes, first_pass)
-        y_index = np.searchsorted(self.classes_, y).astype(np.int64)
-        k = len(self.classes_)
-        sizes = [X.shape[1], *hidden, 1 if k == 2 else k]
+                             dtype=self._np_dtype(), **self._y_checks)
+        y_train, n_outputs, output = self._targets(y, classes, first_pass)
+        sizes = [X.shape[1], *hidden, n_outputs]
         rs = check_random_state(self.random_state)  # anew each call, as MLPClassifier does
 
-        net = Network.create(sizes, rs, self._np_dtype()) if first_pass else self._given_network(sizes)
+        net = Network.create(sizes, rs, self._np_dtype(), self.activation, output) if first_pass \
+            else self._given_network(sizes, output)
         self.coefs_, self.intercepts_ = net.W, net.b  # views into the vector training updates
         self.n_layers_, self.n_outputs_ = len(sizes), sizes[-1]
-        self.out_activation_ = "logistic" if k == 2 else "softmax"
+        self.out_activation_ = output
         if first_pass or not hasattr(self, "loss_curve_"):
             self._start_history(net)
         if not incremental or getattr(self, "_optimizer", None) is None:
@@ -170,13 +97,13 @@ class ScratchClassifier(ClassifierMixin, BaseEstimator):
 
         X_val = y_val = None
         if self.early_stopping:
-            X, X_val, y_index, y_val = self._validation_split(X, y_index, rs)
+            X, X_val, y_train, y_val = self._validation_split(X, y_train, rs)
         n = len(X)
         if self.batch_size != "auto" and self.batch_size > n:
             warnings.warn("Got `batch_size` less than 1 or larger than sample size. It is going to be clipped",
                           stacklevel=3)
         runner = EpochRunner(net, self._optimizer, min(200 if self.batch_size == "auto" else self.batch_size, n),
-                             self.alpha)
+                             self.alpha, loss=self._loss)
         order = _SklearnOrder(rs, n) if self.shuffle else None
 
         # One thread per core that other processes leave free, measured as the epochs go (nnlab.threads): the
@@ -184,22 +111,36 @@ class ScratchClassifier(ClassifierMixin, BaseEstimator):
         with ThreadPolicy(follow_load=True) as threads:
             self.n_iter_ = 0
             for _ in range(self.max_iter):
-                data_loss, penalty, _acc = runner.run(X, y_index, order, lambda *_: threads.check())
+                data_loss, penalty, _acc = runner.run(X, y_train, order, lambda *_: threads.check())
                 self.loss_ = data_loss + penalty  # MLPClassifier's loss_curve_: the L2 term included
                 if not np.isfinite(self.loss_):
-                    raise ValueError("training diverged (the loss is not finite); lower learning_rate_init.")
+                    raise ValueError("Solver produced non-finite parameter weights. The input data may contain "
+                                     "large values and need to be preprocessed (the loss is not finite: scale X, "
+                                     "or lower learning_rate_init).")
                 self.n_iter_ += 1
                 self.t_ += n
                 self.loss_curve_.append(self.loss_)
                 if self.verbose:
                     print(f"Iteration {self.n_iter_}, loss = {self.loss_:.8f}")
                 self._update_no_improvement_count(net, X_val, y_val)
+                if self.solver == "sgd" and self.learning_rate == "invscaling":  # sklearn's iteration_ends
+                    self._optimizer.lr = float(self.learning_rate_init) / (self.t_ + 1) ** self.power_t
                 if self._no_improvement_count > self.n_iter_no_change:
-                    if self.verbose:
-                        what = "Validation score" if self.early_stopping else "Training loss"
-                        print(f"{what} did not improve more than tol={self.tol:f} for {self.n_iter_no_change} "
-                              "consecutive epochs. Stopping.")
-                    break
+                    what = "Validation score" if self.early_stopping else "Training loss"
+                    msg = f"{what} did not improve more than tol={self.tol:f} for {self.n_iter_no_change} " \
+                          "consecutive epochs."
+                    # 'adaptive' (sgd only): divide the rate by 5 and go on, until it is at most 1e-6
+                    if self.solver == "sgd" and self.learning_rate == "adaptive" and self._optimizer.lr > 1e-6:
+                        self._optimizer.lr /= 5.0
+                        self._no_improvement_count = 0
+                        if self.verbose:
+                            print(f"{msg} Setting learning rate to {self._optimizer.lr:f}")
+                    else:
+                        if self.verbose:
+                            small = " Learning rate too small." if self.learning_rate == "adaptive" \
+                                and self.solver == "sgd" else ""
+                            print(f"{msg}{small} Stopping.")
+                        break
                 if incremental:
                     break
                 if self.n_iter_ == self.max_iter:
@@ -210,20 +151,7 @@ class ScratchClassifier(ClassifierMixin, BaseEstimator):
                 p[...] = best
         return self
 
-    def _set_classes(self, y, classes, first_pass: bool) -> None:
-        if first_pass or not hasattr(self, "classes_"):
-            self.classes_ = np.unique(y if classes is None else classes)
-            if len(self.classes_) < 2:
-                raise ValueError(f"ScratchClassifier needs samples of at least 2 classes; got one class: "
-                                 f"{self.classes_[0]!r}.")
-        elif self.warm_start and not np.array_equal(np.unique(y), self.classes_):
-            raise ValueError(f"warm_start can only be used where `y` has the same classes as in the previous "
-                             f"call to fit. Previously got {self.classes_}, `y` has {np.unique(y)}")
-        unknown = np.setdiff1d(y, self.classes_)
-        if len(unknown):
-            raise ValueError(f"y holds labels not in classes_: {unknown[:5]!r}.")
-
-    def _given_network(self, sizes: list[int]) -> Network:
+    def _given_network(self, sizes: list[int], output: str) -> Network:
         """A training network holding a copy of `coefs_` and `intercepts_`, which must fit `sizes`."""
         want_W = list(zip(sizes[:-1], sizes[1:]))
         got_W = [np.shape(W) for W in self.coefs_]
@@ -233,7 +161,7 @@ class ScratchClassifier(ClassifierMixin, BaseEstimator):
                              f"{[(n,) for n in sizes[1:]]} (features, hidden_layer_sizes, outputs); "
                              f"got {got_W} and {got_b}.")
         return Network([np.asarray(W) for W in self.coefs_], [np.asarray(b) for b in self.intercepts_],
-                       self._np_dtype())
+                       self._np_dtype(), self.activation, output)
 
     def _start_history(self, net: Network) -> None:
         """What MLPClassifier resets on its first pass and carries through warm starts."""
@@ -243,23 +171,22 @@ class ScratchClassifier(ClassifierMixin, BaseEstimator):
         self.best_validation_score_ = -np.inf if self.early_stopping else None
         self._best_params = [p.copy() for p in net.params()]
 
-    def _validation_split(self, X, y_index, rs):
-        """MLPClassifier's split: stratified for two classes only (it stratifies when its label-indicator
-        matrix has one column, and so not for more classes), so one random_state picks the same samples."""
-        stratify = y_index if len(self.classes_) == 2 else None
-        X, X_val, y_index, y_val = train_test_split(X, y_index, random_state=rs,
-                                                    test_size=self.validation_fraction, stratify=stratify)
+    def _validation_split(self, X, y_train, rs):
+        """scikit-learn's split, with the same strata (`_stratify`), so one random_state picks the same samples."""
+        X, X_val, y_train, y_val = train_test_split(X, y_train, random_state=rs,
+                                                    test_size=self.validation_fraction,
+                                                    stratify=self._stratify(y_train))
         if len(X_val) < 2:
             raise ValueError("The validation set is too small. Increase 'validation_fraction' or the size of "
                              "your dataset.")
-        return X, X_val, y_index, y_val
+        return X, X_val, y_train, y_val
 
     def _update_no_improvement_count(self, net: Network, X_val, y_val) -> None:
         """sklearn's `_update_no_improvement_count`: an epoch improves when it beats the best so far by
-        at least `tol` (validation accuracy up, or training loss down); the best weights are those of the
-        highest validation accuracy, whatever tol."""
+        at least `tol` (validation score up, or training loss down); the best weights are those of the
+        highest validation score, whatever tol."""
         if X_val is not None:
-            score = float(np.mean(predict_proba(net, X_val).argmax(axis=1) == y_val))
+            score = self._validation_score(net, X_val, y_val)
             self.validation_scores_.append(score)
             if self.verbose:
                 print(f"Validation score: {score:f}")
@@ -273,6 +200,146 @@ class ScratchClassifier(ClassifierMixin, BaseEstimator):
             self.best_loss_ = min(self.best_loss_, loss)
         self._no_improvement_count = 0 if improved else self._no_improvement_count + 1
 
+
+
+class ScratchClassifier(ClassifierMixin, _ScratchMLP):
+    """Multi-layer perceptron classifier trained by the hand-written backprop of nnlab.
+
+    Hidden layers of `activation` ('relu', 'tanh', 'logistic' or 'identity'). Two classes (or one): one
+    sigmoid output unit and the log loss (the derived network). More: softmax + cross-entropy. Solvers:
+    'adam', or 'sgd' with `momentum` (0 for plain SGD), Nesterov and the `learning_rate` schedules
+    ('constant', 'invscaling' with `power_t`, 'adaptive'), in sklearn's velocity form.
+
+    As MLPClassifier: the loss in `loss_curve_` includes the L2 term, per batch from the weights before
+    the step; training stops once the training loss (or, with `early_stopping`, the validation accuracy)
+    has failed to improve by `tol` for more than `n_iter_no_change` epochs, and early stopping restores the
+    best validation weights however training ends; `n_iter_` counts the epochs of the last call (`fit`
+    with `warm_start` starts a new optimiser and a new count; `loss_curve_` and `t_` go on); `partial_fit`
+    runs one epoch, keeps the optimiser and refuses `early_stopping`; Adam is scikit-learn's (eps added to
+    the square root of the uncorrected second moment: `convention="sklearn"` in `scratch.optim`) and SGD
+    takes its steps; `random_state` seeds a fresh RandomState each call, which splits off the validation set
+    (stratified for one or two classes only) and shuffles as MLPClassifier does.
+
+    Starting from given weights: assign `coefs_` (n_in x n_out per layer) and `intercepts_`, then `fit`
+    with `warm_start=True` (or call `partial_fit`); they are copied, in `dtype`, and trained. From the same
+    weights and `random_state`, in float64, the two estimators end within 1e-10
+    (tests/scratch/test_sklearn_twin.py, test_sklearn_twin_more.py: every activation and schedule).
+
+    Every difference from MLPClassifier / MLPRegressor (the same list is in docs/reference.md; scikit-learn's
+    own test_mlp.py runs on both estimators, tests/scratch/test_sklearn_own_tests.py, and those it does not
+    pass are listed there with one of these reasons):
+
+    - Deliberate: He initialisation (normal, std sqrt(2/n_in), zero biases) for every activation instead of
+      Glorot uniform, so a cold start differs and draws `random_state` differently.
+    - Deliberate: float32 by default whatever X's dtype (`dtype='float64'` for exactness); so X beyond
+      float32's range is refused as input.
+    - Deliberate: ScratchClassifier's default `hidden_layer_sizes` is (256, 128) (MLPClassifier's is
+      (100,)); ScratchRegressor keeps (100,).
+    - Deliberate: the log loss from the logits (MLPClassifier clips probabilities at 1 machine eps).
+    - Deliberate: a non-finite loss raises ValueError at once rather than training on with NaN weights.
+    - Deliberate: a warm-started fit with early stopping restores the best weights it saw, where
+      MLPClassifier, whose saved best weights are by then the live ones, keeps the last if the validation
+      score never improved.
+    - Not built yet: solver='lbfgs' (and `max_fun`), `sample_weight`, sparse X, multilabel targets.
+    """
+
+    def __init__(self, hidden_layer_sizes=(256, 128), activation="relu", solver="adam", alpha=1e-4,
+                 batch_size="auto", learning_rate="constant", learning_rate_init=1e-3, power_t=0.5, max_iter=200,
+                 shuffle=True, random_state=None, tol=1e-4, verbose=False, warm_start=False, momentum=0.9,
+                 nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1, beta_1=0.9,
+                 beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, dtype="float32"):
+        self.activation = activation
+        self.learning_rate = learning_rate
+        self.power_t = power_t
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate_init = learning_rate_init
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.dtype = dtype
+
+    # -- scikit-learn API -------------------------------------------------------------------
+    @available_if(lambda self: self.solver != "lbfgs")  # as MLPClassifier: L-BFGS has no one-pass update
+    def partial_fit(self, X, y, classes=None):
+        """One pass over (X, y). `classes` is required on the first call, and later ones must repeat it."""
+        if self.early_stopping:
+            raise ValueError("partial_fit does not support early_stopping=True")
+        if not hasattr(self, "classes_") and classes is None:
+            raise ValueError("classes must be passed on the first call to partial_fit.")
+        if classes is not None and hasattr(self, "classes_") and not np.array_equal(np.unique(classes),
+                                                                                      self.classes_):
+            raise ValueError(f"`classes={classes!r}` is not the same as on last call to partial_fit, was: "
+                             f"{self.classes_!r}")
+        return self._fit(X, y, classes=classes, incremental=True)
+
+    def predict_proba(self, X):
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, dtype=np.float64)
+        # Predictions in float64 from the trained weights, whatever dtype trained them: a float32 matrix
+        # product can differ in its last bit with a row's position in the batch (BLAS kernels block rows),
+        # and a prediction must not depend on which other rows came with it.
+        return predict_proba(Network(self.coefs_, self.intercepts_, np.float64, self.activation), X)
+
+    def predict_log_proba(self, X):
+        with np.errstate(divide="ignore"):  # a probability of exactly 0 is log 0 = -inf, as in sklearn
+            return np.log(self.predict_proba(X))
+
+    def predict(self, X):
+        P = self.predict_proba(X)
+        if len(self.classes_) == 1:  # trained to say "not the other class" of a class that never came
+            return np.full(len(P), self.classes_[0])
+        return self.classes_[np.argmax(P, axis=1)]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = False
+        return tags
+
+    _y_checks = dict(y_numeric=False)
+
+    def _targets(self, y, classes, first_pass: bool):
+        """Class indices into classes_; one sigmoid unit for one or two classes, a softmax for more."""
+        check_classification_targets(y)
+        self._set_classes(y, classes, first_pass)
+        k = len(self.classes_)
+        return np.searchsorted(self.classes_, y).astype(np.int64), 1 if k <= 2 else k, \
+            "logistic" if k <= 2 else "softmax"
+
+    def _stratify(self, y_index):
+        """Stratified for one or two classes only (sklearn stratifies when its label-indicator matrix has one
+        column, and so not for more classes). The strata are that column's booleans, as there, so a class
+        too small to split is named 'True' in the error alike."""
+        return (y_index == 1)[:, None] if len(self.classes_) <= 2 else None
+
+    def _validation_score(self, net: Network, X_val, y_val) -> float:
+        """Accuracy, as MLPClassifier's `score`."""
+        P = predict_proba(net, X_val)
+        return float(np.mean((P.argmax(axis=1) if len(self.classes_) > 1 else 0) == y_val))
+
+    def _set_classes(self, y, classes, first_pass: bool) -> None:
+        if first_pass or not hasattr(self, "classes_"):
+            # One class is fitted as MLPClassifier fits it: one sigmoid unit trained towards 0 on every sample.
+            self.classes_ = np.unique(y if classes is None else classes)
+        elif self.warm_start and not np.array_equal(np.unique(y), self.classes_):
+            raise ValueError(f"warm_start can only be used where `y` has the same classes as in the previous "
+                             f"call to fit. Previously got {self.classes_}, `y` has {np.unique(y)}")
+        unknown = np.setdiff1d(y, self.classes_)
+        if len(unknown):
+            raise ValueError(f"y holds labels not in classes_: {unknown[:5]!r}.")
 
 class _SklearnOrder:
     """MLPClassifier's sample order, for `EpochRunner.run`: each epoch shuffles the previous epoch's order

@@ -7,7 +7,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nnlab.scratch.network import LOSSES, Network, Workspace, backward, check_loss, forward, l2_penalty
+from nnlab.scratch.network import (
+    ACTIVATIONS,
+    LOSSES,
+    Network,
+    Workspace,
+    backward,
+    check_loss,
+    forward,
+    l2_penalty,
+)
 
 FD_TOLERANCE = 1e-6
 AUTOGRAD_TOLERANCE = 1e-10
@@ -36,9 +45,11 @@ def relative_error(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def objective(net: Network, X: np.ndarray, y: np.ndarray, alpha: float, loss: str = "log") -> float:
-    """The loss that backward differentiates: the mean log loss (or squared error) + (alpha/2m)·Σ‖W‖²."""
+    """The loss that backward differentiates: the mean log loss (or squared error) + (alpha/2m)·Σ‖W‖².
+    For the squared loss that is the sum over the outputs, k times the mean that MLPRegressor reports."""
     Z_out = forward(net, X, Workspace.create(net, len(X)))
-    return LOSSES[loss].value(Z_out, y, net.binary) + l2_penalty(net, alpha, len(X))
+    outputs = Z_out.shape[1] if loss == "squared" else 1
+    return outputs * LOSSES[loss].value(Z_out, y, net.binary) + l2_penalty(net, alpha, len(X))
 
 
 def analytic_gradients(net: Network, X: np.ndarray, y: np.ndarray, alpha: float,
@@ -80,14 +91,17 @@ def autograd_gradients(net: Network, X: np.ndarray, y: np.ndarray, alpha: float,
     import torch
     import torch.nn.functional as F
 
+    g = {"identity": lambda Z: Z, "logistic": torch.sigmoid, "tanh": torch.tanh, "relu": torch.relu}
     params = [torch.tensor(p, dtype=torch.float64, requires_grad=True) for p in net.params()]
     A = torch.tensor(X, dtype=torch.float64)
     for l in range(0, len(params), 2):
         A = A @ params[l] + params[l + 1]
         if l < len(params) - 2:
-            A = torch.relu(A)
+            A = g[net.activation](A)
     target = torch.tensor(y)
-    if loss == "mse":
+    if loss == "squared":
+        value = 0.5 * ((A - target) ** 2).sum() / len(X)
+    elif loss == "mse":
         value = 0.5 * ((torch.sigmoid(A[:, 0]) - target.to(torch.float64)) ** 2).mean()
     elif net.binary:
         value = F.binary_cross_entropy_with_logits(A[:, 0], target.to(torch.float64))
@@ -98,17 +112,20 @@ def autograd_gradients(net: Network, X: np.ndarray, y: np.ndarray, alpha: float,
     return [p.grad.numpy() for p in params]
 
 
-def make_problem(hidden: list[int], n_classes: int, seed: int, m: int = 8, n_features: int = 4):
-    """A float64 network and a batch whose hidden pre-activations stay clear of ReLU's kink."""
+def make_problem(hidden: list[int], n_classes: int, seed: int, m: int = 8, n_features: int = 4,
+                 activation: str = "relu", loss: str = "log"):
+    """A float64 network and a batch whose hidden pre-activations stay clear of ReLU's kink. With the squared
+    loss, `n_classes` is the number of real-valued outputs (identity output units)."""
     rng = np.random.default_rng(seed)
-    sizes = [n_features, *hidden, 1 if n_classes == 2 else n_classes]
+    regression = loss == "squared"
+    sizes = [n_features, *hidden, n_classes if regression or n_classes != 2 else 1]
     for _ in range(1000):
-        net = Network.create(sizes, rng, np.float64)
+        net = Network.create(sizes, rng, np.float64, activation, "identity" if regression else None)
         for b in net.b:
             b[...] = rng.normal(0, 0.1, b.shape)
         X = rng.normal(size=(m, n_features))
         if _clear_of_kinks(net, X):
-            y = rng.permutation(np.arange(m) % n_classes)
+            y = rng.normal(size=(m, n_classes)) if regression else rng.permutation(np.arange(m) % n_classes)
             return net, X, y
     raise RuntimeError("could not draw a problem clear of ReLU kinks")  # pragma: no cover
 
@@ -119,16 +136,17 @@ def _clear_of_kinks(net: Network, X: np.ndarray) -> bool:
         Z = A @ W + b
         if np.abs(Z).min() < KINK_MARGIN:
             return False
-        A = np.maximum(Z, 0)
+        ACTIVATIONS[net.activation].g(Z)
+        A = Z
     return True
 
 
 def gradcheck(hidden: list[int] = (5, 4), n_classes: int = 2, seed: int = 0,
-              alpha: float = 0.1, loss: str = "log") -> list[ParamCheck]:
-    """Check every parameter's gradient of `loss` ("log", or "mse" for two classes); see `ParamCheck.passed`
-    for the tolerances."""
-    check_loss(loss, n_classes == 2)
-    net, X, y = make_problem(list(hidden), n_classes, seed)
+              alpha: float = 0.1, loss: str = "log", activation: str = "relu") -> list[ParamCheck]:
+    """Check every parameter's gradient of `loss` ("log", "mse" for two classes, or "squared" for `n_classes`
+    real-valued outputs) with hidden layers of `activation`; see `ParamCheck.passed` for the tolerances."""
+    check_loss(loss, n_classes == 2 or loss == "squared")
+    net, X, y = make_problem(list(hidden), n_classes, seed, activation=activation, loss=loss)
     analytic = analytic_gradients(net, X, y, alpha, loss)
     numeric = numerical_gradients(net, X, y, alpha, loss)
     autograd = autograd_gradients(net, X, y, alpha, loss)

@@ -30,8 +30,16 @@ class Network:
     updates every parameter with a handful of whole-vector operations instead of a loop of small ones.
     """
 
-    def __init__(self, W: list[np.ndarray], b: list[np.ndarray], dtype=None):
-        """Copies W and b into theta, of `dtype` (default: what they hold)."""
+    def __init__(self, W: list[np.ndarray], b: list[np.ndarray], dtype=None, activation: str = "relu",
+                 output: str | None = None):
+        """Copies W and b into theta, of `dtype` (default: what they hold). `activation` names the hidden
+        layers' g (`ACTIVATIONS`); `output` the output's: "logistic" (default for one unit), "softmax" (default
+        for more), or "identity" (regression, with the squared loss)."""
+        pick(ACTIVATIONS, activation, "activation")
+        self.activation = activation
+        self.output = output or ("logistic" if W[-1].shape[1] == 1 else "softmax")
+        if self.output not in OUTPUTS:
+            raise NNLabError(f"unknown output activation {self.output!r}; choose one of {', '.join(OUTPUTS)}")
         self.theta = np.empty(sum(w.size + c.size for w, c in zip(W, b)), dtype=dtype or np.result_type(*W, *b))
         self.W, self.b = [], []
         views = _carve(self.theta, [(w.shape, c.shape) for w, c in zip(W, b)])
@@ -41,14 +49,15 @@ class Network:
             self.b.append(b_view)
 
     @classmethod
-    def create(cls, sizes: list[int], rng: np.random.Generator, dtype=np.float32) -> Network:
+    def create(cls, sizes: list[int], rng: np.random.Generator, dtype=np.float32, activation: str = "relu",
+               output: str | None = None) -> Network:
         """He initialisation (std sqrt(2/n_in)) suits ReLU layers; biases start at zero."""
         if len(sizes) < 2 or min(sizes) < 1:
             raise NNLabError(f"layer sizes must be positive, got {sizes}")
         W = [(rng.standard_normal((n_in, n_out)) * np.sqrt(2.0 / n_in)).astype(dtype)
              for n_in, n_out in zip(sizes[:-1], sizes[1:])]
         b = [np.zeros(n_out, dtype=dtype) for n_out in sizes[1:]]
-        return cls(W, b)
+        return cls(W, b, activation=activation, output=output)
 
     @property
     def sizes(self) -> list[int]:
@@ -80,8 +89,9 @@ def _carve(flat: np.ndarray, shapes: list[tuple[tuple, tuple]]) -> list[tuple[np
 
 @dataclass
 class Workspace:
-    """Preallocated buffers for one batch size: activations A[l], their gradients dZ[l], ReLU masks,
-    the parameter gradients dW[l], db[l], and the one-hot targets Y."""
+    """Preallocated buffers for one batch size: activations A[l], their gradients dZ[l], one buffer per hidden
+    layer for g'(Z) (`mask`: booleans for ReLU, numbers for the other activations), the parameter gradients
+    dW[l], db[l], and the one-hot targets Y."""
 
     m: int
     A: list[np.ndarray]
@@ -102,7 +112,7 @@ class Workspace:
             m=m,
             A=[np.empty((m, n), dt) for n in outs],
             dZ=[np.empty((m, n), dt) for n in outs],
-            mask=[np.empty((m, n), bool) for n in outs[:-1]],
+            mask=[np.empty((m, n), ACTIVATIONS[net.activation].buffer or dt) for n in outs[:-1]],
             grad=grad,
             dW=[dW for dW, _ in views],
             db=[db for _, db in views],
@@ -161,19 +171,79 @@ def softmax(Z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     return out
 
 
+# Hidden activations, each a pair as in scikit-learn's _base.py: `g(Z)` overwrites Z with A = g(Z), and
+# `derivative(A, dA, buffer)` overwrites dA with dZ = dA ⊙ g'(Z), written in terms of A because forward has
+# overwritten Z. `buffer` (a Workspace buffer shaped like A) holds g'(Z), so a step allocates nothing.
+def identity(Z: np.ndarray) -> None:
+    """A = Z."""
+
+
+def identity_derivative(A: np.ndarray, dA: np.ndarray, buffer: np.ndarray) -> None:
+    """g'(Z) = 1: dZ = dA."""
+
+
+def relu(Z: np.ndarray) -> None:
+    np.maximum(Z, 0, out=Z)                    # A = ReLU(Z), in place
+
+
+def relu_derivative(A: np.ndarray, dA: np.ndarray, mask: np.ndarray) -> None:
+    # dZ = dA ⊙ 1[Z > 0]; A = ReLU(Z) is > 0 exactly where Z is.
+    np.greater(A, 0, out=mask)
+    np.multiply(dA, mask, out=dA)
+
+
+def logistic(Z: np.ndarray) -> None:
+    sigmoid(Z, out=Z)                          # A = σ(Z), in place
+
+
+def logistic_derivative(A: np.ndarray, dA: np.ndarray, slope: np.ndarray) -> None:
+    # dZ = dA ⊙ A(1 - A), multiplied in scikit-learn's order (dA·A, then ·(1 - A)): the same rounding
+    dA *= A
+    np.subtract(1.0, A, out=slope)
+    dA *= slope
+
+
+def tanh(Z: np.ndarray) -> None:
+    np.tanh(Z, out=Z)                          # A = tanh(Z), in place
+
+
+def tanh_derivative(A: np.ndarray, dA: np.ndarray, slope: np.ndarray) -> None:
+    np.multiply(A, A, out=slope)
+    np.subtract(1.0, slope, out=slope)         # tanh'(Z) = 1 - A²
+    dA *= slope                                # dZ = dA ⊙ (1 - A²)
+
+
+@dataclass(frozen=True)
+class Activation:
+    """A hidden layer's g and its derivative (see above); `buffer` is the dtype of the derivative's buffer
+    (None: the network's float dtype)."""
+
+    g: Callable[[np.ndarray], None]
+    derivative: Callable[[np.ndarray, np.ndarray, np.ndarray], None]
+    buffer: type | None = None
+
+
+ACTIVATIONS = {"identity": Activation(identity, identity_derivative),
+               "logistic": Activation(logistic, logistic_derivative),
+               "tanh": Activation(tanh, tanh_derivative),
+               "relu": Activation(relu, relu_derivative, bool)}
+OUTPUTS = ("logistic", "softmax", "identity")
+
+
 def forward(net: Network, X: np.ndarray, ws: Workspace) -> np.ndarray:
     """Fill ws.A with every layer's activations; returns the output layer's logits Z_out.
 
     The output layer's buffer holds the logits Z_out (the loss is computed from them);
     `probabilities` turns them into A_out.
     """
+    g = ACTIVATIONS[net.activation].g
     A_prev = X
     for l, (W, b) in enumerate(zip(net.W, net.b)):
         Z = ws.A[l]
         product(A_prev, W, out=Z)              # Z = A_prev·W + b
         Z += b
         if l < len(net.W) - 1:
-            np.maximum(Z, 0, out=Z)            # A = ReLU(Z), in place
+            g(Z)                               # A = g(Z), in place
         A_prev = Z
     return ws.A[-1]
 
@@ -190,6 +260,8 @@ def log_loss(Z_out: np.ndarray, y: np.ndarray, binary: bool) -> float:
     Softmax: log sum_j e^{z_j} - z_y, with the max subtracted inside the log-sum-exp.
     """
     Z = Z_out.astype(np.float64, copy=False)
+    if binary and Z.shape[1] > 1:  # multilabel: a sigmoid unit per label, their losses summed
+        return float(np.sum(np.maximum(Z, 0) - y * Z + np.log1p(np.exp(-np.abs(Z)))) / len(Z))
     if binary:
         z = Z[:, 0]
         return float(np.mean(np.maximum(z, 0) - y * z + np.log1p(np.exp(-np.abs(z)))))
@@ -205,6 +277,19 @@ def squared_error(Z_out: np.ndarray, y: np.ndarray, binary: bool = True) -> floa
                          "the log loss: use loss 'log'")
     z = Z_out.astype(np.float64, copy=False)[:, 0]
     return float(0.5 * np.mean((sigmoid(z) - y) ** 2))
+
+
+def squared_loss(Z_out: np.ndarray, y: np.ndarray, binary: bool = False) -> float:
+    """Regression's loss, as MLPRegressor reports it: (1/2) the mean over samples and outputs of (Z_out - y)²
+    (the output is the identity, A_out = Z_out)."""
+    diff = Z_out.astype(np.float64, copy=False) - np.reshape(y, Z_out.shape)
+    return float(0.5 * np.mean(diff ** 2, axis=0).mean())
+
+
+def squared_loss_gradient(dZ: np.ndarray, Y: np.ndarray, slope: np.ndarray) -> None:
+    """m·dL/dZ_out of the squared loss over an identity output, in place: dZ holds A_out = Z_out. As
+    MLPRegressor's, it is the gradient of the loss summed over the outputs (not their mean): A_out - Y."""
+    dZ -= Y                                      # dZ_out = (A_out - Y)/m
 
 
 def log_loss_gradient(dZ: np.ndarray, Y: np.ndarray, slope: np.ndarray) -> None:
@@ -232,7 +317,8 @@ class Loss:
 
 
 LOSSES = {"log": Loss(log_loss, log_loss_gradient),
-          "mse": Loss(squared_error, squared_error_gradient, sigmoid_only=True)}
+          "mse": Loss(squared_error, squared_error_gradient, sigmoid_only=True),
+          "squared": Loss(squared_loss, squared_loss_gradient)}
 
 
 def check_loss(loss: str, binary: bool = True) -> Loss:
@@ -260,15 +346,21 @@ def backward(net: Network, X: np.ndarray, y: np.ndarray, ws: Workspace, alpha: f
     """
     m, L = ws.m, len(net.W)
     Y = ws.Y
-    if net.binary:
+    if y.ndim == 2:  # the targets themselves: real values (regression) or a label-indicator matrix
+        Y[...] = y
+    elif net.binary:
         Y[:, 0] = y
     else:
         Y.fill(0)
         Y[np.arange(m), y] = 1
     dZ = ws.dZ[-1]
-    probabilities(ws.A[-1], net.binary, out=dZ)
+    if net.output == "identity":
+        np.copyto(dZ, ws.A[-1])                     # A_out = Z_out
+    else:
+        probabilities(ws.A[-1], net.output == "logistic", out=dZ)
     check_loss(loss, net.binary).output_gradient(dZ, Y, ws.slope)  # m·dL/dZ_out, the loss's own
     dZ *= 1.0 / m
+    g_prime = ACTIVATIONS[net.activation].derivative
     for l in range(L - 1, -1, -1):
         A_prev = X if l == 0 else ws.A[l - 1]
         product(A_prev.T, dZ, out=ws.dW[l])         # dW = A_prevᵀ·dZ
@@ -279,10 +371,26 @@ def backward(net: Network, X: np.ndarray, y: np.ndarray, ws: Workspace, alpha: f
             break
         dA = ws.dZ[l - 1]
         product(dZ, net.W[l].T, out=dA)              # dA_prev = dZ·Wᵀ
-        # dZ_prev = dA_prev ⊙ 1[Z_prev > 0]; A_prev = ReLU(Z_prev) is > 0 exactly where Z_prev is.
-        np.greater(ws.A[l - 1], 0, out=ws.mask[l - 1])
-        np.multiply(dA, ws.mask[l - 1], out=dA)
+        g_prime(ws.A[l - 1], dA, ws.mask[l - 1])     # dZ_prev = dA_prev ⊙ g'(Z_prev)
         dZ = dA
+
+
+def outputs(net: Network, X: np.ndarray, batch_size: int = 4096) -> np.ndarray:
+    """A_out for every row (m x n_outputs) by the network's output activation, in batches to bound memory:
+    the predictions of a regression (identity) or the label probabilities of a multilabel one (logistic)."""
+    X = np.asarray(X, dtype=net.dtype)
+    if X.ndim != 2 or X.shape[1] != net.sizes[0]:
+        raise NNLabError(f"the network expects {net.sizes[0]} features per sample, got shape {X.shape}")
+    out = np.empty((len(X), net.sizes[-1]), dtype=net.dtype)
+    ws = Workspace.create(net, min(batch_size, max(len(X), 1)))
+    for start in range(0, len(X), ws.m):
+        batch = X[start:start + ws.m]
+        Z_out = forward(net, batch, ws.view(len(batch)))
+        if net.output == "identity":
+            out[start:start + len(batch)] = Z_out
+        else:
+            probabilities(Z_out, net.output == "logistic", out=out[start:start + len(batch)])
+    return out
 
 
 def predict_proba(net: Network, X: np.ndarray, batch_size: int = 4096) -> np.ndarray:

@@ -16,12 +16,25 @@ from nnlab.errors import pick
 
 
 class SGD:
-    """v = mu·v + g;  p -= lr·v   (Nesterov: p -= lr·(g + mu·v)). mu = 0 is plain SGD."""
+    """torch:   v = mu·v + g;       p -= lr·v   (Nesterov: p -= lr·(g + mu·v)).
+    sklearn: v = mu·v - lr·g;    p += v      (Nesterov: p += mu·v - lr·g).
+    mu = 0 is plain SGD. At a constant lr the two take the same steps; once a schedule changes lr they
+    differ (sklearn's velocity keeps the old rates' steps), so `ScratchClassifier` takes sklearn's."""
 
-    def __init__(self, params: list[np.ndarray], lr: float, momentum: float = 0.0, nesterov: bool = False):
+    def __init__(self, params: list[np.ndarray], lr: float, momentum: float = 0.0, nesterov: bool = False,
+                 convention: str = "torch"):
         self.params, self.lr, self.momentum, self.nesterov = params, lr, momentum, nesterov
+        self.convention = convention
         self.velocity = [np.zeros_like(p) for p in params] if momentum else []
+        # sklearn's form needs lr·g (and for Nesterov mu·v) apart: buffers, so a step allocates nothing
+        self.tmp = [(np.empty_like(p), np.empty_like(p)) for p in params] if momentum and convention == "sklearn" \
+            else []
         self.steps = 0
+
+    @property
+    def learning_rate(self) -> float:
+        """scikit-learn's name for the current rate (code written for MLPClassifier's optimiser reads it)."""
+        return self.lr
 
     def step(self, grads: list[np.ndarray]) -> None:
         self.steps += 1
@@ -29,6 +42,18 @@ class SGD:
         for i, (p, g) in enumerate(zip(self.params, grads)):
             if not mu:
                 p -= lr * g
+                continue
+            if self.convention == "sklearn":
+                v, (lr_g, step) = self.velocity[i], self.tmp[i]
+                v *= mu
+                np.multiply(g, lr, out=lr_g)
+                v -= lr_g                  # v = mu·v - lr·g
+                if self.nesterov:
+                    np.multiply(v, mu, out=step)
+                    step -= lr_g
+                    p += step              # p += mu·v - lr·g
+                else:
+                    p += v
                 continue
             v = self.velocity[i]
             if self.steps == 1:
@@ -114,7 +139,8 @@ class Adam:
 # optimizer name -> how to build it from make_optimizer's settings (each takes the ones it needs)
 OPTIMIZERS: dict[str, Callable[..., SGD | Adam]] = {
     "sgd": lambda params, lr, **_: SGD(params, lr),
-    "momentum": lambda params, lr, momentum, nesterov, **_: SGD(params, lr, momentum, nesterov),
+    "momentum": lambda params, lr, momentum, nesterov, convention, **_: SGD(
+        params, lr, momentum, nesterov, "sklearn" if convention == "sklearn" else "torch"),
     "adam": lambda params, lr, beta1, beta2, eps, convention, **_: Adam(params, lr, beta1, beta2, eps,
                                                                         convention=convention),
 }

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from nnlab.scratch.network import Network, Workspace, backward, check_loss, forward, l2_penalty, log_loss
+from nnlab.scratch.network import (
+    Network,
+    Workspace,
+    backward,
+    check_loss,
+    forward,
+    l2_penalty,
+    log_loss,
+    squared_loss,
+)
 
 
 class EpochRunner:
@@ -18,8 +27,10 @@ class EpochRunner:
         # batch) — for callers that report the data loss alone, as the CLI's curves do.
         self.net, self.optimizer, self.batch_size, self.alpha = net, optimizer, batch_size, alpha
         self.track_penalty = track_penalty
-        check_loss(loss, net.binary)
+        check_loss(loss, net.binary or loss == "squared")
         self.loss = loss  # what backward differentiates; the loss reported is the log loss either way
+        self.regression = loss == "squared"  # except for regression: the squared loss, and no accuracy
+        self.reported = squared_loss if self.regression else log_loss
         self.ws = Workspace.create(net, batch_size)
         self.X_batch = np.empty((batch_size, net.sizes[0]), dtype=net.dtype)
 
@@ -48,10 +59,11 @@ class EpochRunner:
                 yb = y[idx]
             ws = self.ws.view(n)
             Z_out = forward(net, xb, ws)
-            loss_sum += log_loss(Z_out, yb, net.binary) * n
+            loss_sum += self.reported(Z_out, yb, net.output == "logistic") * n
             if self.track_penalty:
                 penalty_sum += l2_penalty(net, self.alpha, n) * n  # before the step, as in scikit-learn
-            correct += int(np.count_nonzero(predicted_labels(Z_out, net.binary) == yb))
+            if not self.regression:
+                correct += int(np.count_nonzero(predicted_labels(Z_out, net.binary) == yb))
             backward(net, xb, yb, ws, self.alpha, self.loss)
             self.optimizer.step([ws.grad])  # the optimiser holds [net.theta]: one flat update
             if on_batch is not None:

@@ -33,6 +33,8 @@ from nnlab.scratch.network import (
     log_loss,
     log_loss_gradient,
     probabilities,
+    relu,
+    relu_derivative,
     squared_error,
     squared_error_gradient,
 )
@@ -112,22 +114,23 @@ class Walk:
 # tests/scratch/test_walk.py resolves every one, so a change that loses one fails there, not in `nnlab explain`.
 CODE: dict[str, tuple[tuple[Callable, str], ...]] = {
     "Z": ((forward, "product(A_prev, W, out=Z)"), (forward, "Z += b")),
-    "A": ((forward, "np.maximum(Z, 0, out=Z)"),),
+    "A": ((forward, "g(Z)"), (relu, "np.maximum(Z, 0, out=Z)")),
     "A_out": ((probabilities, "sigmoid(Z_out, out) if binary else softmax(Z_out, out)"),),
     "L mse": ((squared_error, "0.5 * np.mean((sigmoid(z) - y) ** 2)"),),
     "L log, sigmoid": ((log_loss, "np.log1p(np.exp(-np.abs(z)))"),),
     "L log, softmax": ((log_loss, "return float(np.mean(lse - Z[np.arange(len(y)), y]))"),),
-    "dZ_out mse": ((backward, "probabilities(ws.A[-1], net.binary, out=dZ)"),
+    "dZ_out mse": ((backward, "probabilities(ws.A[-1], net.output == \"logistic\", out=dZ)"),
                    (squared_error_gradient, "np.subtract(1.0, dZ, out=slope)"),
                    (squared_error_gradient, "slope *= dZ"), (squared_error_gradient, "dZ -= Y"),
                    (squared_error_gradient, "dZ *= slope"), (backward, "dZ *= 1.0 / m")),
-    "dZ_out log": ((backward, "probabilities(ws.A[-1], net.binary, out=dZ)"), (log_loss_gradient, "dZ -= Y"),
-                   (backward, "dZ *= 1.0 / m")),
+    "dZ_out log": ((backward, "probabilities(ws.A[-1], net.output == \"logistic\", out=dZ)"),
+                   (log_loss_gradient, "dZ -= Y"), (backward, "dZ *= 1.0 / m")),
     "dW": ((backward, "product(A_prev.T, dZ, out=ws.dW[l])"),),
     "db": ((backward, "np.sum(dZ, axis=0, out=ws.db[l])"),),
     "dA": ((backward, "product(dZ, net.W[l].T, out=dA)"),),
-    "mask": ((backward, "np.greater(ws.A[l - 1], 0, out=ws.mask[l - 1])"),),
-    "dZ": ((backward, "np.multiply(dA, ws.mask[l - 1], out=dA)"),),
+    "mask": ((backward, "g_prime(ws.A[l - 1], dA, ws.mask[l - 1])"),
+             (relu_derivative, "np.greater(A, 0, out=mask)")),
+    "dZ": ((relu_derivative, "np.multiply(dA, mask, out=dA)"),),
     "update": ((SGD.step, "p -= lr * g"),),
 }
 
