@@ -38,8 +38,11 @@ def train(tmp_path_factory, monkeypatch_figures, name: str, *argv: str) -> tuple
 def legibility(fig) -> tuple[list[tuple[str, float]], bool]:
     """(text, font size in points) for every visible text of fig, and whether everything drawn lies inside
     the figure (a title or label that sticks out is cut off in the PNG)."""
-    fig.canvas.draw()
-    drawn = fig.get_tightbbox(fig.canvas.get_renderer())  # inches
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(fig)  # the figures are built without pyplot: a canvas with a renderer to measure on
+    canvas.draw()
+    drawn = fig.get_tightbbox(canvas.get_renderer())  # inches
     W, H = fig.get_size_inches()
     inside = drawn.x0 >= -0.01 and drawn.y0 >= -0.01 and drawn.x1 <= W + 0.01 and drawn.y1 <= H + 0.01
     texts = [(t.get_text(), t.get_fontsize()) for t in
