@@ -141,11 +141,15 @@ def test_a_squared_error_run_records_its_loss_and_says_so(cli, tmp_path):
     assert "Training minimised the squared error" in (run / "report.html").read_text()
 
 
-def test_cnn_trains_and_predicts_real_png_files(cli, tmp_path):
+def test_cnn_trains_and_predicts_real_png_files(cli, tmp_path, monkeypatch):
     from PIL import Image
 
+    from nnlab.cli import train
     from nnlab.data import load
 
+    # The run's report is not looked at here (a CNN's report is: tests/viz/test_report.py, test_teaching.py);
+    # drawing it cost a third of the test.
+    monkeypatch.setattr(train, "render_run", lambda *args: None)
     # batch 64: 2 epochs of the CNN's default batch (256) on 4,500 images are only 36 steps
     proc = cli("train", "cnn", "--data", "mnist-5k", "--epochs", "2", "--batch-size", "64", "--widths", "8,16",
                "--out", tmp_path, "--name", "c", "--quiet", check_rc=0)
