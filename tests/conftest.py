@@ -43,6 +43,20 @@ def mnist_5k_parsed_once():
     patch.undo()
 
 
+@pytest.fixture(scope="session")
+def moons_run(tmp_path_factory):
+    """One finished scratch run on moons (2-4-1, tests/training/test_job.py's BASE) with its report, trained once
+    for the tests that only read a run and its report; a test that writes into a run trains its own."""
+    from dataclasses import replace
+
+    from nnlab.training import job
+    from nnlab.viz.render import render_run
+    from tests.training.test_job import BASE
+
+    return job.train(replace(BASE, hidden=(4,)), tmp_path_factory.mktemp("shared"), "moons", quiet=True,
+                     report=render_run)
+
+
 def nnlab_here(args, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
     """`python -m nnlab ARGS` run in this process, as `nnlab/__main__.py` runs it: `raise SystemExit(main())`,
     an uncaught exception printed as the interpreter prints it (exit 1), Python's default warning filters

@@ -3,20 +3,16 @@ import json
 import numpy as np
 import pytest
 
-from tests.conftest import assert_clean_error
+from tests.conftest import assert_clean_error, nnlab_here
 
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
-    """One tiny binary digits run (two mnist-5k digits), trained through the CLI."""
-    import subprocess
-    import sys
-
+    """One tiny binary digits run (two mnist-5k digits), trained through the CLI (in this process: a fresh
+    `nnlab train` is the README's, test_ctrl_c's and tests/training/test_faults.py's)."""
     out = tmp_path_factory.mktemp("runs")
-    proc = subprocess.run(
-        [sys.executable, "-m", "nnlab", "train", "scratch", "--data", "mnist-5k", "--classes", "3,8",
-         "--epochs", "3", "--hidden", "32,16", "--out", out, "--name", "digits"],
-        capture_output=True, text=True, timeout=300)
+    proc = nnlab_here(["train", "scratch", "--data", "mnist-5k", "--classes", "3,8", "--epochs", "3", "--hidden",
+                       "32,16", "--out", str(out), "--name", "digits"], cwd=out, env={})
     assert proc.returncode == 0, proc.stderr
     return out / "digits", proc
 
@@ -167,7 +163,7 @@ def test_cnn_trains_and_predicts_real_png_files(cli, tmp_path, monkeypatch):
     assert [r[1] for r in rows] == ["0", "7"]
 
 
-def test_ctrl_c_stops_cleanly_and_the_run_resumes(tmp_path):
+def test_ctrl_c_stops_cleanly_and_the_run_resumes(cli, tmp_path):
     import os
     import signal
     import subprocess
@@ -196,7 +192,7 @@ def test_ctrl_c_stops_cleanly_and_the_run_resumes(tmp_path):
     _, state = runs.load_tensors(tmp_path / "k" / runs.CHECKPOINT)
     done = state["epoch"]
     assert done >= 1 and not list((tmp_path / "k").glob(".*.tmp"))
-    resumed = subprocess.run([sys.executable, "-m", "nnlab", "train", "--resume", tmp_path / "k", "--epochs",
-                              str(done + 1), "--quiet"], capture_output=True, text=True, timeout=300)
+    # The interrupted process was real (a signal); resuming the run it left is an ordinary command.
+    resumed = cli("train", "--resume", tmp_path / "k", "--epochs", str(done + 1), "--quiet")
     assert resumed.returncode == 0, resumed.stderr
     assert len(runs.read_metrics(tmp_path / "k")) == done + 1
