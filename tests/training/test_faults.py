@@ -16,15 +16,10 @@ from nnlab import runs
 from tests.conftest import assert_clean_error
 
 
-def nnlab(*args, **kw):
-    return subprocess.run([sys.executable, "-m", "nnlab", *map(str, args)], capture_output=True, text=True,
-                          timeout=600, **kw)
-
-
-def test_a_loss_that_becomes_nan_stops_with_advice_and_keeps_the_last_good_epoch(tmp_path):
+def test_a_loss_that_becomes_nan_stops_with_advice_and_keeps_the_last_good_epoch(cli, tmp_path):
     # SGD at 10 with a one-cycle schedule: fine in epochs 1-2, the rising rate blows up epoch 3 (seed 0).
-    proc = nnlab("train", "scratch", "--data", "moons", "--optimizer", "sgd", "--schedule", "onecycle",
-                 "--lr", "10", "--epochs", "10", "--out", tmp_path, "--name", "boom", "--quiet")
+    proc = cli("train", "scratch", "--data", "moons", "--optimizer", "sgd", "--schedule", "onecycle",
+               "--lr", "10", "--epochs", "10", "--out", tmp_path, "--name", "boom", "--quiet")
     assert_clean_error(proc, "the training loss became nan in epoch 3", "lower --lr",
                        "last good checkpoint (epoch 2)")
     _, state = runs.load_tensors(tmp_path / "boom" / runs.CHECKPOINT)
@@ -32,13 +27,13 @@ def test_a_loss_that_becomes_nan_stops_with_advice_and_keeps_the_last_good_epoch
     assert [h["epoch"] for h in runs.read_metrics(tmp_path / "boom")] == [1, 2]
     weights, _ = runs.load_tensors(tmp_path / "boom" / runs.MODEL)
     assert all(np.isfinite(w).all() for w in weights.values())
-    assert nnlab("eval", tmp_path / "boom").returncode == 0   # the kept epoch still works
+    assert cli("eval", tmp_path / "boom").returncode == 0   # the kept epoch still works
 
 
 @pytest.mark.parametrize("model", [["scratch"], ["mlp", "--no-batch-norm"]])  # batch norm survives even lr 100
-def test_a_loss_that_blows_up_in_the_first_epoch_leaves_nothing_behind(tmp_path, model):
-    proc = nnlab("train", *model, "--data", "moons", "--optimizer", "sgd", "--lr", "100", "--epochs", "3",
-                 "--out", tmp_path, "--name", "boom", "--quiet")
+def test_a_loss_that_blows_up_in_the_first_epoch_leaves_nothing_behind(cli, tmp_path, model):
+    proc = cli("train", *model, "--data", "moons", "--optimizer", "sgd", "--lr", "100", "--epochs", "3",
+               "--out", tmp_path, "--name", "boom", "--quiet")
     assert_clean_error(proc, "the training loss became nan in epoch 1", "nothing was saved")
     assert not (tmp_path / "boom").exists()
 
@@ -59,17 +54,24 @@ def test_sigkill_at_any_moment_leaves_the_last_epoch_loadable_and_resumable(tmp_
     expected, _ = runs.load_tensors(straight / runs.MODEL)
 
     chance = random.Random(0)
+    delays = [chance.uniform(0.0, 0.6) for _ in range(4)]  # somewhere in a later epoch, or in the middle of a save
+    killed = [tmp_path / f"killed{k}" for k in range(4)]
+    # The four processes start together (each spends seconds starting Python and PyTorch and reading the data
+    # before its first epoch); each is killed its own delay after its first checkpoint appears.
+    procs = [subprocess.Popen([sys.executable, "-m", "nnlab", *args, "--out", str(tmp_path), "--name", run.name],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env) for run in killed]
+    deadline, due = time.monotonic() + 120, [None] * 4
+    while any(proc.poll() is None for proc in procs):
+        now = time.monotonic()
+        for k, (run, proc) in enumerate(zip(killed, procs)):
+            if due[k] is None and ((run / runs.CHECKPOINT).exists() or now > deadline):
+                due[k] = now + delays[k]
+            if proc.returncode is None and due[k] is not None and now >= due[k]:
+                proc.send_signal(signal.SIGKILL)
+                proc.wait(timeout=60)
+        time.sleep(0.01)  # (polls for the first checkpoints: no fixed wait)
     resumed_from = []
-    for k in range(4):
-        run = tmp_path / f"killed{k}"
-        proc = subprocess.Popen([sys.executable, "-m", "nnlab", *args, "--out", str(tmp_path), "--name",
-                                 run.name], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
-        deadline = time.monotonic() + 120
-        while not (run / runs.CHECKPOINT).exists() and proc.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.01)  # (polls for the first checkpoint: no fixed wait)
-        time.sleep(chance.uniform(0.0, 0.6))  # somewhere in a later epoch, or in the middle of a save
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=60)
+    for run in killed:
         _, state = runs.load_tensors(run / runs.CHECKPOINT)     # never a half-written checkpoint
         assert 1 <= state["epoch"] <= 8 and len(state["history"]) == state["epoch"]
         resumed_from.append(state["epoch"])

@@ -100,10 +100,8 @@ def test_jupyter_shows_the_page_in_a_frame(run, tmp_path):
     assert e.write(tmp_path / "step.html").read_text() == e.html
 
 
-def test_the_report_of_a_scratch_run_links_its_walk(tmp_path):
-    from nnlab.viz.render import render_run
-
-    r = job.train(replace(BASE, hidden=[4]), tmp_path, "r", quiet=True, report=render_run)
+def test_the_report_of_a_scratch_run_links_its_walk(moons_run):
+    r = moons_run
     report = (r / "report.html").read_text()
     assert 'id="explain"' in report and 'href="explain.html"' in report and "finite-difference checks pass" in report
     assert "One step of backprop, shown" in (r / "explain.html").read_text()

@@ -93,11 +93,8 @@ def test_the_embedded_json_cannot_end_its_script_element():
     assert html.lower().count("</script") == 2 and "pwned = 1</script>" not in html
 
 
-def test_the_section_is_in_the_report_with_a_contents_link(tmp_path):
-    config = make_config(build_parser().parse_args(["train", "scratch", "--data", "moons", "--epochs", "2",
-                                                    "--hidden", "4"]))
-    run = job.train(config, tmp_path, "m", quiet=True, report=render_run)
-    html = (run / "report.html").read_text()
+def test_the_section_is_in_the_report_with_a_contents_link(moons_run):
+    html = (moons_run / "report.html").read_text()
     assert '<section id="poke">' in html and '<a href="#poke">Poke the network</a>' in html
     assert html.index('id="figures"') < html.index('id="poke"') < html.index('id="settings"')
 

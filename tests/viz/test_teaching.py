@@ -20,15 +20,15 @@ pytestmark = pytest.mark.slow
 
 
 def train(tmp_path_factory, monkeypatch_figures, name: str, *argv: str) -> tuple:
-    """Train `nnlab train ARGV` with the CLI's defaults; returns (run, {figure file: Figure})."""
+    """Train `nnlab train ARGV` with the CLI's defaults; returns (run, {figure file: Figure}). The figures are
+    caught instead of saved: these tests read the figures as drawn, and writing each as a PNG (a second
+    drawing, tested with every report elsewhere) took a third of this module's time."""
     config = make_config(build_parser().parse_args(["train", *argv]))
     caught: dict = {}
-    original = figures.save
 
     def catch(fig, path):
-        fig.legibility = legibility(fig)  # measured now: saving closes the figure and drops its renderer
+        fig.legibility = legibility(fig)
         caught[path.name] = fig
-        original(fig, path)
 
     monkeypatch_figures.setattr(figures, "save", catch)
     run = job.train(config, tmp_path_factory.mktemp(name), name, quiet=True, report=render.render_run)
@@ -54,6 +54,9 @@ def legibility(fig) -> tuple[list[tuple[str, float]], bool]:
 
 @pytest.fixture(scope="module")
 def runs_(tmp_path_factory):
+    """Real runs with the CLI's defaults, the longest training in the suite (~12 s of the module's time), kept
+    so: what is measured is what real training makes of real digits (strokes in the first layer, attribution
+    on the object, a run that stalls), which tiny data or a few steps would not show."""
     mp = pytest.MonkeyPatch()
     made = {
         "scratch": train(tmp_path_factory, mp, "scratch", "scratch", "--data", "mnist-5k", "--epochs", "4"),
