@@ -20,10 +20,11 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from nnlab.errors import pick
 from nnlab.scratch.network import ACTIVATIONS, Network, predict_proba
 from nnlab.scratch.optim import make_optimizer
-from nnlab.scratch.train import EpochRunner
+from nnlab.scratch.train import EpochRunner, fit_lbfgs
 from nnlab.threads import ThreadPolicy
 
 LEARNING_RATES = ("constant", "invscaling", "adaptive")  # sklearn's schedules; they change sgd's rate only
+SOLVERS = ("lbfgs", "sgd", "adam")
 
 
 class _ScratchMLP(BaseEstimator):
@@ -46,8 +47,10 @@ class _ScratchMLP(BaseEstimator):
         sizes = [sizes] if np.isscalar(sizes) else list(sizes)
         if not all(isinstance(s, (int, np.integer)) and s > 0 for s in sizes):
             raise ValueError(f"hidden_layer_sizes must be positive integers, got {self.hidden_layer_sizes}.")
-        if self.solver not in ("sgd", "adam"):
-            raise ValueError(f"solver must be 'sgd' or 'adam', got {self.solver!r}.")
+        if self.solver not in SOLVERS:
+            raise ValueError(f"solver must be one of {', '.join(SOLVERS)}; got {self.solver!r}.")
+        if self.max_fun < 1:
+            raise ValueError(f"max_fun must be >= 1, got {self.max_fun}.")
         pick(ACTIVATIONS, self.activation, "activation")  # an UnknownName, a ValueError too
         if self.learning_rate not in LEARNING_RATES:
             raise ValueError(f"learning_rate must be one of {', '.join(LEARNING_RATES)}; got {self.learning_rate!r}.")
@@ -85,6 +88,8 @@ class _ScratchMLP(BaseEstimator):
         self.coefs_, self.intercepts_ = net.W, net.b  # views into the vector training updates
         self.n_layers_, self.n_outputs_ = len(sizes), sizes[-1]
         self.out_activation_ = output
+        if self.solver == "lbfgs":
+            return self._fit_lbfgs(net, X, y_train)
         if first_pass or not hasattr(self, "loss_curve_"):
             self._start_history(net)
         if not incremental or getattr(self, "_optimizer", None) is None:
@@ -151,6 +156,24 @@ class _ScratchMLP(BaseEstimator):
                 p[...] = best
         return self
 
+    def _fit_lbfgs(self, net: Network, X, y_train):
+        """MLPClassifier's L-BFGS: the whole training set at once, no early stopping, no loss_curve_;
+        `n_iter_` is scipy's iteration count (at most max_iter), `loss_` its final loss."""
+        with ThreadPolicy(follow_load=True) as threads:
+            result = fit_lbfgs(net, X, y_train, self.alpha, self._loss, self.max_iter, self.max_fun, self.tol,
+                               threads.check)
+        self.n_iter_, self.loss_ = min(result.nit, self.max_iter), float(result.fun)
+        if result.status != 0:
+            more = f"\nIncrease the number of iterations to improve the convergence (max_iter={self.max_iter})." \
+                if self.n_iter_ == self.max_iter else ""
+            warnings.warn(f"lbfgs failed to converge after {self.n_iter_} iteration(s) (status={result.status}):\n"
+                          f"{result.message}\n{more}\nYou might also want to scale the data.", ConvergenceWarning,
+                          stacklevel=4)
+        if not np.isfinite(net.theta).all():
+            raise ValueError("Solver produced non-finite parameter weights. The input data may contain large "
+                             "values and need to be preprocessed.")
+        return self
+
     def _given_network(self, sizes: list[int], output: str) -> Network:
         """A training network holding a copy of `coefs_` and `intercepts_`, which must fit `sizes`."""
         want_W = list(zip(sizes[:-1], sizes[1:]))
@@ -208,7 +231,9 @@ class ScratchClassifier(ClassifierMixin, _ScratchMLP):
     Hidden layers of `activation` ('relu', 'tanh', 'logistic' or 'identity'). Two classes (or one): one
     sigmoid output unit and the log loss (the derived network). More: softmax + cross-entropy. Solvers:
     'adam', or 'sgd' with `momentum` (0 for plain SGD), Nesterov and the `learning_rate` schedules
-    ('constant', 'invscaling' with `power_t`, 'adaptive'), in sklearn's velocity form.
+    ('constant', 'invscaling' with `power_t`, 'adaptive'), in sklearn's velocity form, or 'lbfgs': scipy's
+    L-BFGS-B on the whole training set, with `max_iter`, `max_fun` and gtol=`tol` as MLPClassifier's (no
+    `loss_curve_`, no early stopping, no partial_fit; `n_iter_` and `loss_` are scipy's).
 
     As MLPClassifier: the loss in `loss_curve_` includes the L2 term, per batch from the weights before
     the step; training stops once the training loss (or, with `early_stopping`, the validation accuracy)
@@ -223,7 +248,8 @@ class ScratchClassifier(ClassifierMixin, _ScratchMLP):
     Starting from given weights: assign `coefs_` (n_in x n_out per layer) and `intercepts_`, then `fit`
     with `warm_start=True` (or call `partial_fit`); they are copied, in `dtype`, and trained. From the same
     weights and `random_state`, in float64, the two estimators end within 1e-10
-    (tests/scratch/test_sklearn_twin.py, test_sklearn_twin_more.py: every activation and schedule).
+    (tests/scratch/test_sklearn_twin.py, test_sklearn_twin_more.py: every activation and schedule;
+    test_sklearn_twin_lbfgs.py: L-BFGS, every evaluation alike to 1e-9 over 25 iterations).
 
     Every difference from MLPClassifier / MLPRegressor (the same list is in docs/reference.md; scikit-learn's
     own test_mlp.py runs on both estimators, tests/scratch/test_sklearn_own_tests.py, and those it does not
@@ -235,19 +261,21 @@ class ScratchClassifier(ClassifierMixin, _ScratchMLP):
       float32's range is refused as input.
     - Deliberate: ScratchClassifier's default `hidden_layer_sizes` is (256, 128) (MLPClassifier's is
       (100,)); ScratchRegressor keeps (100,).
-    - Deliberate: the log loss from the logits (MLPClassifier clips probabilities at 1 machine eps).
+    - Deliberate: the log loss from the logits (MLPClassifier clips probabilities at 1 machine eps); so where
+      an L-BFGS line-search trial saturates a probability the two see other losses and their searches part.
     - Deliberate: a non-finite loss raises ValueError at once rather than training on with NaN weights.
     - Deliberate: a warm-started fit with early stopping restores the best weights it saw, where
       MLPClassifier, whose saved best weights are by then the live ones, keeps the last if the validation
       score never improved.
-    - Not built yet: solver='lbfgs' (and `max_fun`), `sample_weight`, sparse X, multilabel targets.
+    - Not there: MLPClassifier's private methods and attributes (`_loss_grad_lbfgs`, `_coef_velocity`, ...).
+    - Not built yet: `sample_weight`, sparse X, multilabel targets, ScratchRegressor's loss='poisson'.
     """
 
     def __init__(self, hidden_layer_sizes=(256, 128), activation="relu", solver="adam", alpha=1e-4,
                  batch_size="auto", learning_rate="constant", learning_rate_init=1e-3, power_t=0.5, max_iter=200,
                  shuffle=True, random_state=None, tol=1e-4, verbose=False, warm_start=False, momentum=0.9,
                  nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1, beta_1=0.9,
-                 beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, dtype="float32"):
+                 beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000, dtype="float32"):
         self.activation = activation
         self.learning_rate = learning_rate
         self.power_t = power_t
@@ -270,6 +298,7 @@ class ScratchClassifier(ClassifierMixin, _ScratchMLP):
         self.beta_2 = beta_2
         self.epsilon = epsilon
         self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
         self.dtype = dtype
 
     # -- scikit-learn API -------------------------------------------------------------------

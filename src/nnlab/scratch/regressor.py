@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.base import RegressorMixin
 from sklearn.metrics import r2_score
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from nnlab.scratch.estimator import _ScratchMLP
@@ -31,7 +32,7 @@ class ScratchRegressor(RegressorMixin, _ScratchMLP):
                  batch_size="auto", learning_rate="constant", learning_rate_init=1e-3, power_t=0.5, max_iter=200,
                  shuffle=True, random_state=None, tol=1e-4, verbose=False, warm_start=False, momentum=0.9,
                  nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1, beta_1=0.9,
-                 beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, dtype="float32"):
+                 beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000, dtype="float32"):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.solver = solver
@@ -54,8 +55,10 @@ class ScratchRegressor(RegressorMixin, _ScratchMLP):
         self.beta_2 = beta_2
         self.epsilon = epsilon
         self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
         self.dtype = dtype
 
+    @available_if(lambda self: self.solver != "lbfgs")  # as MLPRegressor: L-BFGS has no one-pass update
     def partial_fit(self, X, y):
         """One pass over (X, y), keeping the weights and the optimiser's state."""
         if self.early_stopping:

@@ -1,8 +1,10 @@
-"""One pass of mini-batch training: the loop every scratch front end (estimator, CLI) shares."""
+"""The training loops every scratch front end (estimator, CLI) shares: one pass of mini-batch training
+(`EpochRunner`), and L-BFGS on the whole batch (`fit_lbfgs`)."""
 
 from __future__ import annotations
 
 import numpy as np
+import scipy.optimize
 
 from nnlab.scratch.network import (
     Network,
@@ -75,3 +77,29 @@ class EpochRunner:
 def predicted_labels(Z_out: np.ndarray, binary: bool) -> np.ndarray:
     return (Z_out[:, 0] > 0).astype(np.int64) if binary else Z_out.argmax(axis=1)
 
+
+
+def fit_lbfgs(net: Network, X: np.ndarray, y: np.ndarray, alpha: float, loss: str, max_iter: int,
+              max_fun: int, tol: float, on_evaluation=None) -> scipy.optimize.OptimizeResult:
+    """Minimise the mean loss + L2 term over all of (X, y) by scipy's L-BFGS-B on `net.theta`, with
+    MLPClassifier's options (maxiter, maxfun, gtol = tol); `net` ends at the result's x.
+
+    The loss is the one `loss` names (the log loss or regression's squared loss), as `loss_` reports it;
+    `on_evaluation()` hears of every evaluation of loss and gradient."""
+    check_loss(loss, net.binary or loss == "squared")
+    value_of = squared_loss if loss == "squared" else log_loss
+    ws = Workspace.create(net, len(X))
+
+    def loss_and_gradient(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        net.theta[...] = theta
+        Z_out = forward(net, X, ws)
+        value = value_of(Z_out, y, net.output == "logistic") + l2_penalty(net, alpha, len(X))
+        backward(net, X, y, ws, alpha, loss)
+        if on_evaluation is not None:
+            on_evaluation()
+        return value, ws.grad.astype(np.float64)  # a copy: scipy keeps the gradients it is handed
+
+    result = scipy.optimize.minimize(loss_and_gradient, net.theta.astype(np.float64), method="L-BFGS-B",
+                                     jac=True, options={"maxfun": max_fun, "maxiter": max_iter, "gtol": tol})
+    net.theta[...] = result.x  # the last evaluation may have been a line-search trial, not the answer
+    return result
