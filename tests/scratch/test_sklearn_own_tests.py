@@ -21,7 +21,6 @@ SKLEARN_VERSION = "1.9.1"  # the release whose test file EXPECTED was measured a
 
 SPARSE = "sparse input is not accepted yet (a dense array is)"
 MULTILABEL = "multilabel targets are not accepted yet"
-SAMPLE_WEIGHT = "sample_weight is not accepted yet"
 POISSON = "loss='poisson' (MLPRegressor's exp output) is not built"
 PRIVATE = "uses MLPClassifier's private methods and attributes (_loss_grad_lbfgs, _coef_velocity, ...)"
 FLOAT32 = "deliberate: float32 by default whatever X's dtype (dtype='float64' asks for float64)"
@@ -41,7 +40,6 @@ EXPECTED = {
     "test_mlp_param_dtypes[ScratchRegressor-float64]": FLOAT32,
     "test_mlp_diverging_loss": DIVERGE,
     "test_nonfinite_params": FLOAT32 + ": X beyond float32's range is refused as input",
-    "test_mlp_sample_weight_with_early_stopping": SAMPLE_WEIGHT,
     "test_mlp_vs_poisson_glm_equivalent": POISSON,
 }
 

@@ -15,7 +15,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from nnlab.errors import pick
 from nnlab.scratch.network import ACTIVATIONS, Network, predict_proba
@@ -34,9 +34,10 @@ class _ScratchMLP(BaseEstimator):
 
     _loss = "log"  # what backward differentiates (network.LOSSES)
 
-    def fit(self, X, y):
-        """Train up to `max_iter` epochs (fresh weights unless `warm_start` and `coefs_` exist)."""
-        return self._fit(X, y, classes=None, incremental=False)
+    def fit(self, X, y, sample_weight=None):
+        """Train up to `max_iter` epochs (fresh weights unless `warm_start` and `coefs_` exist); `sample_weight`
+        weighs each sample's loss (and the validation score), as MLPClassifier's."""
+        return self._fit(X, y, classes=None, incremental=False, sample_weight=sample_weight)
 
     # -- training ---------------------------------------------------------------------------
     def _np_dtype(self):
@@ -73,12 +74,14 @@ class _ScratchMLP(BaseEstimator):
             raise ValueError(f"dtype must be 'float32' or 'float64', got {self.dtype!r}.")
         return [int(s) for s in sizes]
 
-    def _fit(self, X, y, classes, incremental: bool):
+    def _fit(self, X, y, classes, incremental: bool, sample_weight=None):
         hidden = self._validate_params()
         # As MLPClassifier: keep the weights (fitted or assigned) under warm_start and in partial_fit.
         first_pass = not hasattr(self, "coefs_") or not (self.warm_start or incremental)
         X, y = validate_data(self, X, y, reset=first_pass or not hasattr(self, "n_features_in_"),
                              dtype=self._np_dtype(), **self._y_checks)
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, X)  # in X's dtype, as sklearn's
         y_train, n_outputs, output = self._targets(y, classes, first_pass)
         sizes = [X.shape[1], *hidden, n_outputs]
         rs = check_random_state(self.random_state)  # anew each call, as MLPClassifier does
@@ -89,7 +92,7 @@ class _ScratchMLP(BaseEstimator):
         self.n_layers_, self.n_outputs_ = len(sizes), sizes[-1]
         self.out_activation_ = output
         if self.solver == "lbfgs":
-            return self._fit_lbfgs(net, X, y_train)
+            return self._fit_lbfgs(net, X, y_train, sample_weight)
         if first_pass or not hasattr(self, "loss_curve_"):
             self._start_history(net)
         if not incremental or getattr(self, "_optimizer", None) is None:
@@ -100,9 +103,9 @@ class _ScratchMLP(BaseEstimator):
         else:
             self._optimizer.params = [net.theta]  # partial_fit keeps the optimiser's state, as sklearn's
 
-        X_val = y_val = None
+        X_val = y_val = w_val = None
         if self.early_stopping:
-            X, X_val, y_train, y_val = self._validation_split(X, y_train, rs)
+            X, X_val, y_train, y_val, sample_weight, w_val = self._validation_split(X, y_train, sample_weight, rs)
         n = len(X)
         if self.batch_size != "auto" and self.batch_size > n:
             warnings.warn("Got `batch_size` less than 1 or larger than sample size. It is going to be clipped",
@@ -116,7 +119,7 @@ class _ScratchMLP(BaseEstimator):
         with ThreadPolicy(follow_load=True) as threads:
             self.n_iter_ = 0
             for _ in range(self.max_iter):
-                data_loss, penalty, _acc = runner.run(X, y_train, order, lambda *_: threads.check())
+                data_loss, penalty, _acc = runner.run(X, y_train, order, lambda *_: threads.check(), sample_weight)
                 self.loss_ = data_loss + penalty  # MLPClassifier's loss_curve_: the L2 term included
                 if not np.isfinite(self.loss_):
                     raise ValueError("Solver produced non-finite parameter weights. The input data may contain "
@@ -127,7 +130,7 @@ class _ScratchMLP(BaseEstimator):
                 self.loss_curve_.append(self.loss_)
                 if self.verbose:
                     print(f"Iteration {self.n_iter_}, loss = {self.loss_:.8f}")
-                self._update_no_improvement_count(net, X_val, y_val)
+                self._update_no_improvement_count(net, X_val, y_val, w_val)
                 if self.solver == "sgd" and self.learning_rate == "invscaling":  # sklearn's iteration_ends
                     self._optimizer.lr = float(self.learning_rate_init) / (self.t_ + 1) ** self.power_t
                 if self._no_improvement_count > self.n_iter_no_change:
@@ -156,12 +159,12 @@ class _ScratchMLP(BaseEstimator):
                 p[...] = best
         return self
 
-    def _fit_lbfgs(self, net: Network, X, y_train):
+    def _fit_lbfgs(self, net: Network, X, y_train, sample_weight):
         """MLPClassifier's L-BFGS: the whole training set at once, no early stopping, no loss_curve_;
         `n_iter_` is scipy's iteration count (at most max_iter), `loss_` its final loss."""
         with ThreadPolicy(follow_load=True) as threads:
             result = fit_lbfgs(net, X, y_train, self.alpha, self._loss, self.max_iter, self.max_fun, self.tol,
-                               threads.check)
+                               threads.check, sample_weight)
         self.n_iter_, self.loss_ = min(result.nit, self.max_iter), float(result.fun)
         if result.status != 0:
             more = f"\nIncrease the number of iterations to improve the convergence (max_iter={self.max_iter})." \
@@ -194,22 +197,23 @@ class _ScratchMLP(BaseEstimator):
         self.best_validation_score_ = -np.inf if self.early_stopping else None
         self._best_params = [p.copy() for p in net.params()]
 
-    def _validation_split(self, X, y_train, rs):
-        """scikit-learn's split, with the same strata (`_stratify`), so one random_state picks the same samples."""
-        X, X_val, y_train, y_val = train_test_split(X, y_train, random_state=rs,
-                                                    test_size=self.validation_fraction,
-                                                    stratify=self._stratify(y_train))
-        if len(X_val) < 2:
+    def _validation_split(self, X, y_train, sample_weight, rs):
+        """scikit-learn's split, with the same strata (`_stratify`), so one random_state picks the same samples
+        (the weights, if any, split alike): X, X_val, y, y_val, weights, validation weights."""
+        arrays = (X, y_train) if sample_weight is None else (X, y_train, sample_weight)
+        parts = train_test_split(*arrays, random_state=rs, test_size=self.validation_fraction,
+                                 stratify=self._stratify(y_train))
+        if len(parts[1]) < 2:
             raise ValueError("The validation set is too small. Increase 'validation_fraction' or the size of "
                              "your dataset.")
-        return X, X_val, y_train, y_val
+        return (*parts, None, None) if sample_weight is None else tuple(parts)
 
-    def _update_no_improvement_count(self, net: Network, X_val, y_val) -> None:
+    def _update_no_improvement_count(self, net: Network, X_val, y_val, w_val) -> None:
         """sklearn's `_update_no_improvement_count`: an epoch improves when it beats the best so far by
         at least `tol` (validation score up, or training loss down); the best weights are those of the
         highest validation score, whatever tol."""
         if X_val is not None:
-            score = self._validation_score(net, X_val, y_val)
+            score = self._validation_score(net, X_val, y_val, w_val)
             self.validation_scores_.append(score)
             if self.verbose:
                 print(f"Validation score: {score:f}")
@@ -249,7 +253,8 @@ class ScratchClassifier(ClassifierMixin, _ScratchMLP):
     with `warm_start=True` (or call `partial_fit`); they are copied, in `dtype`, and trained. From the same
     weights and `random_state`, in float64, the two estimators end within 1e-10
     (tests/scratch/test_sklearn_twin.py, test_sklearn_twin_more.py: every activation and schedule;
-    test_sklearn_twin_lbfgs.py: L-BFGS, every evaluation alike to 1e-9 over 25 iterations).
+    test_sklearn_twin_lbfgs.py: L-BFGS, every evaluation alike to 1e-9 over 25 iterations;
+    test_sklearn_twin_weights.py: `sample_weight`, weighing loss, gradient and validation score as sklearn).
 
     Every difference from MLPClassifier / MLPRegressor (the same list is in docs/reference.md; scikit-learn's
     own test_mlp.py runs on both estimators, tests/scratch/test_sklearn_own_tests.py, and those it does not
@@ -268,7 +273,7 @@ class ScratchClassifier(ClassifierMixin, _ScratchMLP):
       MLPClassifier, whose saved best weights are by then the live ones, keeps the last if the validation
       score never improved.
     - Not there: MLPClassifier's private methods and attributes (`_loss_grad_lbfgs`, `_coef_velocity`, ...).
-    - Not built yet: `sample_weight`, sparse X, multilabel targets, ScratchRegressor's loss='poisson'.
+    - Not built yet: sparse X, multilabel targets, ScratchRegressor's loss='poisson'.
     """
 
     def __init__(self, hidden_layer_sizes=(256, 128), activation="relu", solver="adam", alpha=1e-4,
@@ -303,8 +308,9 @@ class ScratchClassifier(ClassifierMixin, _ScratchMLP):
 
     # -- scikit-learn API -------------------------------------------------------------------
     @available_if(lambda self: self.solver != "lbfgs")  # as MLPClassifier: L-BFGS has no one-pass update
-    def partial_fit(self, X, y, classes=None):
-        """One pass over (X, y). `classes` is required on the first call, and later ones must repeat it."""
+    def partial_fit(self, X, y, sample_weight=None, classes=None):
+        """One pass over (X, y), weighted by `sample_weight`. `classes` is required on the first call, and later
+        ones must repeat it."""
         if self.early_stopping:
             raise ValueError("partial_fit does not support early_stopping=True")
         if not hasattr(self, "classes_") and classes is None:
@@ -313,7 +319,7 @@ class ScratchClassifier(ClassifierMixin, _ScratchMLP):
                                                                                       self.classes_):
             raise ValueError(f"`classes={classes!r}` is not the same as on last call to partial_fit, was: "
                              f"{self.classes_!r}")
-        return self._fit(X, y, classes=classes, incremental=True)
+        return self._fit(X, y, classes=classes, incremental=True, sample_weight=sample_weight)
 
     def predict_proba(self, X):
         check_is_fitted(self)
@@ -354,10 +360,10 @@ class ScratchClassifier(ClassifierMixin, _ScratchMLP):
         too small to split is named 'True' in the error alike."""
         return (y_index == 1)[:, None] if len(self.classes_) <= 2 else None
 
-    def _validation_score(self, net: Network, X_val, y_val) -> float:
-        """Accuracy, as MLPClassifier's `score`."""
+    def _validation_score(self, net: Network, X_val, y_val, w_val=None) -> float:
+        """Accuracy (weighted by w_val), as MLPClassifier's `score`."""
         P = predict_proba(net, X_val)
-        return float(np.mean((P.argmax(axis=1) if len(self.classes_) > 1 else 0) == y_val))
+        return float(np.average((P.argmax(axis=1) if len(self.classes_) > 1 else 0) == y_val, weights=w_val))
 
     def _set_classes(self, y, classes, first_pass: bool) -> None:
         if first_pass or not hasattr(self, "classes_"):

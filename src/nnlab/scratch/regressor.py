@@ -59,11 +59,11 @@ class ScratchRegressor(RegressorMixin, _ScratchMLP):
         self.dtype = dtype
 
     @available_if(lambda self: self.solver != "lbfgs")  # as MLPRegressor: L-BFGS has no one-pass update
-    def partial_fit(self, X, y):
-        """One pass over (X, y), keeping the weights and the optimiser's state."""
+    def partial_fit(self, X, y, sample_weight=None):
+        """One pass over (X, y), weighted by `sample_weight`, keeping the weights and the optimiser's state."""
         if self.early_stopping:
             raise ValueError("partial_fit does not support early_stopping=True")
-        return self._fit(X, y, classes=None, incremental=True)
+        return self._fit(X, y, classes=None, incremental=True, sample_weight=sample_weight)
 
     def predict(self, X):
         check_is_fitted(self)
@@ -90,9 +90,9 @@ class ScratchRegressor(RegressorMixin, _ScratchMLP):
     def _stratify(self, Y):
         return None
 
-    def _validation_score(self, net: Network, X_val, Y_val) -> float:
+    def _validation_score(self, net: Network, X_val, Y_val, w_val=None) -> float:
         """R², as MLPRegressor's `score`; NaN when the predictions are not finite, as there."""
         Y = outputs(net, X_val)
         if not np.isfinite(Y).all():
             return float("nan")
-        return float(r2_score(Y_val, Y))
+        return float(r2_score(Y_val, Y, sample_weight=w_val))
