@@ -167,7 +167,7 @@ def test_float64_dtype():
     "params, message",
     [
         ({"hidden_layer_sizes": (0,)}, "hidden_layer_sizes"),
-        ({"solver": "lbfgs"}, "solver"),
+        ({"solver": "newton"}, "solver"), ({"max_fun": 0}, "max_fun"),
         ({"learning_rate_init": 0}, "learning_rate_init"),
         ({"dtype": "int8"}, "dtype"),
         ({"batch_size": 0}, "batch_size"),
