@@ -15,15 +15,16 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from nnlab.errors import pick
 from nnlab.scratch.network import ACTIVATIONS, Network, predict_proba
 from nnlab.scratch.optim import make_optimizer
-from nnlab.scratch.train import EpochRunner
+from nnlab.scratch.train import EpochRunner, fit_lbfgs
 from nnlab.threads import ThreadPolicy
 
 LEARNING_RATES = ("constant", "invscaling", "adaptive")  # sklearn's schedules; they change sgd's rate only
+SOLVERS = ("lbfgs", "sgd", "adam")
 
 
 class _ScratchMLP(BaseEstimator):
@@ -33,9 +34,10 @@ class _ScratchMLP(BaseEstimator):
 
     _loss = "log"  # what backward differentiates (network.LOSSES)
 
-    def fit(self, X, y):
-        """Train up to `max_iter` epochs (fresh weights unless `warm_start` and `coefs_` exist)."""
-        return self._fit(X, y, classes=None, incremental=False)
+    def fit(self, X, y, sample_weight=None):
+        """Train up to `max_iter` epochs (fresh weights unless `warm_start` and `coefs_` exist); `sample_weight`
+        weighs each sample's loss (and the validation score), as MLPClassifier's."""
+        return self._fit(X, y, classes=None, incremental=False, sample_weight=sample_weight)
 
     # -- training ---------------------------------------------------------------------------
     def _np_dtype(self):
@@ -46,8 +48,10 @@ class _ScratchMLP(BaseEstimator):
         sizes = [sizes] if np.isscalar(sizes) else list(sizes)
         if not all(isinstance(s, (int, np.integer)) and s > 0 for s in sizes):
             raise ValueError(f"hidden_layer_sizes must be positive integers, got {self.hidden_layer_sizes}.")
-        if self.solver not in ("sgd", "adam"):
-            raise ValueError(f"solver must be 'sgd' or 'adam', got {self.solver!r}.")
+        if self.solver not in SOLVERS:
+            raise ValueError(f"solver must be one of {', '.join(SOLVERS)}; got {self.solver!r}.")
+        if self.max_fun < 1:
+            raise ValueError(f"max_fun must be >= 1, got {self.max_fun}.")
         pick(ACTIVATIONS, self.activation, "activation")  # an UnknownName, a ValueError too
         if self.learning_rate not in LEARNING_RATES:
             raise ValueError(f"learning_rate must be one of {', '.join(LEARNING_RATES)}; got {self.learning_rate!r}.")
@@ -70,12 +74,14 @@ class _ScratchMLP(BaseEstimator):
             raise ValueError(f"dtype must be 'float32' or 'float64', got {self.dtype!r}.")
         return [int(s) for s in sizes]
 
-    def _fit(self, X, y, classes, incremental: bool):
+    def _fit(self, X, y, classes, incremental: bool, sample_weight=None):
         hidden = self._validate_params()
         # As MLPClassifier: keep the weights (fitted or assigned) under warm_start and in partial_fit.
         first_pass = not hasattr(self, "coefs_") or not (self.warm_start or incremental)
         X, y = validate_data(self, X, y, reset=first_pass or not hasattr(self, "n_features_in_"),
                              dtype=self._np_dtype(), **self._y_checks)
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, X)  # in X's dtype, as sklearn's
         y_train, n_outputs, output = self._targets(y, classes, first_pass)
         sizes = [X.shape[1], *hidden, n_outputs]
         rs = check_random_state(self.random_state)  # anew each call, as MLPClassifier does
@@ -85,6 +91,8 @@ class _ScratchMLP(BaseEstimator):
         self.coefs_, self.intercepts_ = net.W, net.b  # views into the vector training updates
         self.n_layers_, self.n_outputs_ = len(sizes), sizes[-1]
         self.out_activation_ = output
+        if self.solver == "lbfgs":
+            return self._fit_lbfgs(net, X, y_train, sample_weight)
         if first_pass or not hasattr(self, "loss_curve_"):
             self._start_history(net)
         if not incremental or getattr(self, "_optimizer", None) is None:
@@ -95,9 +103,9 @@ class _ScratchMLP(BaseEstimator):
         else:
             self._optimizer.params = [net.theta]  # partial_fit keeps the optimiser's state, as sklearn's
 
-        X_val = y_val = None
+        X_val = y_val = w_val = None
         if self.early_stopping:
-            X, X_val, y_train, y_val = self._validation_split(X, y_train, rs)
+            X, X_val, y_train, y_val, sample_weight, w_val = self._validation_split(X, y_train, sample_weight, rs)
         n = len(X)
         if self.batch_size != "auto" and self.batch_size > n:
             warnings.warn("Got `batch_size` less than 1 or larger than sample size. It is going to be clipped",
@@ -111,7 +119,7 @@ class _ScratchMLP(BaseEstimator):
         with ThreadPolicy(follow_load=True) as threads:
             self.n_iter_ = 0
             for _ in range(self.max_iter):
-                data_loss, penalty, _acc = runner.run(X, y_train, order, lambda *_: threads.check())
+                data_loss, penalty, _acc = runner.run(X, y_train, order, lambda *_: threads.check(), sample_weight)
                 self.loss_ = data_loss + penalty  # MLPClassifier's loss_curve_: the L2 term included
                 if not np.isfinite(self.loss_):
                     raise ValueError("Solver produced non-finite parameter weights. The input data may contain "
@@ -122,7 +130,7 @@ class _ScratchMLP(BaseEstimator):
                 self.loss_curve_.append(self.loss_)
                 if self.verbose:
                     print(f"Iteration {self.n_iter_}, loss = {self.loss_:.8f}")
-                self._update_no_improvement_count(net, X_val, y_val)
+                self._update_no_improvement_count(net, X_val, y_val, w_val)
                 if self.solver == "sgd" and self.learning_rate == "invscaling":  # sklearn's iteration_ends
                     self._optimizer.lr = float(self.learning_rate_init) / (self.t_ + 1) ** self.power_t
                 if self._no_improvement_count > self.n_iter_no_change:
@@ -151,6 +159,24 @@ class _ScratchMLP(BaseEstimator):
                 p[...] = best
         return self
 
+    def _fit_lbfgs(self, net: Network, X, y_train, sample_weight):
+        """MLPClassifier's L-BFGS: the whole training set at once, no early stopping, no loss_curve_;
+        `n_iter_` is scipy's iteration count (at most max_iter), `loss_` its final loss."""
+        with ThreadPolicy(follow_load=True) as threads:
+            result = fit_lbfgs(net, X, y_train, self.alpha, self._loss, self.max_iter, self.max_fun, self.tol,
+                               threads.check, sample_weight)
+        self.n_iter_, self.loss_ = min(result.nit, self.max_iter), float(result.fun)
+        if result.status != 0:
+            more = f"\nIncrease the number of iterations to improve the convergence (max_iter={self.max_iter})." \
+                if self.n_iter_ == self.max_iter else ""
+            warnings.warn(f"lbfgs failed to converge after {self.n_iter_} iteration(s) (status={result.status}):\n"
+                          f"{result.message}\n{more}\nYou might also want to scale the data.", ConvergenceWarning,
+                          stacklevel=4)
+        if not np.isfinite(net.theta).all():
+            raise ValueError("Solver produced non-finite parameter weights. The input data may contain large "
+                             "values and need to be preprocessed.")
+        return self
+
     def _given_network(self, sizes: list[int], output: str) -> Network:
         """A training network holding a copy of `coefs_` and `intercepts_`, which must fit `sizes`."""
         want_W = list(zip(sizes[:-1], sizes[1:]))
@@ -171,22 +197,23 @@ class _ScratchMLP(BaseEstimator):
         self.best_validation_score_ = -np.inf if self.early_stopping else None
         self._best_params = [p.copy() for p in net.params()]
 
-    def _validation_split(self, X, y_train, rs):
-        """scikit-learn's split, with the same strata (`_stratify`), so one random_state picks the same samples."""
-        X, X_val, y_train, y_val = train_test_split(X, y_train, random_state=rs,
-                                                    test_size=self.validation_fraction,
-                                                    stratify=self._stratify(y_train))
-        if len(X_val) < 2:
+    def _validation_split(self, X, y_train, sample_weight, rs):
+        """scikit-learn's split, with the same strata (`_stratify`), so one random_state picks the same samples
+        (the weights, if any, split alike): X, X_val, y, y_val, weights, validation weights."""
+        arrays = (X, y_train) if sample_weight is None else (X, y_train, sample_weight)
+        parts = train_test_split(*arrays, random_state=rs, test_size=self.validation_fraction,
+                                 stratify=self._stratify(y_train))
+        if len(parts[1]) < 2:
             raise ValueError("The validation set is too small. Increase 'validation_fraction' or the size of "
                              "your dataset.")
-        return X, X_val, y_train, y_val
+        return (*parts, None, None) if sample_weight is None else tuple(parts)
 
-    def _update_no_improvement_count(self, net: Network, X_val, y_val) -> None:
+    def _update_no_improvement_count(self, net: Network, X_val, y_val, w_val) -> None:
         """sklearn's `_update_no_improvement_count`: an epoch improves when it beats the best so far by
         at least `tol` (validation score up, or training loss down); the best weights are those of the
         highest validation score, whatever tol."""
         if X_val is not None:
-            score = self._validation_score(net, X_val, y_val)
+            score = self._validation_score(net, X_val, y_val, w_val)
             self.validation_scores_.append(score)
             if self.verbose:
                 print(f"Validation score: {score:f}")
@@ -208,7 +235,9 @@ class ScratchClassifier(ClassifierMixin, _ScratchMLP):
     Hidden layers of `activation` ('relu', 'tanh', 'logistic' or 'identity'). Two classes (or one): one
     sigmoid output unit and the log loss (the derived network). More: softmax + cross-entropy. Solvers:
     'adam', or 'sgd' with `momentum` (0 for plain SGD), Nesterov and the `learning_rate` schedules
-    ('constant', 'invscaling' with `power_t`, 'adaptive'), in sklearn's velocity form.
+    ('constant', 'invscaling' with `power_t`, 'adaptive'), in sklearn's velocity form, or 'lbfgs': scipy's
+    L-BFGS-B on the whole training set, with `max_iter`, `max_fun` and gtol=`tol` as MLPClassifier's (no
+    `loss_curve_`, no early stopping, no partial_fit; `n_iter_` and `loss_` are scipy's).
 
     As MLPClassifier: the loss in `loss_curve_` includes the L2 term, per batch from the weights before
     the step; training stops once the training loss (or, with `early_stopping`, the validation accuracy)
@@ -223,7 +252,9 @@ class ScratchClassifier(ClassifierMixin, _ScratchMLP):
     Starting from given weights: assign `coefs_` (n_in x n_out per layer) and `intercepts_`, then `fit`
     with `warm_start=True` (or call `partial_fit`); they are copied, in `dtype`, and trained. From the same
     weights and `random_state`, in float64, the two estimators end within 1e-10
-    (tests/scratch/test_sklearn_twin.py, test_sklearn_twin_more.py: every activation and schedule).
+    (tests/scratch/test_sklearn_twin.py, test_sklearn_twin_more.py: every activation and schedule;
+    test_sklearn_twin_lbfgs.py: L-BFGS, every evaluation alike to 1e-9 over 25 iterations;
+    test_sklearn_twin_weights.py: `sample_weight`, weighing loss, gradient and validation score as sklearn).
 
     Every difference from MLPClassifier / MLPRegressor (the same list is in docs/reference.md; scikit-learn's
     own test_mlp.py runs on both estimators, tests/scratch/test_sklearn_own_tests.py, and those it does not
@@ -235,19 +266,21 @@ class ScratchClassifier(ClassifierMixin, _ScratchMLP):
       float32's range is refused as input.
     - Deliberate: ScratchClassifier's default `hidden_layer_sizes` is (256, 128) (MLPClassifier's is
       (100,)); ScratchRegressor keeps (100,).
-    - Deliberate: the log loss from the logits (MLPClassifier clips probabilities at 1 machine eps).
+    - Deliberate: the log loss from the logits (MLPClassifier clips probabilities at 1 machine eps); so where
+      an L-BFGS line-search trial saturates a probability the two see other losses and their searches part.
     - Deliberate: a non-finite loss raises ValueError at once rather than training on with NaN weights.
     - Deliberate: a warm-started fit with early stopping restores the best weights it saw, where
       MLPClassifier, whose saved best weights are by then the live ones, keeps the last if the validation
       score never improved.
-    - Not built yet: solver='lbfgs' (and `max_fun`), `sample_weight`, sparse X, multilabel targets.
+    - Not there: MLPClassifier's private methods and attributes (`_loss_grad_lbfgs`, `_coef_velocity`, ...).
+    - Not built yet: sparse X, multilabel targets, ScratchRegressor's loss='poisson'.
     """
 
     def __init__(self, hidden_layer_sizes=(256, 128), activation="relu", solver="adam", alpha=1e-4,
                  batch_size="auto", learning_rate="constant", learning_rate_init=1e-3, power_t=0.5, max_iter=200,
                  shuffle=True, random_state=None, tol=1e-4, verbose=False, warm_start=False, momentum=0.9,
                  nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1, beta_1=0.9,
-                 beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, dtype="float32"):
+                 beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000, dtype="float32"):
         self.activation = activation
         self.learning_rate = learning_rate
         self.power_t = power_t
@@ -270,12 +303,14 @@ class ScratchClassifier(ClassifierMixin, _ScratchMLP):
         self.beta_2 = beta_2
         self.epsilon = epsilon
         self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
         self.dtype = dtype
 
     # -- scikit-learn API -------------------------------------------------------------------
     @available_if(lambda self: self.solver != "lbfgs")  # as MLPClassifier: L-BFGS has no one-pass update
-    def partial_fit(self, X, y, classes=None):
-        """One pass over (X, y). `classes` is required on the first call, and later ones must repeat it."""
+    def partial_fit(self, X, y, sample_weight=None, classes=None):
+        """One pass over (X, y), weighted by `sample_weight`. `classes` is required on the first call, and later
+        ones must repeat it."""
         if self.early_stopping:
             raise ValueError("partial_fit does not support early_stopping=True")
         if not hasattr(self, "classes_") and classes is None:
@@ -284,7 +319,7 @@ class ScratchClassifier(ClassifierMixin, _ScratchMLP):
                                                                                       self.classes_):
             raise ValueError(f"`classes={classes!r}` is not the same as on last call to partial_fit, was: "
                              f"{self.classes_!r}")
-        return self._fit(X, y, classes=classes, incremental=True)
+        return self._fit(X, y, classes=classes, incremental=True, sample_weight=sample_weight)
 
     def predict_proba(self, X):
         check_is_fitted(self)
@@ -325,10 +360,10 @@ class ScratchClassifier(ClassifierMixin, _ScratchMLP):
         too small to split is named 'True' in the error alike."""
         return (y_index == 1)[:, None] if len(self.classes_) <= 2 else None
 
-    def _validation_score(self, net: Network, X_val, y_val) -> float:
-        """Accuracy, as MLPClassifier's `score`."""
+    def _validation_score(self, net: Network, X_val, y_val, w_val=None) -> float:
+        """Accuracy (weighted by w_val), as MLPClassifier's `score`."""
         P = predict_proba(net, X_val)
-        return float(np.mean((P.argmax(axis=1) if len(self.classes_) > 1 else 0) == y_val))
+        return float(np.average((P.argmax(axis=1) if len(self.classes_) > 1 else 0) == y_val, weights=w_val))
 
     def _set_classes(self, y, classes, first_pass: bool) -> None:
         if first_pass or not hasattr(self, "classes_"):

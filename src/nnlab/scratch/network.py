@@ -253,21 +253,27 @@ def probabilities(Z_out: np.ndarray, binary: bool, out: np.ndarray | None = None
     return sigmoid(Z_out, out) if binary else softmax(Z_out, out)
 
 
-def log_loss(Z_out: np.ndarray, y: np.ndarray, binary: bool) -> float:
-    """Mean log loss computed from the logits, so log(0) never happens.
+def log_loss(Z_out: np.ndarray, y: np.ndarray, binary: bool, sample_weight: np.ndarray | None = None) -> float:
+    """Mean log loss computed from the logits, so log(0) never happens; with `sample_weight`, the weighted
+    mean (sum w·loss / sum w), as scikit-learn's.
 
     Binary: -[y log s(z) + (1-y) log(1-s(z))] = max(z,0) - y z + log(1 + e^-|z|).
     Softmax: log sum_j e^{z_j} - z_y, with the max subtracted inside the log-sum-exp.
     """
     Z = Z_out.astype(np.float64, copy=False)
     if binary and Z.shape[1] > 1:  # multilabel: a sigmoid unit per label, their losses summed
-        return float(np.sum(np.maximum(Z, 0) - y * Z + np.log1p(np.exp(-np.abs(Z)))) / len(Z))
+        per_label = np.maximum(Z, 0) - y * Z + np.log1p(np.exp(-np.abs(Z)))
+        if sample_weight is None:
+            return float(np.sum(per_label) / len(Z))
+        return float(np.average(per_label, weights=sample_weight, axis=0).sum())
     if binary:
         z = Z[:, 0]
-        return float(np.mean(np.maximum(z, 0) - y * z + np.log1p(np.exp(-np.abs(z)))))
-    top = Z.max(axis=1)
-    lse = top + np.log(np.exp(Z - top[:, None]).sum(axis=1))
-    return float(np.mean(lse - Z[np.arange(len(y)), y]))
+        per_sample = np.maximum(z, 0) - y * z + np.log1p(np.exp(-np.abs(z)))
+    else:
+        top = Z.max(axis=1)
+        lse = top + np.log(np.exp(Z - top[:, None]).sum(axis=1))
+        per_sample = lse - Z[np.arange(len(y)), y]
+    return float(np.average(per_sample, weights=sample_weight))
 
 
 def squared_error(Z_out: np.ndarray, y: np.ndarray, binary: bool = True) -> float:
@@ -279,11 +285,12 @@ def squared_error(Z_out: np.ndarray, y: np.ndarray, binary: bool = True) -> floa
     return float(0.5 * np.mean((sigmoid(z) - y) ** 2))
 
 
-def squared_loss(Z_out: np.ndarray, y: np.ndarray, binary: bool = False) -> float:
-    """Regression's loss, as MLPRegressor reports it: (1/2) the mean over samples and outputs of (Z_out - y)²
-    (the output is the identity, A_out = Z_out)."""
+def squared_loss(Z_out: np.ndarray, y: np.ndarray, binary: bool = False,
+                 sample_weight: np.ndarray | None = None) -> float:
+    """Regression's loss, as MLPRegressor reports it: (1/2) the mean over samples (weighted by `sample_weight`)
+    and outputs of (Z_out - y)² (the output is the identity, A_out = Z_out)."""
     diff = Z_out.astype(np.float64, copy=False) - np.reshape(y, Z_out.shape)
-    return float(0.5 * np.mean(diff ** 2, axis=0).mean())
+    return float(0.5 * np.average(diff ** 2, weights=sample_weight, axis=0).mean())
 
 
 def squared_loss_gradient(dZ: np.ndarray, Y: np.ndarray, slope: np.ndarray) -> None:
@@ -338,13 +345,15 @@ def l2_penalty(net: Network, alpha: float, m: int) -> float:
 
 
 def backward(net: Network, X: np.ndarray, y: np.ndarray, ws: Workspace, alpha: float = 0.0,
-             loss: str = "log") -> None:
+             loss: str = "log", sample_weight: np.ndarray | None = None) -> None:
     """Fill ws.dW, ws.db with the gradients of the mean loss (+ L2) for the batch (X, y): the log loss, or
-    with loss "mse" the squared error of `squared_error` (any loss of `LOSSES`).
+    with loss "mse" the squared error of `squared_error` (any loss of `LOSSES`). With `sample_weight` the
+    mean is weighted, and m in the L2 term (alpha/2m)·||W||² becomes the sum of the weights, as in sklearn.
 
     Needs `forward(net, X, ws)` first. Overwrites the gradients, never accumulates into them.
     """
-    m, L = ws.m, len(net.W)
+    L = len(net.W)
+    m = ws.m if sample_weight is None else float(sample_weight.sum())
     Y = ws.Y
     if y.ndim == 2:  # the targets themselves: real values (regression) or a label-indicator matrix
         Y[...] = y
@@ -352,13 +361,15 @@ def backward(net: Network, X: np.ndarray, y: np.ndarray, ws: Workspace, alpha: f
         Y[:, 0] = y
     else:
         Y.fill(0)
-        Y[np.arange(m), y] = 1
+        Y[np.arange(ws.m), y] = 1
     dZ = ws.dZ[-1]
     if net.output == "identity":
         np.copyto(dZ, ws.A[-1])                     # A_out = Z_out
     else:
         probabilities(ws.A[-1], net.output == "logistic", out=dZ)
     check_loss(loss, net.binary).output_gradient(dZ, Y, ws.slope)  # m·dL/dZ_out, the loss's own
+    if sample_weight is not None:
+        dZ *= sample_weight[:, None]                # each sample's share w_i (m = Σ w_i)
     dZ *= 1.0 / m
     g_prime = ACTIVATIONS[net.activation].derivative
     for l in range(L - 1, -1, -1):

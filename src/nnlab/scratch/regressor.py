@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.base import RegressorMixin
 from sklearn.metrics import r2_score
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from nnlab.scratch.estimator import _ScratchMLP
@@ -31,7 +32,7 @@ class ScratchRegressor(RegressorMixin, _ScratchMLP):
                  batch_size="auto", learning_rate="constant", learning_rate_init=1e-3, power_t=0.5, max_iter=200,
                  shuffle=True, random_state=None, tol=1e-4, verbose=False, warm_start=False, momentum=0.9,
                  nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1, beta_1=0.9,
-                 beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, dtype="float32"):
+                 beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000, dtype="float32"):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.solver = solver
@@ -54,13 +55,15 @@ class ScratchRegressor(RegressorMixin, _ScratchMLP):
         self.beta_2 = beta_2
         self.epsilon = epsilon
         self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
         self.dtype = dtype
 
-    def partial_fit(self, X, y):
-        """One pass over (X, y), keeping the weights and the optimiser's state."""
+    @available_if(lambda self: self.solver != "lbfgs")  # as MLPRegressor: L-BFGS has no one-pass update
+    def partial_fit(self, X, y, sample_weight=None):
+        """One pass over (X, y), weighted by `sample_weight`, keeping the weights and the optimiser's state."""
         if self.early_stopping:
             raise ValueError("partial_fit does not support early_stopping=True")
-        return self._fit(X, y, classes=None, incremental=True)
+        return self._fit(X, y, classes=None, incremental=True, sample_weight=sample_weight)
 
     def predict(self, X):
         check_is_fitted(self)
@@ -87,9 +90,9 @@ class ScratchRegressor(RegressorMixin, _ScratchMLP):
     def _stratify(self, Y):
         return None
 
-    def _validation_score(self, net: Network, X_val, Y_val) -> float:
+    def _validation_score(self, net: Network, X_val, Y_val, w_val=None) -> float:
         """R², as MLPRegressor's `score`; NaN when the predictions are not finite, as there."""
         Y = outputs(net, X_val)
         if not np.isfinite(Y).all():
             return float("nan")
-        return float(r2_score(Y_val, Y))
+        return float(r2_score(Y_val, Y, sample_weight=w_val))

@@ -1,8 +1,10 @@
-"""One pass of mini-batch training: the loop every scratch front end (estimator, CLI) shares."""
+"""The training loops every scratch front end (estimator, CLI) shares: one pass of mini-batch training
+(`EpochRunner`), and L-BFGS on the whole batch (`fit_lbfgs`)."""
 
 from __future__ import annotations
 
 import numpy as np
+import scipy.optimize
 
 from nnlab.scratch.network import (
     Network,
@@ -35,7 +37,7 @@ class EpochRunner:
         self.X_batch = np.empty((batch_size, net.sizes[0]), dtype=net.dtype)
 
     def run(self, X: np.ndarray, y: np.ndarray, rng: np.random.Generator | None,
-            on_batch=None) -> tuple[float, float, float]:
+            on_batch=None, sample_weight: np.ndarray | None = None) -> tuple[float, float, float]:
         """One pass over (X, y), shuffled with `rng` (None: in order). Returns (data loss, L2 term,
         accuracy), each a mean over the samples measured on the batches as they were trained.
 
@@ -43,28 +45,35 @@ class EpochRunner:
         minimises the squared error: so that runs of either loss compare on one scale). The L2 term is
         scikit-learn's: each batch adds (alpha / 2m_b) * ||W||^2 from the weights it starts with, weighted
         by its size m_b, so data loss + L2 term is MLPClassifier's `loss_curve_` entry.
-        `on_batch(n, loss, accuracy)` hears of every batch, with the running means so far."""
+        `on_batch(n, loss, accuracy)` hears of every batch, with the running means so far. `sample_weight`
+        weighs each batch's loss and gradient as scikit-learn does (the batch's weighted mean, its L2 term over
+        the sum of its weights), while the epoch's mean still weighs each batch by its size, as there."""
         m, bs, net = len(X), self.batch_size, self.net
         order = rng.permutation(m) if rng is not None else None
         loss_sum, penalty_sum, correct = 0.0, 0.0, 0
         for start in range(0, m, bs):
             n = min(bs, m - start)
+            wb = None
             if order is None:
                 xb, yb = X[start:start + n], y[start:start + n]
+                if sample_weight is not None:
+                    wb = sample_weight[start:start + n]
             else:
                 idx = order[start:start + n]
                 # Gather into a reused buffer. mode="clip" because with the default ("raise") and `out`,
                 # NumPy gathers into a temporary first: 4x slower (the indices are a permutation, all valid).
                 xb = np.take(X, idx, axis=0, out=self.X_batch[:n], mode="clip")
                 yb = y[idx]
+                if sample_weight is not None:
+                    wb = sample_weight[idx]
             ws = self.ws.view(n)
             Z_out = forward(net, xb, ws)
-            loss_sum += self.reported(Z_out, yb, net.output == "logistic") * n
-            if self.track_penalty:
-                penalty_sum += l2_penalty(net, self.alpha, n) * n  # before the step, as in scikit-learn
+            loss_sum += self.reported(Z_out, yb, net.output == "logistic", wb) * n
+            if self.track_penalty:  # before the step, as in scikit-learn
+                penalty_sum += l2_penalty(net, self.alpha, n if wb is None else float(wb.sum())) * n
             if not self.regression:
                 correct += int(np.count_nonzero(predicted_labels(Z_out, net.binary) == yb))
-            backward(net, xb, yb, ws, self.alpha, self.loss)
+            backward(net, xb, yb, ws, self.alpha, self.loss, wb)
             self.optimizer.step([ws.grad])  # the optimiser holds [net.theta]: one flat update
             if on_batch is not None:
                 seen = start + n
@@ -75,3 +84,32 @@ class EpochRunner:
 def predicted_labels(Z_out: np.ndarray, binary: bool) -> np.ndarray:
     return (Z_out[:, 0] > 0).astype(np.int64) if binary else Z_out.argmax(axis=1)
 
+
+
+def fit_lbfgs(net: Network, X: np.ndarray, y: np.ndarray, alpha: float, loss: str, max_iter: int,
+              max_fun: int, tol: float, on_evaluation=None,
+              sample_weight: np.ndarray | None = None) -> scipy.optimize.OptimizeResult:
+    """Minimise the mean loss + L2 term over all of (X, y) by scipy's L-BFGS-B on `net.theta`, with
+    MLPClassifier's options (maxiter, maxfun, gtol = tol); `net` ends at the result's x.
+
+    The loss is the one `loss` names (the log loss or regression's squared loss), as `loss_` reports it;
+    `on_evaluation()` hears of every evaluation of loss and gradient; `sample_weight` weighs the mean (and
+    the L2 term is over the sum of the weights), as in scikit-learn."""
+    check_loss(loss, net.binary or loss == "squared")
+    value_of = squared_loss if loss == "squared" else log_loss
+    ws = Workspace.create(net, len(X))
+    m = len(X) if sample_weight is None else float(sample_weight.sum())
+
+    def loss_and_gradient(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        net.theta[...] = theta
+        Z_out = forward(net, X, ws)
+        value = value_of(Z_out, y, net.output == "logistic", sample_weight) + l2_penalty(net, alpha, m)
+        backward(net, X, y, ws, alpha, loss, sample_weight)
+        if on_evaluation is not None:
+            on_evaluation()
+        return value, ws.grad.astype(np.float64)  # a copy: scipy keeps the gradients it is handed
+
+    result = scipy.optimize.minimize(loss_and_gradient, net.theta.astype(np.float64), method="L-BFGS-B",
+                                     jac=True, options={"maxfun": max_fun, "maxiter": max_iter, "gtol": tol})
+    net.theta[...] = result.x  # the last evaluation may have been a line-search trial, not the answer
+    return result

@@ -118,7 +118,7 @@ CODE: dict[str, tuple[tuple[Callable, str], ...]] = {
     "A_out": ((probabilities, "sigmoid(Z_out, out) if binary else softmax(Z_out, out)"),),
     "L mse": ((squared_error, "0.5 * np.mean((sigmoid(z) - y) ** 2)"),),
     "L log, sigmoid": ((log_loss, "np.log1p(np.exp(-np.abs(z)))"),),
-    "L log, softmax": ((log_loss, "return float(np.mean(lse - Z[np.arange(len(y)), y]))"),),
+    "L log, softmax": ((log_loss, "per_sample = lse - Z[np.arange(len(y)), y]"),),
     "dZ_out mse": ((backward, "probabilities(ws.A[-1], net.output == \"logistic\", out=dZ)"),
                    (squared_error_gradient, "np.subtract(1.0, dZ, out=slope)"),
                    (squared_error_gradient, "slope *= dZ"), (squared_error_gradient, "dZ -= Y"),
