@@ -54,24 +54,17 @@ def test_sigkill_at_any_moment_leaves_the_last_epoch_loadable_and_resumable(tmp_
     expected, _ = runs.load_tensors(straight / runs.MODEL)
 
     chance = random.Random(0)
-    delays = [chance.uniform(0.0, 0.6) for _ in range(4)]  # somewhere in a later epoch, or in the middle of a save
-    killed = [tmp_path / f"killed{k}" for k in range(4)]
-    # The four processes start together (each spends seconds starting Python and PyTorch and reading the data
-    # before its first epoch); each is killed its own delay after its first checkpoint appears.
-    procs = [subprocess.Popen([sys.executable, "-m", "nnlab", *args, "--out", str(tmp_path), "--name", run.name],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env) for run in killed]
-    deadline, due = time.monotonic() + 120, [None] * 4
-    while any(proc.poll() is None for proc in procs):
-        now = time.monotonic()
-        for k, (run, proc) in enumerate(zip(killed, procs)):
-            if due[k] is None and ((run / runs.CHECKPOINT).exists() or now > deadline):
-                due[k] = now + delays[k]
-            if proc.returncode is None and due[k] is not None and now >= due[k]:
-                proc.send_signal(signal.SIGKILL)
-                proc.wait(timeout=60)
-        time.sleep(0.01)  # (polls for the first checkpoints: no fixed wait)
     resumed_from = []
-    for run in killed:
+    for k in range(4):
+        run = tmp_path / f"killed{k}"
+        proc = subprocess.Popen([sys.executable, "-m", "nnlab", *args, "--out", str(tmp_path), "--name",
+                                 run.name], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+        deadline = time.monotonic() + 120
+        while not (run / runs.CHECKPOINT).exists() and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.01)  # (polls for the first checkpoint: no fixed wait)
+        time.sleep(chance.uniform(0.0, 0.6))  # somewhere in a later epoch, or in the middle of a save
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=60)
         _, state = runs.load_tensors(run / runs.CHECKPOINT)     # never a half-written checkpoint
         assert 1 <= state["epoch"] <= 8 and len(state["history"]) == state["epoch"]
         resumed_from.append(state["epoch"])
