@@ -110,11 +110,27 @@ def load_run(path: str | Path) -> Run:
     return Run(path)
 
 
-def explain(run: Run | str | Path, samples: int = 4, weights: str = "trained", lr: float = 0.1,
-            compare: bool = True):
-    """One SGD step of a scratch run's network, equation by equation (as `nnlab explain`): returns an
-    Explanation that shows itself in Jupyter, holds the numbers (`.walk`: every step's value, network.py's
-    value, its finite-difference checks) and writes the page (`.write("step.html")`)."""
+def explain(run: Run | str | Path | None = None, samples: int = 4, weights: str = "trained", lr: float | None = None,
+            compare: bool = True, *, net: dict | str | Path | None = None, answers: dict | str | Path | None = None,
+            steps: int = 1):
+    """One SGD step of backprop, equation by equation (as `nnlab explain`).
+
+    Of a scratch run's network (`run`, on `samples` of its training samples from its `weights`, lr 0.1 unless
+    given): returns an Explanation that shows itself in Jupyter, holds the numbers (`.walk`) and writes the page
+    (`.write("step.html")`).
+    Of a network written by hand (`net`: a spec dict or a JSON file, see examples/homework.json), for `steps`
+    steps, with the student's `answers` (a dict or a JSON file) marked: returns a HandExplanation with `.walk`,
+    `.marking`, `.to_json()`, `.markdown()` and `.write("page.html" | "out.json" | "sheet.md")`."""
+    from nnlab.errors import NNLabError
+
+    if (run is None) == (net is None):
+        raise NNLabError("give a scratch run, or net= a network spec (one of the two)")
+    if net is not None:
+        from nnlab.viz.homework import explain_net
+
+        return explain_net(net, steps, answers, lr)
+    if answers is not None or steps != 1:
+        raise NNLabError("answers= and steps= go with net=, not with a run")
     from nnlab.viz.explain import explain as explain_run
 
-    return explain_run(run, samples, weights, lr, compare)
+    return explain_run(run, samples, weights, 0.1 if lr is None else lr, compare)

@@ -184,8 +184,9 @@ def answers(raw: dict, walk: HandWalk) -> dict[str, Answer]:
             raise NNLabError(f"--answers: {key} is given in the spec; write the updated weights as {key}_new"
                              if key not in ("X", "Y") else f"--answers: {key} is given in the spec, not computed")
         if key not in known:
-            raise NNLabError(f"--answers: unknown name {key!r}{did_you_mean(key, known)}; the names are "
-                             f"{', '.join(known)}")
+            same = [k for k in known if k.lower() == key.lower()]  # dw2 for dW2: the case is the usual slip
+            guess = f" (did you mean {same[0]!r}?)" if same else did_you_mean(key, known)
+            raise NNLabError(f"--answers: unknown name {key!r}{guess}; the names are {', '.join(known)}")
         out[key] = _answer(value, key)
     if not out:
         raise NNLabError("--answers holds no answers: give some of " + ", ".join(known))
