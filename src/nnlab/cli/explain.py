@@ -25,14 +25,16 @@ def register(commands, common) -> None:
     p.add_argument("--net", metavar="SPEC.json",
                    help='a network written by hand: {"layers": [{"W": ..., "b": ..., "activation": ...}, ...], '
                         '"X": ..., "Y": ..., "loss": "mse" | "log" | "cross-entropy", "lr": ...}; see '
-                        "examples/homework.json")
+                        "examples/homework.json; default: none (give RUN_DIR or --net)")
     p.add_argument("--answers", metavar="ANSWERS.json",
                    help='with --net: your own numbers for any steps, e.g. {"A1": [[0.5933, 0.5969]], "dW2": ...}, '
-                        "each checked to the digits you wrote")
+                        "each checked to the digits you wrote; default: none")
     p.add_argument("--steps", type=positive_int, default=1,
                    help="with --net: walk this many SGD steps and show the loss falling; default: 1")
-    p.add_argument("--json", metavar="OUT.json", help="with --net: also write every value and gradient as JSON")
-    p.add_argument("--markdown", metavar="OUT.md", help="with --net: also write the walk as Markdown with LaTeX")
+    p.add_argument("--json", metavar="OUT.json",
+                   help="with --net: also write every value and gradient as JSON; default: none")
+    p.add_argument("--markdown", metavar="OUT.md",
+                   help="with --net: also write the walk as Markdown with LaTeX; default: none")
     p.add_argument("--out", help="the page to write; default: RUN_DIR/explain.html, or SPEC.html beside the spec")
     p.add_argument("--samples", type=positive_int, help="a run: samples in the batch (at most 64); default: 4")
     p.add_argument("--weights", choices=("trained", "start"),
