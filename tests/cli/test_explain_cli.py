@@ -3,6 +3,7 @@
 import json
 from dataclasses import replace
 
+import numpy as np
 import pytest
 
 from tests.conftest import assert_clean_error
@@ -53,3 +54,24 @@ def test_a_missing_or_foreign_run_is_refused(cli, tmp_path):
                                                   "settings": TrainConfig.create("cnn", "digits").to_dict()}))
     assert_clean_error(cli("explain", fake), "give a scratch run")
     assert [p.name for p in fake.iterdir()] == ["config.json"]
+
+
+def test_a_run_in_the_columns_notation_with_json_and_answers(cli, run, tmp_path):
+    """The course's notation for a run's step: the same numbers, transposed, with the 1/m moved out of dZ."""
+    cli("explain", run, "--json", tmp_path / "rows.json", "--out", tmp_path / "rows.html", check_rc=0)
+    cli("explain", run, "--convention", "columns", "--json", tmp_path / "cols.json", "--out", tmp_path / "c.html",
+        check_rc=0)
+    rows, cols = (json.loads((tmp_path / f"{n}.json").read_text()) for n in ("rows", "cols"))
+    assert cols["convention"] == "columns" and rows["loss"] == cols["loss"]
+    L = rows["layers"]
+    dZ_rows, dZ_cols = np.array(rows["values"][f"dZ{L}"]), np.array(cols["values"][f"dZ{L}"])
+    np.testing.assert_allclose(dZ_cols, len(dZ_rows) * dZ_rows.T, rtol=1e-12)
+    np.testing.assert_allclose(np.array(cols["gradients"]["W1"]), np.array(rows["gradients"]["W1"]).T, rtol=1e-12)
+    assert "This page writes <b>columns</b>" in (tmp_path / "c.html").read_text()
+    # a hand calculation of the run's step, checked: the first wrong number is found
+    mine = tmp_path / "mine.json"
+    wrong_dZ = (np.array(cols["values"][f"dZ{L}"]) * 2).tolist()
+    mine.write_text(json.dumps({"A1": cols["values"]["A1"], f"dZ{L}": wrong_dZ}))
+    out = cli("explain", run, "--convention", "columns", "--answers", mine, "--out", tmp_path / "m.html",
+              check_rc=0).stdout
+    assert f"1 of 2 answers are right. The first wrong step is dZ{L}" in out

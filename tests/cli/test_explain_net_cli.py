@@ -79,4 +79,4 @@ def test_bad_options_with_net(cli, spec, args, fragment):
 def test_run_or_net_one_of_the_two(cli, spec, tmp_path):
     assert_clean_error(cli("explain"), "give a scratch run directory or --net")
     assert_clean_error(cli("explain", tmp_path, "--net", spec), "one of the two")
-    assert_clean_error(cli("explain", tmp_path, "--answers", spec), "--answers goes with --net")
+    assert_clean_error(cli("explain", "--net", spec, "--convention", "columns"), '"convention": "columns"')

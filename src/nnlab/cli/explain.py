@@ -30,15 +30,18 @@ def register(commands, common) -> None:
                    help='with --net: your own numbers for any steps, e.g. {"A1": [[0.5933, 0.5969]], "dW2": ...}, '
                         "each checked to the digits you wrote; default: none")
     p.add_argument("--steps", type=positive_int, default=1,
-                   help="with --net: walk this many SGD steps and show the loss falling; default: 1")
+                   help="walk this many SGD steps and show the loss falling; default: 1")
     p.add_argument("--json", metavar="OUT.json",
-                   help="with --net: also write every value and gradient as JSON; default: none")
+                   help="also write every value and gradient as JSON; default: none")
     p.add_argument("--markdown", metavar="OUT.md",
-                   help="with --net: also write the walk as Markdown with LaTeX; default: none")
+                   help="also write the walk as Markdown with LaTeX; default: none")
     p.add_argument("--out", help="the page to write; default: RUN_DIR/explain.html, or SPEC.html beside the spec")
     p.add_argument("--samples", type=positive_int, help="a run: samples in the batch (at most 64); default: 4")
     p.add_argument("--weights", choices=("trained", "start"),
                    help="a run: the trained weights, or those the run started from; default: trained")
+    p.add_argument("--convention", choices=("rows", "columns"),
+                   help="a run: the notation, nnlab's rows (X·W + b) or a course's columns (W·A + b); "
+                        "default: rows")
     p.add_argument("--lr", type=positive_float,
                    help="the SGD step's learning rate; default: 0.1 for a run, the spec's for --net")
     p.set_defaults(run=run)
@@ -49,36 +52,49 @@ def run(args) -> None:
         raise NNLabError("give a scratch run directory or --net SPEC.json (one of the two)")
     if args.net is not None:
         return run_net(args)
-    for flag in ("answers", "json", "markdown"):
-        if getattr(args, flag) is not None:
-            raise NNLabError(f"--{flag} goes with --net SPEC.json, not with a run directory")
-    if args.steps != 1:
-        raise NNLabError("--steps goes with --net SPEC.json, not with a run directory")
-    from nnlab.viz.explain import check_out, check_settings, explain
+    from nnlab.viz.explain import by_hand, check_out, check_settings, explain
 
     samples, weights = args.samples or 4, args.weights or "trained"
     lr = 0.1 if args.lr is None else args.lr
     out = Path(args.out) if args.out else Path(args.run_dir) / "explain.html"
     check_settings(samples, weights, lr)
-    if args.out:
-        check_out(out)  # before the work: a bad --out fails at once
-    page = explain(args.run_dir, samples, weights, lr)
-    print(f"page={page.write(out)}")
+    hand = args.convention == "columns" or args.steps != 1 or any((args.answers, args.json, args.markdown))
+    if not hand:
+        if args.out:
+            check_out(out)  # before the work: a bad --out fails at once
+        page = explain(args.run_dir, samples, weights, lr)
+        print(f"page={page.write(out)}")
+        return
+    # The notation of a course, answers, steps, JSON or Markdown: the run's step walked as a network by hand
+    targets = _targets(out, args)
+    e = by_hand(args.run_dir, samples, weights, lr, args.convention or "rows", args.steps, args.answers)
+    _write(e, targets)
 
 
 def run_net(args) -> None:
-    from nnlab.viz.homework import check_out, explain_net
+    from nnlab.viz.homework import explain_net
 
     for flag in RUN_ONLY:
         if getattr(args, flag) is not None:
             raise NNLabError(f"--{flag} is for a run directory; a network from --net walks its own batch X")
-    out = Path(args.out) if args.out else Path(args.net).with_suffix(".html")
+    if args.convention is not None:
+        raise NNLabError('--convention is for a run directory; a spec says its own: "convention": "columns"')
+    targets = _targets(Path(args.out) if args.out else Path(args.net).with_suffix(".html"), args)
+    _write(explain_net(args.net, args.steps, args.answers, args.lr), targets)
+
+
+def _targets(out: Path, args) -> list[Path]:
+    from nnlab.viz.homework import check_out
+
     targets = [(out, (".html", ".htm"))] + [(Path(p), (e,)) for p, e in ((args.json, ".json"), (args.markdown, ".md"))
                                              if p is not None]
     for path, endings in targets:
         check_out(path, endings)  # before the work: nothing is written unless everything can be
-    e = explain_net(args.net, args.steps, args.answers, args.lr)
-    for path, _ in targets:
+    return [path for path, _ in targets]
+
+
+def _write(e, targets: list[Path]) -> None:
+    for path in targets:
         print(f"{path.suffix.lstrip('.')}={e.write(path)}")
     if e.marking is not None:
         from nnlab.scratch.marking import summary

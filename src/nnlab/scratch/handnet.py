@@ -31,7 +31,8 @@ from nnlab.errors import NNLabError, did_you_mean, pick
 
 CONVENTIONS = ("rows", "columns")
 MAX_STEPS = 10_000
-MAX_PARAMETERS = 100_000  # a network written by hand is small; this keeps a mistyped spec from hanging the page
+MAX_PARAMETERS = 2_000_000  # the CLI's scratch networks fit (a run walked this way); a page stays quick
+FD_ALL = 64  # a parameter of at most this many entries has every entry checked; a larger one its largest few
 
 
 @dataclass(frozen=True)
@@ -223,7 +224,7 @@ def parse(spec: dict) -> HandNet:
         inputs = Wl.shape[1]
     if sum(w.size + c.size for w, c in zip(W, b)) > MAX_PARAMETERS:
         raise NNLabError(f"the network has more than {MAX_PARAMETERS:,} parameters: this walk is for networks "
-                         "small enough to work by hand")
+                         "small enough to read")
     out, m = acts[-1], len(X)
     if out not in LOSSES[loss].outputs:
         fits = [name for name, lo in LOSSES.items() if out in lo.outputs]
@@ -501,9 +502,16 @@ def walk(net: HandNet, steps: int = 1, fd_step: float = 1e-6) -> HandWalk:
     all_rules = rules(net)
     values = _one_step(net, all_rules)
     checks = []
+    rng = np.random.default_rng(0)
     for name, p in net.params().items():
         grad = values[f"d{name}"]
-        for index in np.ndindex(p.shape):
+        if p.size <= FD_ALL:
+            entries = list(np.ndindex(p.shape))
+        else:  # the 6 largest entries of the gradient and 2 drawn at random (with a fixed seed: the same page)
+            flat = np.argsort(-np.abs(grad), axis=None, kind="stable")
+            picked = [*flat[:6], *rng.choice(flat[6:], 2, replace=False)]
+            entries = [tuple(int(i) for i in np.unravel_index(k, p.shape)) for k in picked]
+        for index in entries:
             numeric = _central_difference(net, name, index, fd_step)
             checks.append(FDCheck(name, index, float(grad[index]), numeric))
     losses = [float(values["L"][0, 0])]

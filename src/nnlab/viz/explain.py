@@ -95,6 +95,43 @@ def explain(run: str | Path, samples: int = 4, weights: str = "trained", lr: flo
         return explanation(path, cfg, engine.net, trained_on, samples, weights, lr, compare)
 
 
+def by_hand(run: str | Path, samples: int = 4, weights: str = "trained", lr: float = 0.1, convention: str = "rows",
+            steps: int = 1, answers=None):
+    """The step of a scratch run, as `nnlab explain --net` walks a network written by hand: in either notation
+    (`convention="columns"`: the course's W·A + b), with `answers` marked, `steps` steps, JSON and Markdown."""
+    from nnlab.training import job
+    from nnlab.training.record import read_record
+    from nnlab.viz.homework import explain_net
+
+    check_settings(samples, weights, lr)
+    path = Path(getattr(run, "path", run))
+    cfg = read_record(path).settings
+    if cfg.model != "scratch":
+        raise NNLabError(f"{path} is a {cfg.model!r} run; explain walks the NumPy network: give a scratch run")
+    _, engine = job.load_run(path)
+    splits = job.load_splits(cfg)
+    ds = replace(splits.data, X_train=splits.X_train, y_train=splits.y_train)
+    net = start_network(path, cfg, ds) if weights == "start" else engine.net
+    idx = pick_batch(ds.y_train, samples)
+    spec = as_spec(net, ds.X_train[idx], ds.y_train[idx], cfg.loss, lr, convention,
+                   f"scratch on {cfg.data_label or cfg.data} ({path.name}), {weights} weights")
+    return explain_net(spec, steps, answers)
+
+
+def as_spec(net: Network, X: np.ndarray, y: np.ndarray, loss: str, lr: float, convention: str = "rows",
+            title: str = "") -> dict:
+    """A scratch network and a batch as a spec of scratch/handnet.py (float64), in `convention`."""
+    cols = convention == "columns"
+    L = len(net.W)
+    layers = [{"W": (W.T if cols else W).astype(np.float64).tolist(), "b": b.astype(np.float64).tolist(),
+               "activation": net.activation if l < L - 1 else net.output} for l, (W, b) in enumerate(zip(net.W, net.b))]
+    Y = y.astype(np.float64)[:, None] if net.binary else y.astype(int)
+    hand_loss = "mse" if loss == "mse" else "log" if net.binary else "cross-entropy"
+    X = np.asarray(X, dtype=np.float64)
+    return {"layers": layers, "X": (X.T if cols else X).tolist(), "Y": (Y.T if cols and net.binary else Y).tolist(),
+            "loss": hand_loss, "lr": lr, "convention": convention, "title": title}
+
+
 def explanation(path: Path, cfg, trained: Network, ds: Dataset, samples: int = 4, weights: str = "trained",
                 lr: float = 0.1, compare: bool = True) -> Explanation:
     """`explain` for a run already loaded (render_run has the network in hand): `trained` is its network,

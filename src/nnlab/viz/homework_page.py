@@ -116,8 +116,10 @@ def card(rule: Rule, walk: HandWalk, mark: Mark | None) -> str:
         mine = [c for c in walk.checks if c.param == param]
         worst = max(mine, key=lambda c: c.error)
         ok = all(c.passed for c in mine)
-        checks = (f'<div class="agree{"" if ok else " bad"}">{"✓" if ok else "✗"} finite differences agree on all '
-                  f"{len(mine)} entries of d{param}: each entry of {param} nudged by ±h, the loss recomputed "
+        which = f"all {len(mine)} entries" if len(mine) == walk.values[param].size else (
+            f"the {len(mine)} entries checked (its largest 6 and 2 at random, of {walk.values[param].size})")
+        checks = (f'<div class="agree{"" if ok else " bad"}">{"✓" if ok else "✗"} finite differences agree on '
+                  f"{which} of d{param}: each entry of {param} nudged by ±h, the loss recomputed "
                   f"(largest relative difference {worst.error:.1e})</div>" if ok else
                   f'<div class="agree bad">✗ finite differences disagree on {sum(not c.passed for c in mine)} of '
                   f"{len(mine)} entries of d{param}</div>")
