@@ -215,6 +215,7 @@ def curve_svg(losses: list[float], width: int = 560, height: int = 200) -> str:
     return (f'<svg class="curve" width="{width}" height="{height}" role="img" aria-label="loss per step">'
             f'<polyline points="{points}" fill="none" stroke="#c0504d" stroke-width="2"/>'
             f'<text x="4" y="16">{fmt(hi)}</text><text x="4" y="{height - pad + 10}">{fmt(lo)}</text>'
+            f'<text x="4" y="{height / 2:.0f}">loss</text>'
             f'<text x="{pad}" y="{height - 12}">step 0</text><text x="{width - 60}" y="{height - 12}">step {n}</text>'
             "</svg>")
 
