@@ -177,3 +177,24 @@ def test_walk_leaves_the_network_alone():
     theta = net.theta.copy()
     walk(net, X, y)
     np.testing.assert_array_equal(net.theta, theta)
+
+
+def test_a_difference_across_a_relu_kink_is_marked_not_failed():
+    """A hidden unit's Z within h of 0 for one sample: the central difference of a weight into it straddles the
+    corner of the loss. That check is marked as at a kink (not a derivative), and only that kind of check."""
+    from nnlab.scratch.network import Workspace, backward, forward
+    from nnlab.scratch.walk import FD_STEP, _as64, _fd_checks
+
+    net, X, y = problem((5, 4), 2)
+    net, X = _as64(net), X.astype(np.float64)
+    Z = X @ net.W[0] + net.b[0]
+    net.b[0][0] -= Z[0, 0] - FD_STEP / 10  # unit 1 of sample 1 sits 1e-6 above its kink
+    ws = Workspace.create(net, len(X))
+    forward(net, X, ws)
+    backward(net, X, y, ws, 0.0, "log")
+    g = ws.dW[0].copy()
+    checks = _fd_checks(net, net.W[0], g, X, y, "log", g.size, np.random.default_rng(0))
+    into_unit_1 = [c for c in checks if c.index[1] == 0 and X[0, c.index[0]] != 0]
+    assert into_unit_1 and all(c.kink for c in into_unit_1)
+    assert not any(c.kink for c in checks if c.index[1] != 0)
+    assert not any(c.failed for c in checks)

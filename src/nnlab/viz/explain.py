@@ -153,7 +153,9 @@ def explanation(path: Path, cfg, trained: Network, ds: Dataset, samples: int = 4
         images = ds.scaler.inverse(ds.X_train[idx]).reshape(-1, *ds.image_shape[1:]) / ds.scaler.pixel_max
     which = ("the trained weights (RUN/model.safetensors)" if weights == "trained" else
              "the weights the run started from (rebuilt from its seed)")
-    context = (f"Run {path.name}: {which}; the batch is the first training sample of each class in turn; "
+    counts = np.bincount(ds.y_train[idx].astype(int), minlength=len(ds.classes))
+    held = " and ".join(f"the first {n} of class {ds.classes[k]}" for k, n in enumerate(counts) if n)
+    context = (f"Run {path.name}: {which}; the batch holds {held} among the training samples, in their order; "
                f"one plain SGD step with lr = {lr:g} and no weight decay, on the run's "
                f"{'squared error' if cfg.loss == 'mse' else 'log loss'}.")
     title = f"scratch on {cfg.data_label or cfg.data} ({path.name})"
@@ -169,7 +171,8 @@ def report_section(run: Path, cfg, net: Network, ds: Dataset) -> tuple[str, str,
     w = e.walk
     L = len(w.sizes) - 1
     checks = [c for s in w.steps for c in s.checks]
-    failed = sum(not c.passed for c in checks)
+    failed = sum(c.failed for c in checks)
+    kinks = sum(c.kink and not c.passed for c in checks)
     dZ = w.step(f"dZ{L}").value[:, 0] * len(w.X) if w.binary and w.loss == "log" else None
     pushes = ("" if dZ is None else f" Where it starts: m·dZ{L} = A{L} − Y = " + ", ".join(f"{v:+.3f}" for v in dZ)
               + f" for the {len(w.X)} samples, how far each prediction is from its label.")
@@ -184,7 +187,9 @@ def report_section(run: Path, cfg, net: Network, ds: Dataset) -> tuple[str, str,
             f"Z1 = X·W1 + b1 … dZ{L} … dW1, each with its shapes, its numbers, the line of network.py that computes "
             f"it and a finite-difference check.{escape(pushes)} Loss {w.loss_before:.4f} before the step and "
             f"{w.loss_after:.4f} after it (lr = {w.lr:g}); "
-            + (f'<span class="ok">all {len(checks)} finite-difference checks pass</span>.' if not failed else
+            + (f'<span class="ok">all {len(checks)} finite-difference checks pass</span>.' if not failed and not kinks
+               else f'<span class="ok">{len(checks) - kinks} of {len(checks)} finite-difference checks pass; '
+               f"{kinks} straddle a ReLU kink, where there is no derivative to check</span>." if not failed else
                f'<span class="warn">{failed} of {len(checks)} finite-difference checks fail</span>.')
             + f'</p>{race}<p><a href="explain.html"><b>Open the walk: one step of backprop, shown</b></a> '
             f"(or <code>nnlab explain {escape(str(run))} --weights start</code> for the step from the start).</p>")

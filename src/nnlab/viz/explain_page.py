@@ -126,7 +126,7 @@ def step_html(step: Step, walk: Walk) -> str:
         rows_html = "".join(
             f"<tr><td>{param} {_entry(c.index, step.key)}</td><td title=\"{c.analytic!r}\">{c.analytic:.8e}</td>"
             f"<td title=\"{c.numeric!r}\">{c.numeric:.8e}</td><td>{c.error:.1e}</td>"
-            f"<td>{'✓' if c.passed else '<span class=bad>✗ FAIL</span>'}</td></tr>" for c in step.checks)
+            f"<td>{_verdict(c)}</td></tr>" for c in step.checks)
         checks = (f'<table class="fd"><tr><th>entry</th><th>backward</th><th>(L(θ+h) − L(θ−h)) / 2h</th>'
                   f"<th>relative error</th><th></th></tr>{rows_html}</table>"
                   f'<div class="more">Finite differences with h = {FD_STEP:g}: each entry of {param} nudged up and '
@@ -135,6 +135,15 @@ def step_html(step: Step, walk: Walk) -> str:
     return (f'<section class="step {step.phase}" id="step-{escape(step.key)}"><span class="phase">{step.phase}'
             f'</span><span class="eq">{math(step.equation)}</span><span class="shape">{escape(step.shape)}</span>'
             f"{note}{table}{code}{agree}{checks}</section>")
+
+
+def _verdict(check) -> str:
+    if check.passed:
+        return "✓"
+    if check.kink:
+        return ('<span class="more" title="p ± h switches a ReLU on or off: the difference straddles a corner of '
+                'the loss">at a ReLU kink: no derivative to check</span>')
+    return "<span class=bad>✗ FAIL</span>"
 
 
 def _sample_names(walk: Walk) -> list[str]:
@@ -304,11 +313,15 @@ def page(walk: Walk, title: str, context: str, classes: list[str], images: np.nd
                          race_html(race, wrong, wrong_source)))
     nav = "".join(f'<a href="#{a}">{escape(h)}</a>' for a, h, _ in [("batch", "The batch", ""), *sections])
     n_checks = sum(len(s.checks) for s in walk.steps)
-    failed = sum(not c.passed for s in walk.steps for c in s.checks)
-    verdict = (f'<span class="agree">all {n_checks} finite-difference checks pass</span>' if not failed else
-               f'<span class="bad">{failed} of {n_checks} finite-difference checks FAIL</span>')
+    failed = sum(c.failed for s in walk.steps for c in s.checks)
+    kinks = sum(c.kink and not c.passed for s in walk.steps for c in s.checks)
+    verdict = (f'<span class="agree">all {n_checks} finite-difference checks pass</span>' if not failed + kinks else
+               f'<span class="bad">{failed} of {n_checks} finite-difference checks FAIL</span>' if failed else
+               f'<span class="agree">{n_checks - kinks} of {n_checks} finite-difference checks pass; {kinks} '
+               "straddle a ReLU kink, where there is no derivative to check</span>")
     kink = (f" The hidden pre-activation nearest ReLU's kink is {walk.near_kink:.1e} from it: a difference of "
-            f"h = {FD_STEP:g} may cross it there." if walk.near_kink < 10 * FD_STEP else "")
+            f"h = {FD_STEP:g} may cross it there, and a check that does is marked, not failed."
+            if walk.near_kink < 10 * FD_STEP else "")
     body = "".join(f'<h2 id="{a}">{escape(h)}</h2>{html}' for a, h, html in sections)
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>nnlab · one step of backprop · {escape(title)}</title>
