@@ -38,6 +38,12 @@ def test_answers_mark_the_first_wrong_step_on_the_page_and_the_console(cli, spec
     assert "The first wrong step is dZ1: likely the activation's slope g′ was left out" in out
     html = (tmp_path / "p.html").read_text()
     assert "✗ The first wrong step is dZ1" in html and 'class="chip wrong" href="#step-dZ1"' in html
+    # the teacher's copy: the marks in the JSON, and the summary as the last line of the output
+    proc = cli("explain", "--net", spec, "--answers", answers, "--json", tmp_path / "m.json", check_rc=0)
+    marks = json.loads((tmp_path / "m.json").read_text())["marking"]
+    assert marks["first_wrong"] == "dZ1" and marks["marks"]["dZ1"]["mistake"] == "slope left out"
+    assert marks["marks"]["A1"]["status"] == "right"
+    assert proc.stdout.strip().splitlines()[-1].startswith("2 of 3 answers are right.")
 
 
 def test_python_api_takes_a_dict_and_answers(tmp_path):

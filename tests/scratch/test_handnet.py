@@ -151,6 +151,16 @@ def test_steps_repeat_the_step_and_the_loss_falls():
     assert w.to_json()["after_steps"]["W1"] == w.final["W1"].tolist()
 
 
+def test_flat_targets_of_one_sample_or_one_output_in_both_notations():
+    assert parse({**MAZUR, "Y": [0.01, 0.99]}).Y.tolist() == [[0.01, 0.99]]
+    one_output = {"layers": [{"W": [[1.0, 2.0]], "b": [0], "activation": "logistic"}], "X": [[1, 2], [3, 4]],
+                  "Y": [1, 0], "loss": "log", "convention": "columns"}
+    net = parse(one_output)
+    assert net.Y.tolist() == [[1], [0]] and net.X.tolist() == [[1, 3], [2, 4]]  # samples were columns
+    with pytest.raises(NNLabError, match="Y has 3 numbers but must be 1×2"):
+        parse({**MAZUR, "Y": [0.01, 0.99, 3]})
+
+
 def test_class_numbers_are_one_hot_rows_for_cross_entropy():
     spec = {"layers": [{"W": [[1.0, -1.0, 0.5]], "b": [0, 0, 0], "activation": "softmax"}], "X": [[1.0], [2.0]],
             "Y": [2, 0], "loss": "cross-entropy", "lr": 1}

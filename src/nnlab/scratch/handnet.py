@@ -241,12 +241,14 @@ def _targets(value, loss: str, m: int, outputs: int, columns: bool) -> np.ndarra
         if Y.min() < 0 or Y.max() >= outputs:
             raise NNLabError(f"Y holds class numbers outside 0..{outputs - 1} (the output layer has {outputs} units)")
         return np.eye(outputs)[Y.astype(int)]  # class numbers → one-hot rows
-    if Y.ndim == 1:
-        Y = Y[None, :] if m == 1 else Y[:, None] if outputs == 1 else Y[None, :]
-    Y = Y.T if columns else Y
+    if Y.ndim == 1 and (m == 1 or outputs == 1) and Y.size == m * outputs:
+        Y = Y.reshape(m, outputs)  # a flat list is one sample's targets, or one output's for every sample
+    elif Y.ndim == 2 and columns:
+        Y = Y.T
     if Y.shape != (m, outputs):
         shape = f"{outputs}×{m}" if columns else f"{m}×{outputs}"
-        raise NNLabError(f"Y is {'×'.join(map(str, (Y.T if columns else Y).shape))} but must be {shape}: one "
+        got = f"has {Y.size} numbers" if Y.ndim == 1 else f"is {'×'.join(map(str, (Y.T if columns else Y).shape))}"
+        raise NNLabError(f"Y {got} but must be {shape}: one "
                          f"target per output unit ({outputs}) for each of the {m} samples of X")
     if loss in ("log", "cross-entropy") and (Y.min() < 0 or Y.max() > 1):
         raise NNLabError(f"Y holds {Y.min() if Y.min() < 0 else Y.max():g}: the {loss} loss needs targets between "
