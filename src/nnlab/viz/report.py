@@ -27,8 +27,9 @@ nav { background: #f6f6f6; padding: 0.6em 1em; font-size: 0.9em; columns: 2; }
 nav a { display: block; } nav b { column-span: all; display: block; margin-bottom: 0.3em; }
 """
 
-SETTINGS = ("model", "data", "classes", "loss", "epochs", "batch_size", "lr", "schedule", "optimizer", "weight_decay",
-            "hidden", "widths", "dropout", "batch_norm", "augment", "augment_used", "label_smoothing",
+SETTINGS = ("model", "data", "classes", "loss", "start", "recipe", "recipe_used", "epochs", "batch_size", "lr",
+            "schedule", "optimizer", "weight_decay", "hidden", "widths", "dropout", "batch_norm", "augment",
+            "augment_used", "label_smoothing",
             "precision_used", "device_used", "threads", "val_fraction", "seed")
 
 
