@@ -299,15 +299,14 @@ def recipe_in_words(cfg: TrainConfig) -> str:
     beside the recipe)`. '' for the NumPy network, which has no recipes."""
     if not isinstance(cfg, TorchConfig):
         return ""
-    on = [_word(k, getattr(cfg, k)) for k in REGULARISERS if getattr(cfg, k)]
-    off = [_word(k, True) for k in REGULARISERS if not getattr(cfg, k)]
+    on = [in_words(k, getattr(cfg, k)) for k in REGULARISERS if getattr(cfg, k)]
+    off = [in_words(k, True) for k in REGULARISERS if not getattr(cfg, k)]  # (named, then said with one "no")
     text = f"{cfg.recipe}: " + "; ".join(
         ([", ".join(on)] if on else []) + ([f"no {', '.join(off[:-1])}{' or ' if len(off) > 1 else ''}{off[-1]}"]
                                            if off else []))
     changed = departures(cfg)
     if changed:
-        text += f" ({', '.join(_word(k, v) if v else 'no ' + _word(k, True) for k, v in changed.items())} given " \
-                "beside the recipe)"
+        text += f" ({', '.join(in_words(k, v) for k, v in changed.items())} given beside the recipe)"
     return text
 
 
@@ -315,9 +314,12 @@ def recipe_in_words(cfg: TrainConfig) -> str:
 REGULARISERS = ("label_smoothing", "augment", "batch_norm", "dropout")
 
 
-def _word(name: str, value: Any) -> str:
-    """label_smoothing 0.1 -> `label smoothing 0.1`; augment True -> `augmentation`."""
+def in_words(name: str, value: Any) -> str:
+    """A regulariser's value in words: label_smoothing 0.1 -> `label smoothing 0.1`, augment True ->
+    `augmentation`, batch_norm False or dropout 0.0 -> `no batch norm`, `no dropout`."""
     words = {"augment": "augmentation"}.get(name, name.replace("_", " "))
+    if not value:
+        return f"no {words}"
     return f"{words} {value:g}" if isinstance(value, float) else words  # (a switch's True is no float)
 
 
