@@ -3,6 +3,7 @@ batch norm or dropout), options given beside a recipe win and are named as such,
 which recipe a run used, and runs from before recipes read as the fast one they were."""
 
 import json
+import re
 from types import SimpleNamespace
 
 import pytest
@@ -74,6 +75,8 @@ def test_the_record_and_the_report_say_which_recipe(tmp_path):
     assert stored["facts"]["recipe_used"].endswith("(dropout 0.2 given beside the recipe)")
     html = write_report(run, ReportInput.from_run(run), []).read_text()
     assert "<td>recipe</td><td>plain</td>" in html and "dropout 0.2 given beside the recipe" in html
+    said = re.search(r'<p id="trained-with">(.*?)</p>', html).group(1)  # under the title, not only in the table
+    assert said.startswith("Recipe plain: dropout 0.2; no label smoothing") and "--recipe fast" in said
 
 
 def test_a_recipe_is_for_the_pytorch_models_and_an_unknown_one_gets_a_guess(cli, tmp_path):

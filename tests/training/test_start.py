@@ -58,6 +58,11 @@ def test_the_start_is_recorded_and_the_confident_wrong_start_needs_two_classes(c
     run = job.train(cfg, tmp_path / "runs", "cw", quiet=True)  # (no report: the record is what is checked)
     assert read_record(run).settings.start == "confident-wrong"
     assert json.loads((run / runs.CONFIG).read_text())["settings"]["start"] == "confident-wrong"
+    from nnlab.viz.report import trained_with
+
+    assert trained_with(read_record(run).settings) == ('<p id="trained-with">Training minimised the squared error '
+                                                       '(--loss mse), from the confident-wrong start (--start '
+                                                       'confident-wrong).</p>\n')
     assert_clean_error(cli("train", "scratch", "--data", "digits", "--start", "confident-wrong", "--epochs", "1",
                            "--out", tmp_path / "more"), "--start confident-wrong is for two classes")
     assert not (tmp_path / "more").exists()

@@ -33,6 +33,23 @@ SETTINGS = ("model", "data", "classes", "loss", "start", "recipe", "recipe_used"
             "precision_used", "device_used", "threads", "val_fraction", "seed")
 
 
+def trained_with(cfg) -> str:
+    """A line under the title saying what the run trained with: the PyTorch models' recipe in words, the NumPy
+    network's loss and start; nothing for a model trained elsewhere (its settings are not known)."""
+    from nnlab.training.config import RECIPES, TorchConfig, recipe_in_words
+
+    if cfg is None:
+        return ""
+    if isinstance(cfg, TorchConfig):
+        other = next(name for name in RECIPES if name != cfg.recipe)
+        text = f"Recipe {recipe_in_words(cfg)}. The other, --recipe {other}: {RECIPES[other].summary}."
+    else:
+        loss = {"log": "the log loss", "mse": "the squared error (--loss mse)"}.get(cfg.loss, cfg.loss)
+        start = {"he": "He's random start"}.get(cfg.start, f"the {cfg.start} start (--start {cfg.start})")
+        text = f"Training minimised {loss}, from {start}."
+    return f'<p id="trained-with">{escape(text)}</p>\n'
+
+
 def _setting(value) -> str:
     # floats to 4 significant digits: a derived default such as weight_decay = 128/900 reads 0.1422
     return f"{value:.4g}" if isinstance(value, float) else str(value)
@@ -80,7 +97,7 @@ def write_report(out: Path, ev: ReportInput, figures: list, missing: list[str] =
 <style>{STYLE}</style></head><body>
 <h1>nnlab run: {escape(title)}</h1>
 <p>{escape(str(out.name))} · {escape(counts)} · {escape(str(len(ev.data.classes)))} classes</p>
-<nav id="contents"><b>Contents</b>{nav}</nav>
+{trained_with(ev.run_settings)}<nav id="contents"><b>Contents</b>{nav}</nav>
 <section id="metrics"><h2>Test metrics</h2>
 <div class="metric"><b>{summary['test_accuracy']:.2%}</b>test accuracy</div>
 <div class="metric"><b>{summary['test_loss']:.4f}</b>test log loss</div>
