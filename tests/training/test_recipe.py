@@ -110,3 +110,13 @@ def test_the_calibration_caption_says_why_label_smoothing_makes_the_fast_cnn_und
     assert captions.calibration(views("cnn", recipe="plain")) == captions.CALIBRATION
     assert captions.calibration(views("mlp")) == captions.CALIBRATION  # the fast MLP does not smooth
     assert captions.calibration(SimpleNamespace(ev=SimpleNamespace(run_settings=None))) == captions.CALIBRATION
+
+
+def test_the_fast_recipes_summary_says_the_models_defaults():
+    """The words of --help (RECIPES["fast"].summary) are written by hand: they must name each model's defaults."""
+    summary = RECIPES["fast"].summary
+    mlp_words, cnn_words = summary.split("mlp ")[1].split("; cnn ")
+    for model, said in (("mlp", mlp_words), ("cnn", cnn_words)):
+        on = recipe_in_words(TrainConfig.create(model, "digits")).split(": ")[1].split("; no ")[0].split(", ")
+        for word in on:
+            assert word.replace("augmentation", "augmented images") in said, (model, word, said)
