@@ -106,7 +106,7 @@ def test_the_calibration_caption_says_why_label_smoothing_makes_the_fast_cnn_und
     fast = captions.calibration(views("cnn"))
     assert "label smoothing 0.1 (the fast recipe)" in fast and "under-confident" in fast
     assert "0.91 on the true class" in fast  # 1 - 0.1 + 0.1/10
-    assert "ECE 0.092" in fast and "--recipe plain" in fast
+    assert "ECE 0.105" in fast and "--recipe plain" in fast  # measured: docs/benchmarks.md
     assert captions.calibration(views("cnn", recipe="plain")) == captions.CALIBRATION
     assert captions.calibration(views("mlp")) == captions.CALIBRATION  # the fast MLP does not smooth
     assert captions.calibration(SimpleNamespace(ev=SimpleNamespace(run_settings=None))) == captions.CALIBRATION

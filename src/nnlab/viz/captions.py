@@ -155,13 +155,14 @@ def calibration(v: Views) -> str:
     top = 1 - eps + eps / k
     return (CALIBRATION + f" This run trained with label smoothing {eps:g} (the {cfg.recipe} recipe): the loss it "
             f"minimised asks for {top:.2f} on the true class, not 1 (1 − ε + ε/k, ε = {eps:g}, k = {k} classes), so "
-            f"the network learned to stop its confidence near {top:.2f} even where it is right far more often: bars "
-            f"above the diagonal, under-confident ({SMOOTHED_ECE}). --recipe plain or --label-smoothing 0 trains on "
-            "the log loss itself, whose minimum is the true probability.")
+            f"the network learned to stop its confidence near {top:.2f}, and where it is right more often than that "
+            f"its bars sit above the diagonal: under-confident by design ({SMOOTHED_ECE}). --recipe plain or "
+            "--label-smoothing 0 trains on the log loss itself, whose minimum is the true probability.")
 
 
 # Measured (docs/benchmarks.md, "Plain and fast recipes"): what label smoothing does to a calibration plot
-SMOOTHED_ECE = "the fast recipe's CNN on mnist-5k: ECE 0.092, against 0.0XX for --recipe plain"
+SMOOTHED_ECE = ("measured on mnist-5k: the fast recipe's CNN, ECE 0.105, mean confidence 0.885 at 98.8% accuracy; "
+                "the plain one, ECE 0.021")
 
 DECISION_BOUNDARY = ("The probability of the second class over the (standardised) plane, with the test points; the "
                      "black line is where the network is undecided.")
