@@ -38,28 +38,32 @@ class MLP(nn.Module):
 class CNN(nn.Module):
     """Conv blocks (3x3 conv, 2x2 max-pool while the maps are at least 4 pixels wide, batch norm, ReLU) of
     the given widths, then a small classifier head on the flattened maps (3x3x64 for 28x28 input and the
-    default widths): dense, batch norm, ReLU, dropout, dense."""
+    default widths): dense, batch norm, ReLU, dropout, dense. Without batch norm (the plain recipe) the convs
+    and the head's first dense layer have biases instead."""
 
     def __init__(self, image_shape: tuple[int, int, int], widths: list[int], n_classes: int,
-                 dropout: float = 0.0, head: int = 128):
+                 dropout: float = 0.0, head: int = 128, batch_norm: bool = True):
         super().__init__()
         channels, height, width = image_shape
         blocks: list[nn.Module] = []
         for w in widths:
-            blocks.append(nn.Conv2d(channels, w, 3, padding=1, bias=False))
+            # (a bias before batch norm is undone by its mean: only the plain CNN has one)
+            blocks.append(nn.Conv2d(channels, w, 3, padding=1, bias=not batch_norm))
             # Pool first, then batch norm and ReLU on a quarter of the pixels: on a CPU these passes over the
             # maps cost as much as the convolutions themselves (measured: 46% of a step in the other order).
             if min(height, width) >= 4:  # pool while the maps are big enough to halve
                 blocks.append(nn.MaxPool2d(2))
                 height, width = height // 2, width // 2
-            blocks += [nn.BatchNorm2d(w), nn.ReLU(inplace=True)]
+            blocks += [nn.BatchNorm2d(w)] if batch_norm else []
+            blocks.append(nn.ReLU(inplace=True))
             channels = w
         self.features = nn.Sequential(*blocks)
         # Batch norm in the head too: without it a quarter of its units died (the flattened maps are all
         # >= 0 after ReLU and pooling); with it none do, and validation accuracy rose (README).
         self.head = nn.Sequential(
-            nn.Flatten(), nn.Linear(channels * height * width, head, bias=False), nn.BatchNorm1d(head),
-            nn.ReLU(inplace=True), nn.Dropout(dropout), nn.Linear(head, n_classes),
+            nn.Flatten(), nn.Linear(channels * height * width, head, bias=not batch_norm),
+            *([nn.BatchNorm1d(head)] if batch_norm else []), nn.ReLU(inplace=True),
+            nn.Dropout(dropout), nn.Linear(head, n_classes),
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -73,7 +77,7 @@ def _cnn(cfg, n_features: int, image_shape, n_classes: int) -> nn.Module:
     if image_shape is None:
         raise NNLabError(f"the CNN needs image data; {cfg.data} has {n_features} plain features "
                          "(train `mlp` or `scratch` on it)")
-    return CNN(tuple(image_shape), cfg.widths, n_classes, cfg.dropout)
+    return CNN(tuple(image_shape), cfg.widths, n_classes, cfg.dropout, batch_norm=cfg.batch_norm)
 
 
 def _mlp(cfg, n_features: int, image_shape, n_classes: int) -> nn.Module:

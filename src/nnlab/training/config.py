@@ -2,16 +2,18 @@
 defaults, read as `cfg.lr` all the way down to the arithmetic.
 
     TrainConfig            the settings every model takes (data, epochs, lr, optimizer, seed, ...)
-    ├── ScratchConfig      the NumPy network: hidden, loss
-    └── TorchConfig        the PyTorch models: dropout, augment, label_smoothing, precision
-        ├── MLPConfig      hidden, batch_norm
+    ├── ScratchConfig      the NumPy network: hidden, loss, start
+    └── TorchConfig        the PyTorch models: recipe, dropout, batch_norm, augment, label_smoothing, precision
+        ├── MLPConfig      hidden
         └── CNNConfig      widths
 
 Each field's metadata holds its help text and the rule (nnlab.checks) or name table its value must satisfy:
 the CLI builds its options from them (cli/train.py) and `__post_init__` checks values given in Python with the
-same words, so a new setting is written once, here. Defaults that depend on the data (epochs on small data, the
-scratch L2 strength) are filled by `resolve` when the data is known. The run directory stores `to_dict()` beside,
-not among, the facts of the run (device used, thread count, versions: training/job.py).
+same words, so a new setting is written once, here. A recipe (RECIPES) is a named set of the PyTorch models'
+regularisers: `create` lays it under the settings given, so `--recipe plain --dropout 0.2` is the plain model with
+dropout, and `departures` names what a run changed of its recipe. Defaults that depend on the data (epochs on small
+data, the scratch L2 strength) are filled by `resolve` when the data is known. The run directory stores `to_dict()`
+beside, not among, the facts of the run (device used, thread count, versions: training/job.py).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from nnlab.errors import NNLabError, did_you_mean, pick
 from nnlab.scratch.network import LOSSES
 from nnlab.scratch.optim import OPTIMIZERS
 from nnlab.training.schedules import SCHEDULES
+from nnlab.training.starts import STARTS
 
 PRECISIONS = ("auto", "fp32", "bf16")
 DEVICES = ("auto", "cpu", "cuda", "mps")
@@ -115,6 +118,9 @@ class TrainConfig:
                                 "; the MLP takes --hidden" if "widths" in foreign else
                                 "; the PyTorch models always train with the log loss: drop --loss"
                                 if "loss" in foreign else ""))
+        if "recipe" in known:  # the recipe's values under the settings given: those win
+            recipe = pick(RECIPES, given.get("recipe", default(model, "recipe")), "recipe")
+            given = {**{k: v for k, v in recipe.settings.items() if k in known}, **given}
         path = Path(data)
         # A path is kept absolute, so that eval, viz and --resume find the data from any folder.
         where = ({"data": str(path.resolve()), "data_label": path.name} if path.exists()
@@ -144,8 +150,29 @@ class TrainConfig:
         return family(**{f.name: stored[f.name] for f in fields(family) if f.name in stored})
 
 
-# Settings younger than the run directory's format: a run written before one existed trained as its default does.
-LATER = frozenset({"loss", "threads"})
+# Settings younger than the run directory's format: a run written before one existed trained as its default does
+# (the fast recipe, with batch norm in the CNN, and the He start).
+LATER = frozenset({"loss", "threads", "recipe", "batch_norm", "start"})
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """A named set of the regularisers the PyTorch models train with: `settings` holds each one's value, by
+    setting name, for every model that takes it; a model's defaults are the "fast" recipe's."""
+
+    summary: str
+    settings: dict[str, Any]
+
+
+# --recipe NAME. "fast" is the models' own defaults (time to accuracy, docs/benchmarks.md); "plain" is the textbook
+# model that a homework's "an MLP and a CNN with softmax and the log loss" means: none of the four. Optimiser, schedule
+# and weight decay are the same in both.
+RECIPES = {
+    "fast": Recipe("the models' defaults, chosen for time to accuracy: mlp dropout 0.3 and batch norm; cnn batch "
+                   "norm, augmented images and label smoothing 0.1", {}),
+    "plain": Recipe("the textbook model: no label smoothing, augmentation, batch norm or dropout",
+                    {"label_smoothing": 0.0, "augment": False, "batch_norm": False, "dropout": 0.0}),
+}
 
 
 @dataclass(frozen=True)
@@ -158,6 +185,11 @@ class ScratchConfig(TrainConfig):
     hidden: tuple[int, ...] = setting((256, 128), "hidden layer sizes", checks.sizes)
     loss: str = setting("log", "scratch: log loss, or mse, the squared error of the sigmoid output (two classes; "
                         "the derivation's counter-example, see `nnlab explain`)", choices=tuple(LOSSES))
+    start: str = setting("he", "scratch: the weights training starts from: he (He's random start), or "
+                         "confident-wrong (two classes: He's start with the output's bias raised until every "
+                         "training sample's logit is at least 10, so the first class is wrong at sigma >= 0.99995: "
+                         "the start from which --loss mse stalls and the log loss recovers, docs/derivation.md)",
+                         choices=STARTS)
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -185,7 +217,12 @@ class TorchConfig(TrainConfig):
     weight_decay: float | None = setting(1e-2, TrainConfig.__dataclass_fields__["weight_decay"].metadata["help"],
                                          checks.nonnegative_float)
     schedule: str = setting("onecycle", "learning-rate schedule", choices=SCHEDULES)
+    recipe: str = setting("fast", "mlp/cnn: " + "; ".join(f"{k}, {r.summary}" for k, r in RECIPES.items())
+                          + ". Options given with it override it (--recipe plain --dropout 0.2: plain with dropout); "
+                          "the other defaults shown are fast's", choices=RECIPES)
     dropout: float = setting(0.3, "dropout rate", checks.fraction_or_zero)
+    batch_norm: bool = setting(True, "batch norm: mlp, after each hidden dense layer; cnn, in each conv block and "
+                                     "the head", checks.switch)
     augment: bool = setting(False, "on images: cnn random shifts and flips, mlp flips only (flips only where they "
                                    "keep the class)", checks.switch)
     label_smoothing: float = setting(0.0, "label smoothing of the loss", checks.fraction_or_zero)
@@ -199,7 +236,6 @@ class MLPConfig(TorchConfig):
 
     model: ClassVar[str] = "mlp"
     hidden: tuple[int, ...] = setting((1024, 512), "hidden layer sizes", checks.sizes)
-    batch_norm: bool = setting(True, "batch norm after each hidden dense layer", checks.switch)
 
 
 @dataclass(frozen=True)
@@ -246,6 +282,45 @@ DEFAULT_EPOCHS = {name: spec.epochs for name, spec in MODELS.items()}
 
 def model_spec(name: str) -> ModelSpec:
     return pick(MODELS, name, "model")
+
+
+def departures(cfg: TrainConfig) -> dict[str, Any]:
+    """The settings of `cfg` that differ from what its recipe sets (the fast recipe: from the model's defaults),
+    by name: {} for a run that is its recipe as named. A model without recipes (scratch) has none."""
+    if not isinstance(cfg, TorchConfig):
+        return {}
+    recipe = RECIPES[cfg.recipe].settings
+    return {k: getattr(cfg, k) for k in REGULARISERS if getattr(cfg, k) != recipe.get(k, default(cfg.model, k))}
+
+
+def recipe_in_words(cfg: TrainConfig) -> str:
+    """What the run trained with, for a report and `nnlab compare`: `plain: no label smoothing, augmentation, batch
+    norm or dropout`, or `plain: dropout 0.2; no label smoothing, augmentation or batch norm (dropout 0.2 given
+    beside the recipe)`. '' for the NumPy network, which has no recipes."""
+    if not isinstance(cfg, TorchConfig):
+        return ""
+    on = [in_words(k, getattr(cfg, k)) for k in REGULARISERS if getattr(cfg, k)]
+    off = [in_words(k, True) for k in REGULARISERS if not getattr(cfg, k)]  # (named, then said with one "no")
+    text = f"{cfg.recipe}: " + "; ".join(
+        ([", ".join(on)] if on else []) + ([f"no {', '.join(off[:-1])}{' or ' if len(off) > 1 else ''}{off[-1]}"]
+                                           if off else []))
+    changed = departures(cfg)
+    if changed:
+        text += f" ({', '.join(in_words(k, v) for k, v in changed.items())} given beside the recipe)"
+    return text
+
+
+# The settings a recipe decides, in the order the words name them
+REGULARISERS = ("label_smoothing", "augment", "batch_norm", "dropout")
+
+
+def in_words(name: str, value: Any) -> str:
+    """A regulariser's value in words: label_smoothing 0.1 -> `label smoothing 0.1`, augment True ->
+    `augmentation`, batch_norm False or dropout 0.0 -> `no batch norm`, `no dropout`."""
+    words = {"augment": "augmentation"}.get(name, name.replace("_", " "))
+    if not value:
+        return f"no {words}"
+    return f"{words} {value:g}" if isinstance(value, float) else words  # (a switch's True is no float)
 
 
 def options() -> dict[str, Any]:

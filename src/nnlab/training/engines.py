@@ -11,18 +11,19 @@ from typing import Any
 
 import numpy as np
 
-from nnlab.errors import NNLabError
+from nnlab.errors import NNLabError, pick
 from nnlab.metrics import sum_of_squares
 from nnlab.scratch.network import Network, Workspace, backward, forward, predict_proba
 from nnlab.scratch.optim import make_optimizer
 from nnlab.scratch.train import EpochRunner
 from nnlab.training.config import ScratchConfig, TrainConfig, model_spec
 from nnlab.training.schedules import learning_rate
+from nnlab.training.starts import STARTS
 
 
 class ScratchEngine:
     """The NumPy network of docs/derivation.md: sigmoid + log loss for two classes (or the squared error,
-    with loss "mse"), softmax for more.
+    with loss "mse"), softmax for more, from the start cfg.start names.
 
     Its Adam follows PyTorch's convention (eps after the bias-corrected square root), like TorchEngine's."""
 
@@ -48,7 +49,10 @@ class ScratchEngine:
         return {"device_used": "cpu", "precision_used": str(self.net.dtype)}
 
     def prepare(self, X: np.ndarray, y: np.ndarray, flip_ok: bool = False) -> None:
+        """Hold the training data, and move the weights to the start cfg.start names (training/starts.py): it
+        needs the data, and a resumed run's checkpoint replaces the weights after this anyway."""
         self.X, self.y = X, y
+        pick(STARTS, self.cfg.start, "start")(self.net, X, y)
 
     def epoch_lr(self, epoch: int, epochs: int) -> float:
         # one rate per epoch: the NumPy loop keeps its optimiser step free of Python bookkeeping

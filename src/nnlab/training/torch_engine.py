@@ -22,7 +22,7 @@ from nnlab.errors import NNLabError
 from nnlab.models import build_model
 from nnlab.models.inspect import layer_weights, probe, weighted_layers
 from nnlab.training import distributed
-from nnlab.training.config import MODELS, TorchConfig
+from nnlab.training.config import MODELS, TorchConfig, recipe_in_words
 from nnlab.training.schedules import learning_rate
 
 PROGRESS_EVERY = 25  # batches between progress updates (each one reads the running sums)
@@ -265,7 +265,8 @@ class TorchEngine:
     def describe(self) -> dict[str, str]:
         """What `auto` settings became on this machine: the facts of the run (RunRecord.facts)."""
         return {"device_used": str(self.device), "precision_used": self.precision,
-                "test_time_flip": self.mirror_average, "augment_used": self.augmentation()}
+                "test_time_flip": self.mirror_average, "augment_used": self.augmentation(),
+                "recipe_used": recipe_in_words(self.cfg)}  # (the recipe in words, and what was given beside it)
 
     def augmentation(self) -> str:
         """What --augment became for this run and data, in words."""

@@ -343,7 +343,7 @@ PLAN: tuple[Entry, ...] = (
     Entry("confident_mistakes.png", "Most confident mistakes",
           lambda v: v.image_hw is not None and bool((v.pred != v.ev.data.y_test).any()), _confident_mistakes,
           captions.CONFIDENT_MISTAKES),
-    Entry("calibration.png", "Calibration", lambda v: True, _calibration, captions.CALIBRATION),
+    Entry("calibration.png", "Calibration", lambda v: True, _calibration, captions.calibration),
     Entry("decision_boundary.png", "Decision boundary",
           lambda v: v.ev.data.n_features == 2 and v.ev.data.n_classes == 2, _decision_boundary,
           captions.DECISION_BOUNDARY),

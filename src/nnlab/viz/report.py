@@ -27,9 +27,31 @@ nav { background: #f6f6f6; padding: 0.6em 1em; font-size: 0.9em; columns: 2; }
 nav a { display: block; } nav b { column-span: all; display: block; margin-bottom: 0.3em; }
 """
 
-SETTINGS = ("model", "data", "classes", "loss", "epochs", "batch_size", "lr", "schedule", "optimizer", "weight_decay",
-            "hidden", "widths", "dropout", "batch_norm", "augment", "augment_used", "label_smoothing",
+SETTINGS = ("model", "data", "classes", "loss", "start", "recipe", "recipe_used", "epochs", "batch_size", "lr",
+            "schedule", "optimizer", "weight_decay", "hidden", "widths", "dropout", "batch_norm", "augment",
+            "augment_used", "label_smoothing",
             "precision_used", "device_used", "threads", "val_fraction", "seed")
+
+
+def trained_with(cfg, augment_used: str | None = None) -> str:
+    """A line under the title saying what the run trained with: the PyTorch models' recipe in words (and what
+    --augment became on this data, `augment_used`), the NumPy network's loss and start; nothing for a model trained
+    elsewhere (its settings are not known)."""
+    from nnlab.training.config import RECIPES, TorchConfig, recipe_in_words
+
+    if cfg is None:
+        return ""
+    if isinstance(cfg, TorchConfig):
+        other = next(name for name in RECIPES if name != cfg.recipe)
+        text = f"Recipe {recipe_in_words(cfg)}."
+        if cfg.augment and augment_used is not None:  # (digits are never mirrored; shifts need 10 epochs or more)
+            text += f" Augmentation used on this data: {augment_used}."
+        text += f" The other, --recipe {other}: {RECIPES[other].summary}."
+    else:
+        loss = {"log": "the log loss", "mse": "the squared error (--loss mse)"}.get(cfg.loss, cfg.loss)
+        start = {"he": "He's random start"}.get(cfg.start, f"the {cfg.start} start (--start {cfg.start})")
+        text = f"Training minimised {loss}, from {start}."
+    return f'<p id="trained-with">{escape(text)}</p>\n'
 
 
 def _setting(value) -> str:
@@ -79,7 +101,7 @@ def write_report(out: Path, ev: ReportInput, figures: list, missing: list[str] =
 <style>{STYLE}</style></head><body>
 <h1>nnlab run: {escape(title)}</h1>
 <p>{escape(str(out.name))} · {escape(counts)} · {escape(str(len(ev.data.classes)))} classes</p>
-<nav id="contents"><b>Contents</b>{nav}</nav>
+{trained_with(ev.run_settings, ev.settings.get("augment_used"))}<nav id="contents"><b>Contents</b>{nav}</nav>
 <section id="metrics"><h2>Test metrics</h2>
 <div class="metric"><b>{summary['test_accuracy']:.2%}</b>test accuracy</div>
 <div class="metric"><b>{summary['test_loss']:.4f}</b>test log loss</div>
