@@ -113,3 +113,18 @@ def test_the_page_opens_in_headless_chromium_with_every_picture(run, tmp_path):
     images, loaded, dom = open_page(page_path, tmp_path / "profile")
     assert images == 1 and loaded == 1  # the log-vs-squared-error figure (moons has no sample pictures)
     assert "One step of backprop, shown" in dom and "Why the log loss and not the squared error" in dom
+
+
+def test_the_start_of_a_confident_wrong_run_is_that_start(tmp_path):
+    """--weights start rebuilds the start the run trained from, --start included: here every training sample's
+    logit is at least 10 (training/starts.py), not He's start."""
+    from nnlab.viz.explain import start_network
+
+    run = job.train(replace(BASE, epochs=1, start="confident-wrong"), tmp_path, "cw", quiet=True)
+    walked = explain(run, samples=4, weights="start", compare=False).walk
+    assert walked.step(f"A{len(walked.sizes) - 1}").value.min() >= 0.9999  # every sample: class 1, surely
+    cfg = read_record(run).settings
+    splits = job.load_splits(cfg)
+    ds = replace(splits.data, X_train=splits.X_train, y_train=splits.y_train)
+    start = start_network(run, cfg, ds)
+    assert float(forward(start, ds.X_train, Workspace.create(start, len(ds.X_train))).min()) >= 10 - 1e-4

@@ -197,11 +197,13 @@ def report_section(run: Path, cfg, net: Network, ds: Dataset) -> tuple[str, str,
 
 
 def start_network(path: Path, cfg, ds) -> Network:
-    """The network as training initialised it: the same constructor and seed, checked against the first
-    layer the run kept (RUN/start.safetensors) where it has one."""
+    """The network as training initialised it: the same constructor and seed, moved to the run's --start on its
+    training data as training moved it, checked against the first layer the run kept (RUN/start.safetensors)."""
     from nnlab.training.engines import make_engine
 
-    net = make_engine(cfg, ds.n_features, ds.n_classes).net
+    engine = make_engine(cfg, ds.n_features, ds.n_classes)
+    engine.prepare(ds.X_train, ds.y_train)  # --start confident-wrong raises the output bias from these samples
+    net = engine.net
     kept = path / runs.START
     if kept.is_file():
         first = runs.load_tensors(kept)[0].get("first_layer")
