@@ -1,0 +1,361 @@
+// nnlab "Train it here": the page around learn.js. Play / pause / step / reset (the run's own random start),
+// start from the trained weights, the learning rate, batch size, L2 strength, optimiser and schedule; the
+// decision field, the hidden units' fields and the loss curves redrawn while the network trains.
+// A test hook, window.nnlabLearnPage, drives it as the buttons do and reads back what it shows.
+(function () {
+  'use strict';
+  const N = window.nnlabLearn, D = JSON.parse(document.getElementById('learn-data').textContent);
+  const app = document.getElementById('learn-app');
+  const S0 = D.settings, sizes = D.sizes, L = sizes.length - 1, nClasses = D.classes.length;
+  const binary = sizes[L] === 1;
+
+  function floats(b64) { // little-endian float32 as written, widened to float64 (exactly)
+    const s = atob(b64), u = new Uint8Array(s.length);
+    for (let i = 0; i < s.length; i++) u[i] = s.charCodeAt(i);
+    return Float64Array.from(new Float32Array(u.buffer));
+  }
+  const X = floats(D.X), y = Int32Array.from(D.y), n = D.y.length;
+  const X_test = floats(D.X_test), y_test = Int32Array.from(D.y_test), nTest = D.y_test.length;
+  const START = floats(D.start), TRAINED = floats(D.trained);
+
+  // ---- small DOM helpers ------------------------------------------------------------------------------
+  function el(tag, attrs, parent, text) {
+    const e = document.createElement(tag);
+    for (const k in attrs || {}) e.setAttribute(k, attrs[k]);
+    if (text !== undefined) e.textContent = text;
+    if (parent) parent.appendChild(e);
+    return e;
+  }
+  function choice(parent, label, id, options, value) { // a labelled <select>; options: [[value, text], ...]
+    const box = el('label', {}, parent, label + ' ');
+    const s = el('select', { id }, box);
+    for (const [v, t] of options) el('option', { value: String(v) }, s, t);
+    s.value = String(value);
+    return s;
+  }
+  const rates = [1e-5, 1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1, 3, 10];
+  const withValue = (list, v) => (list.includes(v) ? list : [...list, v].sort((a, b) => a - b));
+  const diverging = t => { // -1 blue, 0 white, +1 red (RdBu, as the report's figures)
+    t = Math.max(-1, Math.min(1, t));
+    const end = t < 0 ? [33, 102, 172] : [178, 24, 43], s = Math.abs(t);
+    return [0, 1, 2].map(k => Math.round(255 + (end[k] - 255) * s));
+  };
+  const PALETTE = [[31, 119, 180], [214, 39, 40], [44, 160, 44], [255, 127, 14], [148, 103, 189],
+    [140, 86, 75], [227, 119, 194], [127, 127, 127], [188, 189, 34], [23, 190, 207]];
+  const classColour = k => (nClasses === 2 ? (k ? [178, 24, 43] : [33, 102, 172]) : PALETTE[k % 10]);
+  const rgb = c => `rgb(${c[0]},${c[1]},${c[2]})`;
+
+  // ---- controls -------------------------------------------------------------------------------------
+  const bar = el('div', { class: 'learn-bar' }, app);
+  const playBtn = el('button', { type: 'button', id: 'learn-play', title: 'play / pause (space)' }, bar, '▶ Play');
+  const stepBtn = el('button', { type: 'button', id: 'learn-step', title: 'one step (S or →)' }, bar, 'Step');
+  const resetBtn = el('button', { type: 'button', id: 'learn-reset', title: "the run's own random start (R)" }, bar,
+    "Reset to the run's start");
+  const trainedBtn = el('button', { type: 'button', id: 'learn-trained', title: 'the weights the run ended with (T)' },
+    bar, 'Start from the trained weights');
+  const status = el('span', { class: 'learn-big', id: 'learn-status' }, bar);
+  const bar2 = el('div', { class: 'learn-bar' }, app);
+  const lrSel = choice(bar2, 'Learning rate', 'learn-lr', withValue(rates, S0.lr).map(v => [v, String(v)]), S0.lr);
+  const batches = [...new Set([1, 8, 32, 128, 512, S0.batch_size])].filter(v => v < n).sort((a, b) => a - b);
+  const bsSel = choice(bar2, 'Batch size', 'learn-batch', batches.map(v => [v, String(v)]).concat([[n, `all ${n}`]]),
+    Math.min(S0.batch_size, n));
+  const alphas = withValue([0, 1e-4, 1e-3, 0.01, 0.03, 0.1, 0.3, 1, 3], S0.alpha);
+  const l2Sel = choice(bar2, 'L2 α', 'learn-l2', alphas.map(v => [v, v === S0.alpha && v ? `${+v.toPrecision(3)} (the run's)` : String(v)]), S0.alpha);
+  const optSel = choice(bar2, 'Optimiser', 'learn-opt', [['sgd', 'SGD'], ['momentum', `momentum ${S0.momentum}`],
+    ['adam', 'Adam']], S0.optimizer);
+  const schedSel = choice(bar2, 'Rate', 'learn-schedule', [['run', `the run's: ${S0.schedule} over ${S0.epochs} epochs`],
+    ['constant', 'constant']], 'run');
+  const app2 = el('div', { class: 'learn-app' }, app);
+  const left = el('div', { class: 'learn-col plane' }, app2), right = el('div', { class: 'learn-col side' }, app2);
+  const SIZE = 400, plane = el('canvas', { width: SIZE, height: SIZE, id: 'learn-plane' }, left);
+  const pg = plane.getContext('2d');
+  const showTest = el('input', { type: 'checkbox', id: 'learn-show-test' }, el('label', {}, left, ''));
+  showTest.parentNode.append(' show the test points (rings) instead of the training points');
+  el('div', { class: 'learn-note' }, left, (binary ? `Colour: the probability of ${D.classes[1]} (red) against ` +
+    `${D.classes[0]} (blue); the black line is p = 0.5, the decision boundary.` :
+    "Colour: each class's probability mixes its colour.") + ' Keys: space play/pause, S or → one step, R reset, ' +
+    'T trained weights.');
+  const numbers = el('div', { class: 'learn-big', id: 'learn-numbers' }, right);
+  const runLine = el('div', { class: 'learn-note', id: 'learn-run' }, right);
+  const CW = 520, CH = 230, curve = el('canvas', { width: CW, height: CH, id: 'learn-curve' }, right);
+  const cg = curve.getContext('2d');
+  const legend = el('div', { class: 'learn-note' }, right);
+  for (const [colour, text, dash] of [['#1f77b4', 'training loss (this page)', false], ['#ff7f0e', 'test loss (this page)', false],
+    ['#999', 'training loss (the run, NumPy)', false], ['#999', 'validation loss (the run)', true]]) {
+    const key = el('span', { class: 'learn-key' }, legend);
+    key.style.borderTopColor = colour; if (dash) key.style.borderTopStyle = 'dashed';
+    legend.append(text + '   ');
+  }
+  el('h4', {}, right, 'What the last hidden layer sees');
+  el('div', { class: 'learn-note' }, right, 'Each tile: one unit\'s activation over the same plane (white: off; ' +
+    'the darker, the stronger), the units the output leans on most (largest |weight| to the output), their weight below.');
+  const unitsBox = el('div', { class: 'learn-units', id: 'learn-units' }, right);
+
+  // ---- the training state ---------------------------------------------------------------------------
+  let net, opt, runner, rng, history, steps, fromTrained, playing = false, lastTest = null, doneNote = '';
+  function settings() {
+    return { lr: +lrSel.value, batch: +bsSel.value, alpha: +l2Sel.value, optimizer: optSel.value,
+      schedule: schedSel.value === 'run' ? S0.schedule : 'constant' };
+  }
+  function rate(epoch) { // the rate for the page's epoch `epoch` (0-based), as the engine sets it per epoch
+    const s = settings();
+    return s.schedule === 'constant' ? s.lr : N.SCHEDULES[s.schedule](s.lr, Math.min(epoch / S0.epochs, 1));
+  }
+  function begin(theta, trained) {
+    net = new N.Network(sizes, theta);
+    rng = new N.Random(S0.seed + 1);
+    opt = N.OPTIMIZERS[optSel.value](net.theta, { lr: +lrSel.value, momentum: S0.momentum, nesterov: S0.nesterov });
+    runner = new N.Runner(net, opt, X, y, n, +bsSel.value, +l2Sel.value, rng);
+    history = []; steps = 0; fromTrained = trained; doneNote = '';
+    if (trained) schedSel.value = 'constant'; // the run's schedule ended at a rate near 0
+    lastTest = N.evaluate(net, X_test, y_test, nTest, evalWs);
+    history.push({ epoch: 0, loss: N.evaluate(net, X, y, n, evalWs).loss, test: lastTest.loss });
+    opt.lr = rate(0);
+    draw();
+  }
+  function step() { // one batch: forward, backward, the optimiser's step
+    opt.lr = rate(runner.epoch);
+    const r = runner.step();
+    steps++;
+    if (r.finished) {
+      lastTest = N.evaluate(net, X_test, y_test, nTest, evalWs);
+      history.push({ epoch: r.finished.epoch, loss: r.finished.loss, test: lastTest.loss });
+      if (schedSel.value === 'run' && !fromTrained && r.finished.epoch >= S0.epochs) {
+        pause();
+        doneNote = `The run's ${S0.epochs} epochs are done: the page reaches a test accuracy of ` +
+          `${(100 * lastTest.accuracy).toFixed(1)}%. Play again to go on at a constant rate.`;
+        schedSel.value = 'constant';
+      }
+    }
+    return r;
+  }
+  const evalWs = new N.Workspace(new N.Network(sizes, START), 256);
+
+  // ---- the field: the network over a G x G grid of the plane, its hidden units kept -------------------
+  // Its cost is G² forward passes, most of it in the widest hidden product, so two grids: a coarse one while
+  // training plays (its forward pass ~1.2e7 multiply-adds, a few ms, so the frame stays for training) and a
+  // fine one when it stops. The browser's smoothing and the contour below interpolate between cell centres.
+  const lo = D.lo, hi = D.hi, macs = sizes.slice(1).reduce((s, k, l) => s + sizes[l] * k, 0);
+  const G_LIVE = Math.max(20, Math.min(50, Math.floor(Math.sqrt(1.2e7 / macs))));
+  const G_STILL = Math.max(G_LIVE, Math.min(72, Math.floor(Math.sqrt(6e7 / macs))));
+  const grids = {};
+  function gridOf(G) { // cell centres as model inputs (the plane's y axis points up), and buffers for G²
+    if (grids[G]) return grids[G];
+    const X = new Float64Array(G * G * 2);
+    for (let gy = 0; gy < G; gy++) for (let gx = 0; gx < G; gx++) {
+      X[2 * (gy * G + gx)] = lo[0] + (gx + 0.5) / G * (hi[0] - lo[0]);
+      X[2 * (gy * G + gx) + 1] = hi[1] - (gy + 0.5) / G * (hi[1] - lo[1]);
+    }
+    const small = el('canvas', { width: G, height: G }), g = small.getContext('2d');
+    grids[G] = { G, X, P: new Float64Array(G * G * sizes[L]), ws: new N.Workspace(new N.Network(sizes, START), G * G),
+      small, g, img: g.createImageData(G, G) };
+    return grids[G];
+  }
+  const toPx = (u, v) => [(u - lo[0]) / (hi[0] - lo[0]) * SIZE, (hi[1] - v) / (hi[1] - lo[1]) * SIZE];
+  const TILES = Math.min(12, L > 1 ? sizes[L - 1] : 0), tiles = [];
+  for (let t = 0; t < TILES; t++) {
+    const f = el('figure', {}, unitsBox), c = el('canvas', { width: 1, height: 1 }, f);
+    c.style.width = c.style.height = '80px';
+    tiles.push({ c, g: c.getContext('2d'), cap: el('figcaption', {}, f) });
+  }
+  let fieldG = 0;
+  function paintField(G) {
+    const F = gridOf(G), P = F.P, img = F.img;
+    fieldG = G;
+    const Z_out = N.forward(net, F.X, F.ws, G * G);
+    N.probabilities(Z_out, binary, G * G, sizes[L], P);
+    for (let i = 0; i < G * G; i++) {
+      let c;
+      if (binary) c = diverging((2 * P[i] - 1) * 0.8);
+      else {
+        c = [255, 255, 255];
+        for (let q = 0; q < nClasses; q++) for (let m = 0; m < 3; m++) c[m] -= (255 - classColour(q)[m]) * P[i * nClasses + q] * 0.55;
+      }
+      img.data[4 * i] = c[0]; img.data[4 * i + 1] = c[1]; img.data[4 * i + 2] = c[2]; img.data[4 * i + 3] = 255;
+    }
+    F.g.putImageData(img, 0, 0);
+    pg.imageSmoothingEnabled = true;
+    pg.drawImage(F.small, 0, 0, G, G, 0, 0, SIZE, SIZE);
+    if (binary) contour(P, 0.5, G);
+    const [Xs, ys, count] = showTest.checked ? [X_test, y_test, nTest] : [X, y, n];
+    for (let k = 0; k < nClasses; k++) { // one path per class: a few hundred arcs in one fill
+      pg.beginPath();
+      for (let i = 0; i < count; i++) {
+        if (ys[i] !== k) continue;
+        const [px, py] = toPx(Xs[2 * i], Xs[2 * i + 1]);
+        pg.moveTo(px + 2.6, py); pg.arc(px, py, 2.6, 0, 7);
+      }
+      if (showTest.checked) { pg.strokeStyle = rgb(classColour(k)); pg.lineWidth = 1.5; pg.stroke(); }
+      else { pg.fillStyle = rgb(classColour(k)); pg.fill(); }
+    }
+    paintUnits(F);
+  }
+  function contour(V, cut, G) { // marching squares between the cell centres, linear along each edge
+    const c = (gx, gy) => V[gy * G + gx] - cut, at = g => (g + 0.5) * SIZE / G;
+    pg.beginPath(); pg.strokeStyle = '#000'; pg.lineWidth = 1.6;
+    for (let gy = 0; gy + 1 < G; gy++) for (let gx = 0; gx + 1 < G; gx++) {
+      const a = c(gx, gy), b = c(gx + 1, gy), d = c(gx, gy + 1), e = c(gx + 1, gy + 1), cross = [];
+      if ((a > 0) !== (b > 0)) cross.push([at(gx + a / (a - b)), at(gy)]);
+      if ((b > 0) !== (e > 0)) cross.push([at(gx + 1), at(gy + b / (b - e))]);
+      if ((d > 0) !== (e > 0)) cross.push([at(gx + d / (d - e)), at(gy + 1)]);
+      if ((a > 0) !== (d > 0)) cross.push([at(gx), at(gy + a / (a - d))]);
+      for (let k = 0; k + 1 < cross.length; k += 2) { pg.moveTo(...cross[k]); pg.lineTo(...cross[k + 1]); }
+    }
+    pg.stroke();
+  }
+  function paintUnits(F) { // the last hidden layer's units over the grid (F.ws.A[L-2], kept by forward)
+    if (!tiles.length) return;
+    const G = F.G, A = F.ws.A[L - 2], h = sizes[L - 1], Wout = net.W[L - 1], k = sizes[L];
+    const lean = Array.from({ length: h }, (_, j) => { let s = 0; for (let q = 0; q < k; q++) s += Math.abs(Wout[j * k + q]); return s; });
+    const order = Array.from(lean.keys()).sort((a, b) => lean[b] - lean[a]).slice(0, tiles.length);
+    order.forEach((j, t) => {
+      let top = 1e-12;
+      for (let i = 0; i < G * G; i++) top = Math.max(top, A[i * h + j]);
+      if (tiles[t].c.width !== G) tiles[t].c.width = tiles[t].c.height = G;
+      const im = tiles[t].g.createImageData(G, G);
+      for (let i = 0; i < G * G; i++) {
+        const v = A[i * h + j] / top, c = v <= 0 ? [255, 255, 255] : [Math.round(245 - 200 * v), Math.round(240 - 150 * v), Math.round(225 - 60 * v)];
+        im.data.set([c[0], c[1], c[2], 255], 4 * i);
+      }
+      tiles[t].g.putImageData(im, 0, 0);
+      tiles[t].cap.textContent = `unit ${j}: ${binary ? (Wout[j] >= 0 ? '+' : '−') + Math.abs(Wout[j]).toFixed(2) : lean[j].toFixed(2)}`;
+    });
+  }
+
+  // ---- the loss curves: this page's (per epoch) and the run's own -----------------------------------
+  function paintCurves() {
+    const run = D.run, epochs = Math.max(S0.epochs, history[history.length - 1].epoch, 1);
+    const all = history.flatMap(h => [h.loss, h.test]).concat(run.loss, run.val_loss).filter(v => v !== null && isFinite(v));
+    const top = Math.max(0.1, Math.min(Math.max(...all), 1.5)) * 1.05;
+    const x0 = 44, y0 = 8, w = CW - x0 - 10, h = CH - y0 - 30;
+    const px = e => x0 + e / epochs * w, py = v => y0 + h - Math.min(v, top) / top * h;
+    cg.fillStyle = '#fff'; cg.fillRect(0, 0, CW, CH);
+    cg.strokeStyle = '#ddd'; cg.fillStyle = '#555'; cg.font = '12px system-ui, sans-serif'; cg.lineWidth = 1;
+    for (let k = 0; k <= 4; k++) {
+      const v = top * k / 4;
+      cg.beginPath(); cg.moveTo(x0, py(v)); cg.lineTo(x0 + w, py(v)); cg.stroke();
+      cg.fillText(v.toFixed(2), 4, py(v) + 4);
+    }
+    cg.fillText('epoch 0', x0, CH - 8);
+    const last = `${epochs}`; cg.fillText(last, x0 + w - cg.measureText(last).width, CH - 8);
+    cg.fillText('log loss', x0 + w / 2 - 20, CH - 8);
+    const line = (vals, xs, colour, dash) => {
+      cg.strokeStyle = colour; cg.setLineDash(dash ? [5, 4] : []); cg.lineWidth = 2; cg.beginPath();
+      let on = false;
+      vals.forEach((v, i) => {
+        if (v === null || !isFinite(v)) { on = false; return; }
+        if (on) cg.lineTo(px(xs[i]), py(v)); else cg.moveTo(px(xs[i]), py(v));
+        on = true;
+      });
+      cg.stroke(); cg.setLineDash([]);
+    };
+    if (!fromTrained) {
+      line(run.loss, run.loss.map((_, i) => i + 1), '#aaa', false);
+      line(run.val_loss, run.val_loss.map((_, i) => i + 1), '#aaa', true);
+    }
+    line(history.map(h => h.loss), history.map(h => h.epoch), '#1f77b4', false);
+    line(history.map(h => h.test), history.map(h => h.epoch), '#ff7f0e', false);
+  }
+
+  // ---- drawing and the play loop --------------------------------------------------------------------
+  let rateShown = 0, stamps = [];
+  let still = 0;
+  function draw(fine) { // the coarse field now; the fine one once nothing has changed for a moment
+    clearTimeout(still);
+    paintField(fine ? G_STILL : G_LIVE);
+    if (!fine && !playing) still = setTimeout(() => { if (!playing) draw(true); }, 250);
+    paintCurves();
+    const last = history[history.length - 1], ep = runner.epoch + (runner.order ? runner.at / n : 0);
+    numbers.textContent = `test accuracy ${(100 * lastTest.accuracy).toFixed(1)}% · test loss ${lastTest.loss.toFixed(3)}` +
+      ` · training loss ${last.loss.toFixed(3)}`;
+    status.textContent = `epoch ${ep.toFixed(1)} · step ${steps} · rate ${+opt.lr.toPrecision(3)}` +
+      (playing && rateShown ? ` · ${Math.round(rateShown)} steps/s` : '');
+    runLine.textContent = doneNote || (fromTrained ? 'Training on from the weights the run ended with.' :
+      `The run in NumPy reached a test accuracy of ${(100 * D.run.test_accuracy).toFixed(1)}% after ${S0.epochs} epochs ` +
+      `(${S0.optimizer}, rate ${S0.lr}, batch ${S0.batch_size}, L2 α ${+S0.alpha.toPrecision(3)}).`);
+  }
+  const BUDGET = 10; // ms of training per frame; the rest of the frame draws
+  function frame() {
+    if (!playing) return;
+    const t0 = performance.now();
+    let k = 0;
+    do { step(); k++; } while (playing && performance.now() - t0 < BUDGET);
+    const now = performance.now();
+    stamps.push([now, k]);
+    while (stamps.length > 1 && now - stamps[0][0] > 1000) stamps.shift();
+    if (stamps.length > 1) rateShown = stamps.slice(1).reduce((s, q) => s + q[1], 0) / ((now - stamps[0][0]) / 1000);
+    draw();
+    if (playing) requestAnimationFrame(frame);
+  }
+  function play() {
+    if (playing) return;
+    playing = true; stamps = []; playBtn.textContent = '❚❚ Pause'; playBtn.classList.add('on');
+    requestAnimationFrame(frame);
+  }
+  function pause() {
+    const was = playing;
+    playing = false; playBtn.textContent = '▶ Play'; playBtn.classList.remove('on');
+    if (was) draw();
+  }
+  playBtn.addEventListener('click', () => (playing ? pause() : play()));
+  stepBtn.addEventListener('click', () => { pause(); step(); draw(); });
+  resetBtn.addEventListener('click', () => { pause(); schedSel.value = 'run'; begin(START, false); });
+  trainedBtn.addEventListener('click', () => { pause(); begin(TRAINED, true); });
+  lrSel.addEventListener('change', () => { opt.lr = rate(runner.epoch); draw(); });
+  l2Sel.addEventListener('change', () => { runner.alpha = +l2Sel.value; });
+  bsSel.addEventListener('change', () => { // a new batch size starts a new pass over the data
+    const epoch = runner.epoch;
+    runner = new N.Runner(net, opt, X, y, n, +bsSel.value, +l2Sel.value, rng);
+    runner.epoch = epoch;
+    draw();
+  });
+  optSel.addEventListener('change', () => { // a new optimiser starts with empty state (no velocity, no moments)
+    opt = N.OPTIMIZERS[optSel.value](net.theta, { lr: rate(runner.epoch), momentum: S0.momentum, nesterov: S0.nesterov });
+    runner.optimizer = opt;
+    draw();
+  });
+  schedSel.addEventListener('change', () => { opt.lr = rate(runner.epoch); draw(); });
+  showTest.addEventListener('change', draw);
+  app.addEventListener('keydown', ev => {
+    if (ev.target.tagName === 'SELECT' || ev.ctrlKey || ev.metaKey || ev.altKey) return;
+    const key = ev.key.toLowerCase();
+    if (key === ' ' && ev.target.tagName !== 'BUTTON') playBtn.click();
+    else if (key === 's' || key === 'arrowright') stepBtn.click();
+    else if (key === 'r') resetBtn.click();
+    else if (key === 't') trainedBtn.click();
+    else return;
+    ev.preventDefault();
+  });
+  app.addEventListener('pointerdown', () => { if (!app.contains(document.activeElement)) app.focus({ preventScroll: true }); });
+  begin(START, false);
+
+  window.nnlabLearnPage = {
+    play, pause, reset: () => resetBtn.click(), fromTrained: () => trainedBtn.click(),
+    set(name, value) { // as a reader would: change a control and let it announce the change
+      const s = { lr: lrSel, batch: bsSel, alpha: l2Sel, optimizer: optSel, schedule: schedSel }[name];
+      s.value = String(value); s.dispatchEvent(new Event('change'));
+    },
+    steps(k) { for (let i = 0; i < k; i++) step(); draw(); return steps; },
+    trainEpochs(k) { // k whole epochs as fast as the page trains (drawn once, at the end)
+      const target = runner.epoch + k;
+      while (runner.epoch < target) step();
+      draw();
+      return this.state();
+    },
+    speed(k) { // steps per second without drawing, and ms per redraw, over k steps and k/4 redraws
+      let t0 = performance.now();
+      for (let i = 0; i < k; i++) step();
+      const stepsPerSecond = k / ((performance.now() - t0) / 1000);
+      t0 = performance.now();
+      const r = Math.max(1, k >> 2);
+      for (let i = 0; i < r; i++) draw();
+      const drawMs = (performance.now() - t0) / r;
+      t0 = performance.now();
+      draw(true);
+      return { stepsPerSecond, drawMs, stillMs: performance.now() - t0, live: G_LIVE, still: G_STILL };
+    },
+    state: () => ({ epoch: runner.epoch, steps, playing, test: lastTest, history: history.slice(),
+      theta: Array.from(net.theta), lr: opt.lr, settings: settings(), ratePerSecond: rateShown,
+      status: status.textContent, field: fieldG, numbers: numbers.textContent, note: runLine.textContent }),
+  };
+})();
