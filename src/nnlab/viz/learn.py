@@ -17,7 +17,7 @@ import numpy as np
 
 from nnlab.viz.poke import _b64, script_json
 
-SCRIPTS = [Path(__file__).with_name("learn.js"), Path(__file__).with_name("learn_page.js")]
+SCRIPTS = [Path(__file__).with_name(name) for name in ("learn.js", "learn_data.js", "learn_page.js")]
 # Work per page step ~ batch x parameters; past this many parameters a step and the field's redraw would no
 # longer fit a frame (60 per second) and the page would stop feeling live, so larger networks are not offered.
 MAX_PARAMETERS = 200_000
@@ -33,6 +33,9 @@ STYLE = """
 #learn .learn-col.plane { width: 402px; } #learn .learn-col.side { width: 524px; }
 #learn .learn-col { display: flex; flex-direction: column; gap: .4em; }
 #learn .learn-big { font-size: 1.3em; font-weight: bold; font-variant-numeric: tabular-nums; }
+#learn .learn-numbers { font-size: 1.1em; font-variant-numeric: tabular-nums; }
+#learn .learn-numbers b { font-size: 1.2em; }
+#learn input { font: inherit; }
 #learn .learn-note { color: #555; font-size: .9em; max-width: 46em; margin: .3em 0; }
 #learn .learn-key { display: inline-block; width: 1.6em; border-top: 3px solid; vertical-align: middle;
   margin-right: .3em; }
@@ -79,7 +82,7 @@ def payload(ev) -> dict:
     pad = 0.15 * (both.max(axis=0) - both.min(axis=0))
     history = ev.history or []
     return {
-        "classes": list(ds.classes), "sizes": net.sizes,
+        "classes": list(ds.classes), "sizes": net.sizes, "max_parameters": MAX_PARAMETERS,
         "start": _b64(start.theta), "trained": _b64(net.theta),
         "X": _b64(ds.X_train), "y": np.asarray(ds.y_train).astype(int).tolist(),
         "X_test": _b64(ds.X_test), "y_test": np.asarray(ds.y_test).astype(int).tolist(),
@@ -101,14 +104,15 @@ def section(ev) -> str:
     """The section's HTML for a report input that has one (`why_not(ev)` is None and it is a 2-D run)."""
     scripts = [p.read_text(encoding="utf-8") for p in SCRIPTS]
     if any("</script" in s.lower() for s in scripts):  # an inlined script must not end its own element
-        raise ValueError("learn.js and learn_page.js must not contain '</script'")
+        raise ValueError("the page's scripts (learn*.js) must not contain '</script'")
     cfg, sizes = ev.run_settings, "-".join(str(n) for n in ev.numpy_net.sizes)
     intro = (f"The network of this run ({sizes}) trains again here, in this page: the same backpropagation "
              f"and {cfg.optimizer} step as the Python code (float64 JavaScript), from the run's own random start "
              "(seed {seed}) or from its trained weights. Press play and watch the decision boundary form; change "
-             "the learning rate, batch size or L2 strength as it trains. The page shuffles its batches with its "
-             "own seeded generator, so \"reset\" replays exactly the same page run; it is not NumPy's order, so "
-             "its curve is a sibling of the run's (grey), not a copy.").format(seed=cfg.seed)
+             "the learning rate, batch size or L2 strength as it trains, or try another 2-D set, noise or hidden "
+             "sizes (a new random start, drawn in the page). The page shuffles its batches with its own seeded "
+             "generator, so \"reset\" replays exactly the same page run; it is not NumPy's order, so its curve is "
+             "a sibling of the run's (grey), not a copy.").format(seed=cfg.seed)
     return (f"<style>{STYLE}</style><p class=\"learn-note\">{escape(intro)}</p>"
             '<div class="learn-app" id="learn-app" tabindex="-1"></div>'
             '<noscript><p class="learn-note">This section needs JavaScript.</p></noscript>'

@@ -1,22 +1,33 @@
 // nnlab "Train it here": the page around learn.js. Play / pause / step / reset (the run's own random start),
 // start from the trained weights, the learning rate, batch size, L2 strength, optimiser and schedule; the
-// decision field, the hidden units' fields and the loss curves redrawn while the network trains.
+// decision field, the hidden units' fields and the loss curves redrawn while the network trains. Another
+// 2-D set, noise or hidden sizes make a new world: data and a random start drawn in the page, from a seed.
 // A test hook, window.nnlabLearnPage, drives it as the buttons do and reads back what it shows.
 (function () {
   'use strict';
   const N = window.nnlabLearn, D = JSON.parse(document.getElementById('learn-data').textContent);
   const app = document.getElementById('learn-app');
-  const S0 = D.settings, sizes = D.sizes, L = sizes.length - 1, nClasses = D.classes.length;
-  const binary = sizes[L] === 1;
+  const S0 = D.settings, nClasses = D.classes.length, MAX_PARAMETERS = D.max_parameters;
+  const OPTIMISER_NAMES = { sgd: 'SGD', momentum: `momentum ${S0.momentum}`, adam: 'Adam' };
 
   function floats(b64) { // little-endian float32 as written, widened to float64 (exactly)
     const s = atob(b64), u = new Uint8Array(s.length);
     for (let i = 0; i < s.length; i++) u[i] = s.charCodeAt(i);
     return Float64Array.from(new Float32Array(u.buffer));
   }
-  const X = floats(D.X), y = Int32Array.from(D.y), n = D.y.length;
-  const X_test = floats(D.X_test), y_test = Int32Array.from(D.y_test), nTest = D.y_test.length;
-  const START = floats(D.start), TRAINED = floats(D.trained);
+  function bounds(A, B) { // the plane: both sets' range on each axis, 15% of it added on each side
+    const lo = [Infinity, Infinity], hi = [-Infinity, -Infinity];
+    for (const P of [A, B]) for (let i = 0; i < P.length; i++) {
+      lo[i % 2] = Math.min(lo[i % 2], P[i]); hi[i % 2] = Math.max(hi[i % 2], P[i]);
+    }
+    return [lo.map((v, c) => v - 0.15 * (hi[c] - v)), hi.map((v, c) => v + 0.15 * (v - lo[c]))];
+  }
+  // A world: the data, the network's sizes, its start (and trained weights, for the run's own world).
+  const RUN = {
+    name: 'run', sizes: D.sizes, X: floats(D.X), y: Int32Array.from(D.y), X_test: floats(D.X_test),
+    y_test: Int32Array.from(D.y_test), start: floats(D.start), trained: floats(D.trained), lo: D.lo, hi: D.hi,
+  };
+  let world = RUN;
 
   // ---- small DOM helpers ------------------------------------------------------------------------------
   function el(tag, attrs, parent, text) {
@@ -33,8 +44,7 @@
     s.value = String(value);
     return s;
   }
-  const rates = [1e-5, 1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1, 3, 10];
-  const withValue = (list, v) => (list.includes(v) ? list : [...list, v].sort((a, b) => a - b));
+  const withValue = (list, v) => [...new Set([...list, v])].sort((a, b) => a - b);
   const diverging = t => { // -1 blue, 0 white, +1 red (RdBu, as the report's figures)
     t = Math.max(-1, Math.min(1, t));
     const end = t < 0 ? [33, 102, 172] : [178, 24, 43], s = Math.abs(t);
@@ -49,68 +59,100 @@
   const bar = el('div', { class: 'learn-bar' }, app);
   const playBtn = el('button', { type: 'button', id: 'learn-play', title: 'play / pause (space)' }, bar, '▶ Play');
   const stepBtn = el('button', { type: 'button', id: 'learn-step', title: 'one step (S or →)' }, bar, 'Step');
-  const resetBtn = el('button', { type: 'button', id: 'learn-reset', title: "the run's own random start (R)" }, bar,
+  const resetBtn = el('button', { type: 'button', id: 'learn-reset', title: 'back to the random start (R)' }, bar,
     "Reset to the run's start");
   const trainedBtn = el('button', { type: 'button', id: 'learn-trained', title: 'the weights the run ended with (T)' },
     bar, 'Start from the trained weights');
-  const status = el('span', { class: 'learn-big', id: 'learn-status' }, bar);
+  const status = el('span', { class: 'learn-big', id: 'learn-status', 'aria-live': 'off' }, bar);
   const bar2 = el('div', { class: 'learn-bar' }, app);
-  const lrSel = choice(bar2, 'Learning rate', 'learn-lr', withValue(rates, S0.lr).map(v => [v, String(v)]), S0.lr);
-  const batches = [...new Set([1, 8, 32, 128, 512, S0.batch_size])].filter(v => v < n).sort((a, b) => a - b);
-  const bsSel = choice(bar2, 'Batch size', 'learn-batch', batches.map(v => [v, String(v)]).concat([[n, `all ${n}`]]),
-    Math.min(S0.batch_size, n));
-  const alphas = withValue([0, 1e-4, 1e-3, 0.01, 0.03, 0.1, 0.3, 1, 3], S0.alpha);
-  const l2Sel = choice(bar2, 'L2 α', 'learn-l2', alphas.map(v => [v, v === S0.alpha && v ? `${+v.toPrecision(3)} (the run's)` : String(v)]), S0.alpha);
-  const optSel = choice(bar2, 'Optimiser', 'learn-opt', [['sgd', 'SGD'], ['momentum', `momentum ${S0.momentum}`],
-    ['adam', 'Adam']], S0.optimizer);
+  const lrSel = choice(bar2, 'Learning rate', 'learn-lr', withValue([1e-5, 1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1,
+    0.3, 1, 3, 10], S0.lr).map(v => [v, String(v)]), S0.lr);
+  const bsSel = choice(bar2, 'Batch size', 'learn-batch', [], 0);
+  const l2Sel = choice(bar2, 'L2 α', 'learn-l2', withValue([0, 1e-4, 1e-3, 0.01, 0.03, 0.1, 0.3, 1, 3], S0.alpha)
+    .map(v => [v, v === S0.alpha && v ? `${+v.toPrecision(3)} (the run's)` : String(v)]), S0.alpha);
+  const optSel = choice(bar2, 'Optimiser', 'learn-opt', Object.entries(OPTIMISER_NAMES), S0.optimizer);
   const schedSel = choice(bar2, 'Rate', 'learn-schedule', [['run', `the run's: ${S0.schedule} over ${S0.epochs} epochs`],
     ['constant', 'constant']], 'run');
+  const bar3 = el('div', { class: 'learn-bar' }, app);
+  const dataSel = choice(bar3, 'Data', 'learn-data-set', [['run', "the run's"], ...Object.keys(N.GENERATORS)
+    .map(k => [k, k])], 'run');
+  const noiseSel = choice(bar3, 'noise', 'learn-noise', [0, 0.05, 0.1, 0.2, 0.3, 0.5].map(v => [v, String(v)]), 0.2);
+  const hiddenBox = el('label', {}, bar3, 'hidden sizes ');
+  const hiddenIn = el('input', { id: 'learn-hidden', size: 9, value: D.sizes.slice(1, -1).join(','),
+    'aria-describedby': 'learn-world-note' }, hiddenBox);
+  const worldBtn = el('button', { type: 'button', id: 'learn-new' }, bar3, 'New data and network');
+  const worldNote = el('span', { class: 'learn-note', id: 'learn-world-note', role: 'status' }, bar3);
+  function batchOptions() { // the run's batch size and the usual ones below the set's size, and the whole set
+    const n = world.y.length, keep = +bsSel.value || S0.batch_size;
+    bsSel.textContent = '';
+    for (const v of [...new Set([1, 8, 32, 128, 512, S0.batch_size])].filter(v => v < n).sort((a, b) => a - b))
+      el('option', { value: String(v) }, bsSel, String(v));
+    el('option', { value: String(n) }, bsSel, `all ${n}`);
+    bsSel.value = String(Math.min(keep, n));
+    if (!bsSel.value) bsSel.value = String(n);
+  }
+  batchOptions();
+
   const app2 = el('div', { class: 'learn-app' }, app);
   const left = el('div', { class: 'learn-col plane' }, app2), right = el('div', { class: 'learn-col side' }, app2);
-  const SIZE = 400, plane = el('canvas', { width: SIZE, height: SIZE, id: 'learn-plane' }, left);
+  const SIZE = 400, plane = el('canvas', { width: SIZE, height: SIZE, id: 'learn-plane',
+    role: 'img', 'aria-label': 'the decision field over the plane, with the training points' }, left);
   const pg = plane.getContext('2d');
   const showTest = el('input', { type: 'checkbox', id: 'learn-show-test' }, el('label', {}, left, ''));
   showTest.parentNode.append(' show the test points (rings) instead of the training points');
-  el('div', { class: 'learn-note' }, left, (binary ? `Colour: the probability of ${D.classes[1]} (red) against ` +
+  el('div', { class: 'learn-note' }, left, (nClasses === 2 ? `Colour: the probability of ${D.classes[1]} (red) against ` +
     `${D.classes[0]} (blue); the black line is p = 0.5, the decision boundary.` :
     "Colour: each class's probability mixes its colour.") + ' Keys: space play/pause, S or → one step, R reset, ' +
     'T trained weights.');
-  const numbers = el('div', { class: 'learn-big', id: 'learn-numbers' }, right);
+  const numbers = el('div', { class: 'learn-numbers', id: 'learn-numbers' }, right);
   const runLine = el('div', { class: 'learn-note', id: 'learn-run' }, right);
-  const CW = 520, CH = 230, curve = el('canvas', { width: CW, height: CH, id: 'learn-curve' }, right);
+  const CW = 520, CH = 230, curve = el('canvas', { width: CW, height: CH, id: 'learn-curve', role: 'img',
+    'aria-label': 'the loss curves' }, right);
   const cg = curve.getContext('2d');
   const legend = el('div', { class: 'learn-note' }, right);
-  for (const [colour, text, dash] of [['#1f77b4', 'training loss (this page)', false], ['#ff7f0e', 'test loss (this page)', false],
-    ['#999', 'training loss (the run, NumPy)', false], ['#999', 'validation loss (the run)', true]]) {
-    const key = el('span', { class: 'learn-key' }, legend);
+  const runKeys = [];
+  for (const [colour, text, dash] of [['#1f77b4', 'training loss (this page)', false],
+    ['#ff7f0e', 'test loss (this page)', false], ['#aaa', "the run's training loss (NumPy)", false],
+    ['#aaa', "the run's validation loss", true]]) {
+    const item = el('span', {}, legend), key = el('span', { class: 'learn-key' }, item);
     key.style.borderTopColor = colour; if (dash) key.style.borderTopStyle = 'dashed';
-    legend.append(text + '   ');
+    item.append(text + '\u2003');
+    if (colour === '#aaa') runKeys.push(item);
   }
   el('h4', {}, right, 'What the last hidden layer sees');
   el('div', { class: 'learn-note' }, right, 'Each tile: one unit\'s activation over the same plane (white: off; ' +
-    'the darker, the stronger), the units the output leans on most (largest |weight| to the output), their weight below.');
+    'the darker, the stronger), the units the output leans on most (largest |weight| to the output), that weight ' +
+    'below. Watch them change as the boundary forms: the output adds these pictures up.');
   const unitsBox = el('div', { class: 'learn-units', id: 'learn-units' }, right);
 
   // ---- the training state ---------------------------------------------------------------------------
-  let net, opt, runner, rng, history, steps, fromTrained, playing = false, lastTest = null, doneNote = '';
+  let net, opt, runner, rng, history, steps, fromTrained, playing = false, lastTest = null, doneNote = '', evalWs;
   function settings() {
     return { lr: +lrSel.value, batch: +bsSel.value, alpha: +l2Sel.value, optimizer: optSel.value,
-      schedule: schedSel.value === 'run' ? S0.schedule : 'constant' };
+      schedule: schedSel.value === 'run' ? S0.schedule : 'constant', data: dataSel.value, sizes: world.sizes };
   }
   function rate(epoch) { // the rate for the page's epoch `epoch` (0-based), as the engine sets it per epoch
-    const s = settings();
-    return s.schedule === 'constant' ? s.lr : N.SCHEDULES[s.schedule](s.lr, Math.min(epoch / S0.epochs, 1));
+    const lr = +lrSel.value;
+    return schedSel.value === 'constant' ? lr : N.SCHEDULES[S0.schedule](lr, Math.min(epoch / S0.epochs, 1));
   }
-  function begin(theta, trained) {
-    net = new N.Network(sizes, theta);
+  function makeOptimizer() {
+    return N.OPTIMIZERS[optSel.value](net.theta, { lr: rate(runner ? runner.epoch : 0), momentum: S0.momentum,
+      nesterov: S0.nesterov });
+  }
+  function begin(theta, trained) { // a fresh start: these weights, empty optimiser state, the seed's batches
+    net = new N.Network(world.sizes, theta);
+    evalWs = new N.Workspace(net, 256);
     rng = new N.Random(S0.seed + 1);
-    opt = N.OPTIMIZERS[optSel.value](net.theta, { lr: +lrSel.value, momentum: S0.momentum, nesterov: S0.nesterov });
-    runner = new N.Runner(net, opt, X, y, n, +bsSel.value, +l2Sel.value, rng);
+    runner = null;
+    opt = makeOptimizer();
+    runner = new N.Runner(net, opt, world.X, world.y, world.y.length, +bsSel.value, +l2Sel.value, rng);
     history = []; steps = 0; fromTrained = trained; doneNote = '';
     if (trained) schedSel.value = 'constant'; // the run's schedule ended at a rate near 0
-    lastTest = N.evaluate(net, X_test, y_test, nTest, evalWs);
-    history.push({ epoch: 0, loss: N.evaluate(net, X, y, n, evalWs).loss, test: lastTest.loss });
+    lastTest = N.evaluate(net, world.X_test, world.y_test, world.y_test.length, evalWs);
+    history.push({ epoch: 0, loss: N.evaluate(net, world.X, world.y, world.y.length, evalWs).loss, test: lastTest.loss });
     opt.lr = rate(0);
+    trainedBtn.disabled = world !== RUN;
+    resetBtn.textContent = world === RUN ? "Reset to the run's start" : 'Reset to this start';
     draw();
   }
   function step() { // one batch: forward, backward, the optimiser's step
@@ -118,49 +160,91 @@
     const r = runner.step();
     steps++;
     if (r.finished) {
-      lastTest = N.evaluate(net, X_test, y_test, nTest, evalWs);
+      lastTest = N.evaluate(net, world.X_test, world.y_test, world.y_test.length, evalWs);
       history.push({ epoch: r.finished.epoch, loss: r.finished.loss, test: lastTest.loss });
-      if (schedSel.value === 'run' && !fromTrained && r.finished.epoch >= S0.epochs) {
+      if (schedSel.value === 'run' && r.finished.epoch >= S0.epochs) {
         pause();
-        doneNote = `The run's ${S0.epochs} epochs are done: the page reaches a test accuracy of ` +
+        doneNote = `The ${S0.epochs} epochs of the run's schedule are done: the page reaches a test accuracy of ` +
           `${(100 * lastTest.accuracy).toFixed(1)}%. Play again to go on at a constant rate.`;
         schedSel.value = 'constant';
       }
     }
     return r;
   }
-  const evalWs = new N.Workspace(new N.Network(sizes, START), 256);
+  function newWorld() { // another set, noise or hidden sizes: data and a start drawn from the run's seed
+    const sizes = hiddenIn.value.split(',').map(s => s.trim()).filter(Boolean).map(Number);
+    if (!sizes.length || sizes.length > 6 || !sizes.every(k => Number.isInteger(k) && k >= 1 && k <= 512)) {
+      worldNote.textContent = 'Hidden sizes: 1 to 6 whole numbers from 1 to 512, such as 8,8.';
+      return false;
+    }
+    const full = [2, ...sizes, nClasses === 2 ? 1 : nClasses];
+    if (N.parameterCount(full) > MAX_PARAMETERS) {
+      worldNote.textContent = `${full.join('-')} has ${N.parameterCount(full).toLocaleString('en')} parameters; ` +
+        `the page trains up to ${MAX_PARAMETERS.toLocaleString('en')}.`;
+      return false;
+    }
+    const same = dataSel.value === 'run' && full.join() === RUN.sizes.join();
+    if (same) world = RUN;
+    else {
+      const g = new N.Random(S0.seed + 7);
+      let data = RUN;
+      if (dataSel.value !== 'run') {
+        const train = N.generate(dataSel.value, 1000, +noiseSel.value, g);
+        const test = N.generate(dataSel.value, 500, +noiseSel.value, g, train);
+        data = { X: train.X, y: train.y, X_test: test.X, y_test: test.y };
+        if (nClasses !== 2) { worldNote.textContent = 'The 2-D sets have two classes; this run has more.'; return false; }
+      }
+      const [lo, hi] = data === RUN ? [RUN.lo, RUN.hi] : bounds(data.X, data.X_test);
+      world = { name: dataSel.value, sizes: full, X: data.X, y: data.y, X_test: data.X_test, y_test: data.y_test,
+        start: N.heStart(full, g), trained: null, lo, hi };
+    }
+    worldNote.textContent = same ? "The run's own data and network." : `${dataSel.value === 'run' ? "The run's data" :
+      `${dataSel.value}, noise ${noiseSel.value}`}, network ${full.join('-')}: a new random start (seeded: reset ` +
+      'returns to it).';
+    schedSel.value = same ? 'run' : 'constant';
+    batchOptions();
+    makeTiles();
+    begin(world.start, false);
+    return true;
+  }
 
   // ---- the field: the network over a G x G grid of the plane, its hidden units kept -------------------
   // Its cost is G² forward passes, most of it in the widest hidden product, so two grids: a coarse one while
   // training plays (its forward pass ~1.2e7 multiply-adds, a few ms, so the frame stays for training) and a
-  // fine one when it stops. The browser's smoothing and the contour below interpolate between cell centres.
-  const lo = D.lo, hi = D.hi, macs = sizes.slice(1).reduce((s, k, l) => s + sizes[l] * k, 0);
-  const G_LIVE = Math.max(20, Math.min(50, Math.floor(Math.sqrt(1.2e7 / macs))));
-  const G_STILL = Math.max(G_LIVE, Math.min(72, Math.floor(Math.sqrt(6e7 / macs))));
+  // fine one once it stops. The browser's smoothing and the contour interpolate between cell centres.
   const grids = {};
+  function macs(sizes) { return sizes.slice(1).reduce((s, k, l) => s + sizes[l] * k, 0); }
+  const gLive = () => Math.max(20, Math.min(50, Math.floor(Math.sqrt(1.2e7 / macs(world.sizes)))));
+  const gStill = () => Math.max(gLive(), Math.min(72, Math.floor(Math.sqrt(6e7 / macs(world.sizes)))));
   function gridOf(G) { // cell centres as model inputs (the plane's y axis points up), and buffers for G²
-    if (grids[G]) return grids[G];
-    const X = new Float64Array(G * G * 2);
+    const key = `${G}:${world.sizes.join('-')}:${world.lo}:${world.hi}`;
+    if (grids[key]) return grids[key];
+    const X = new Float64Array(G * G * 2), lo = world.lo, hi = world.hi;
     for (let gy = 0; gy < G; gy++) for (let gx = 0; gx < G; gx++) {
       X[2 * (gy * G + gx)] = lo[0] + (gx + 0.5) / G * (hi[0] - lo[0]);
       X[2 * (gy * G + gx) + 1] = hi[1] - (gy + 0.5) / G * (hi[1] - lo[1]);
     }
     const small = el('canvas', { width: G, height: G }), g = small.getContext('2d');
-    grids[G] = { G, X, P: new Float64Array(G * G * sizes[L]), ws: new N.Workspace(new N.Network(sizes, START), G * G),
-      small, g, img: g.createImageData(G, G) };
-    return grids[G];
+    grids[key] = { G, X, P: new Float64Array(G * G * world.sizes[world.sizes.length - 1]),
+      ws: new N.Workspace(net, G * G), small, g, img: g.createImageData(G, G) };
+    return grids[key];
   }
-  const toPx = (u, v) => [(u - lo[0]) / (hi[0] - lo[0]) * SIZE, (hi[1] - v) / (hi[1] - lo[1]) * SIZE];
-  const TILES = Math.min(12, L > 1 ? sizes[L - 1] : 0), tiles = [];
-  for (let t = 0; t < TILES; t++) {
-    const f = el('figure', {}, unitsBox), c = el('canvas', { width: 1, height: 1 }, f);
-    c.style.width = c.style.height = '80px';
-    tiles.push({ c, g: c.getContext('2d'), cap: el('figcaption', {}, f) });
+  const toPx = (u, v) => [(u - world.lo[0]) / (world.hi[0] - world.lo[0]) * SIZE,
+    (world.hi[1] - v) / (world.hi[1] - world.lo[1]) * SIZE];
+  let tiles = [];
+  function makeTiles() {
+    const L = world.sizes.length - 1;
+    unitsBox.textContent = '';
+    tiles = Array.from({ length: Math.min(12, L > 1 ? world.sizes[L - 1] : 0) }, () => {
+      const f = el('figure', {}, unitsBox), c = el('canvas', { width: 1, height: 1 }, f);
+      c.style.width = c.style.height = '80px';
+      return { c, g: c.getContext('2d'), cap: el('figcaption', {}, f) };
+    });
   }
+  makeTiles();
   let fieldG = 0;
   function paintField(G) {
-    const F = gridOf(G), P = F.P, img = F.img;
+    const F = gridOf(G), P = F.P, img = F.img, sizes = world.sizes, L = sizes.length - 1, binary = sizes[L] === 1;
     fieldG = G;
     const Z_out = N.forward(net, F.X, F.ws, G * G);
     N.probabilities(Z_out, binary, G * G, sizes[L], P);
@@ -177,10 +261,10 @@
     pg.imageSmoothingEnabled = true;
     pg.drawImage(F.small, 0, 0, G, G, 0, 0, SIZE, SIZE);
     if (binary) contour(P, 0.5, G);
-    const [Xs, ys, count] = showTest.checked ? [X_test, y_test, nTest] : [X, y, n];
+    const [Xs, ys] = showTest.checked ? [world.X_test, world.y_test] : [world.X, world.y];
     for (let k = 0; k < nClasses; k++) { // one path per class: a few hundred arcs in one fill
       pg.beginPath();
-      for (let i = 0; i < count; i++) {
+      for (let i = 0; i < ys.length; i++) {
         if (ys[i] !== k) continue;
         const [px, py] = toPx(Xs[2 * i], Xs[2 * i + 1]);
         pg.moveTo(px + 2.6, py); pg.arc(px, py, 2.6, 0, 7);
@@ -205,7 +289,8 @@
   }
   function paintUnits(F) { // the last hidden layer's units over the grid (F.ws.A[L-2], kept by forward)
     if (!tiles.length) return;
-    const G = F.G, A = F.ws.A[L - 2], h = sizes[L - 1], Wout = net.W[L - 1], k = sizes[L];
+    const sizes = world.sizes, L = sizes.length - 1, G = F.G, A = F.ws.A[L - 2], h = sizes[L - 1];
+    const Wout = net.W[L - 1], k = sizes[L], binary = k === 1;
     const lean = Array.from({ length: h }, (_, j) => { let s = 0; for (let q = 0; q < k; q++) s += Math.abs(Wout[j * k + q]); return s; });
     const order = Array.from(lean.keys()).sort((a, b) => lean[b] - lean[a]).slice(0, tiles.length);
     order.forEach((j, t) => {
@@ -224,10 +309,12 @@
 
   // ---- the loss curves: this page's (per epoch) and the run's own -----------------------------------
   function paintCurves() {
-    const run = D.run, epochs = Math.max(S0.epochs, history[history.length - 1].epoch, 1);
-    const all = history.flatMap(h => [h.loss, h.test]).concat(run.loss, run.val_loss).filter(v => v !== null && isFinite(v));
+    const run = D.run, showRun = world === RUN && !fromTrained;
+    const epochs = Math.max(showRun ? S0.epochs : 10, history[history.length - 1].epoch, 1);
+    const all = history.flatMap(h => [h.loss, h.test]).concat(showRun ? run.loss.concat(run.val_loss) : [])
+      .filter(v => v !== null && isFinite(v));
     const top = Math.max(0.1, Math.min(Math.max(...all), 1.5)) * 1.05;
-    const x0 = 44, y0 = 8, w = CW - x0 - 10, h = CH - y0 - 30;
+    const x0 = 44, y0 = 18, w = CW - x0 - 10, h = CH - y0 - 24;
     const px = e => x0 + e / epochs * w, py = v => y0 + h - Math.min(v, top) / top * h;
     cg.fillStyle = '#fff'; cg.fillRect(0, 0, CW, CH);
     cg.strokeStyle = '#ddd'; cg.fillStyle = '#555'; cg.font = '12px system-ui, sans-serif'; cg.lineWidth = 1;
@@ -236,9 +323,10 @@
       cg.beginPath(); cg.moveTo(x0, py(v)); cg.lineTo(x0 + w, py(v)); cg.stroke();
       cg.fillText(v.toFixed(2), 4, py(v) + 4);
     }
-    cg.fillText('epoch 0', x0, CH - 8);
-    const last = `${epochs}`; cg.fillText(last, x0 + w - cg.measureText(last).width, CH - 8);
-    cg.fillText('log loss', x0 + w / 2 - 20, CH - 8);
+    cg.fillText('log loss', 4, 11);
+    cg.fillText('0', x0, CH - 6);
+    const last = `${epochs}`; cg.fillText(last, x0 + w - cg.measureText(last).width, CH - 6);
+    cg.fillText('epoch', x0 + w / 2 - 16, CH - 6);
     const line = (vals, xs, colour, dash) => {
       cg.strokeStyle = colour; cg.setLineDash(dash ? [5, 4] : []); cg.lineWidth = 2; cg.beginPath();
       let on = false;
@@ -249,42 +337,48 @@
       });
       cg.stroke(); cg.setLineDash([]);
     };
-    if (!fromTrained) {
+    runKeys.forEach(k => { k.style.display = showRun ? '' : 'none'; });
+    if (showRun) {
       line(run.loss, run.loss.map((_, i) => i + 1), '#aaa', false);
       line(run.val_loss, run.val_loss.map((_, i) => i + 1), '#aaa', true);
     }
-    line(history.map(h => h.loss), history.map(h => h.epoch), '#1f77b4', false);
-    line(history.map(h => h.test), history.map(h => h.epoch), '#ff7f0e', false);
+    line(history.map(q => q.loss), history.map(q => q.epoch), '#1f77b4', false);
+    line(history.map(q => q.test), history.map(q => q.epoch), '#ff7f0e', false);
   }
 
   // ---- drawing and the play loop --------------------------------------------------------------------
-  let rateShown = 0, stamps = [];
-  let still = 0;
+  let rateShown = 0, stamps = [], still = 0;
   function draw(fine) { // the coarse field now; the fine one once nothing has changed for a moment
     clearTimeout(still);
-    paintField(fine ? G_STILL : G_LIVE);
+    paintField(fine ? gStill() : gLive());
     if (!fine && !playing) still = setTimeout(() => { if (!playing) draw(true); }, 250);
     paintCurves();
-    const last = history[history.length - 1], ep = runner.epoch + (runner.order ? runner.at / n : 0);
-    numbers.textContent = `test accuracy ${(100 * lastTest.accuracy).toFixed(1)}% · test loss ${lastTest.loss.toFixed(3)}` +
-      ` · training loss ${last.loss.toFixed(3)}`;
+    const last = history[history.length - 1], n = world.y.length;
+    const ep = runner.epoch + (runner.order ? runner.at / n : 0);
+    numbers.textContent = '';
+    el('b', {}, numbers, `test accuracy ${(100 * lastTest.accuracy).toFixed(1)}%`);
+    numbers.append(` · test loss ${lastTest.loss.toFixed(3)} · training loss ${last.loss.toFixed(3)}`);
     status.textContent = `epoch ${ep.toFixed(1)} · step ${steps} · rate ${+opt.lr.toPrecision(3)}` +
       (playing && rateShown ? ` · ${Math.round(rateShown)} steps/s` : '');
-    runLine.textContent = doneNote || (fromTrained ? 'Training on from the weights the run ended with.' :
-      `The run in NumPy reached a test accuracy of ${(100 * D.run.test_accuracy).toFixed(1)}% after ${S0.epochs} epochs ` +
-      `(${S0.optimizer}, rate ${S0.lr}, batch ${S0.batch_size}, L2 α ${+S0.alpha.toPrecision(3)}).`);
+    runLine.textContent = doneNote || (world !== RUN ? 'A network of the page\'s own: no run to compare with.' :
+      fromTrained ? 'Training on from the weights the run ended with.' :
+        `The run in NumPy reached a test accuracy of ${(100 * D.run.test_accuracy).toFixed(1)}% after ${S0.epochs} ` +
+        `epochs (${OPTIMISER_NAMES[S0.optimizer]}, rate ${S0.lr}, batch ${S0.batch_size}, L2 α ${+S0.alpha.toPrecision(3)}).`);
   }
-  const BUDGET = 10; // ms of training per frame; the rest of the frame draws
+  // Each frame trains for as long as its redraw takes (10 ms at least): about half the time learns, and the
+  // picture still moves a few dozen times a second.
+  let drawMs = 10;
   function frame() {
     if (!playing) return;
     const t0 = performance.now();
     let k = 0;
-    do { step(); k++; } while (playing && performance.now() - t0 < BUDGET);
+    do { step(); k++; } while (playing && performance.now() - t0 < Math.max(10, drawMs));
     const now = performance.now();
     stamps.push([now, k]);
     while (stamps.length > 1 && now - stamps[0][0] > 1000) stamps.shift();
     if (stamps.length > 1) rateShown = stamps.slice(1).reduce((s, q) => s + q[1], 0) / ((now - stamps[0][0]) / 1000);
     draw();
+    drawMs = performance.now() - now;
     if (playing) requestAnimationFrame(frame);
   }
   function play() {
@@ -299,27 +393,33 @@
   }
   playBtn.addEventListener('click', () => (playing ? pause() : play()));
   stepBtn.addEventListener('click', () => { pause(); step(); draw(); });
-  resetBtn.addEventListener('click', () => { pause(); schedSel.value = 'run'; begin(START, false); });
-  trainedBtn.addEventListener('click', () => { pause(); begin(TRAINED, true); });
+  resetBtn.addEventListener('click', () => { pause(); schedSel.value = world === RUN ? 'run' : 'constant'; begin(world.start, false); });
+  trainedBtn.addEventListener('click', () => { if (world.trained) { pause(); begin(world.trained, true); } });
+  worldBtn.addEventListener('click', () => { pause(); newWorld(); });
+  hiddenIn.addEventListener('keydown', ev => { if (ev.key === 'Enter') worldBtn.click(); });
+  dataSel.addEventListener('change', () => {
+    if (N.DEFAULT_NOISE[dataSel.value] !== undefined) noiseSel.value = String(N.DEFAULT_NOISE[dataSel.value]);
+  });
   lrSel.addEventListener('change', () => { opt.lr = rate(runner.epoch); draw(); });
   l2Sel.addEventListener('change', () => { runner.alpha = +l2Sel.value; });
   bsSel.addEventListener('change', () => { // a new batch size starts a new pass over the data
     const epoch = runner.epoch;
-    runner = new N.Runner(net, opt, X, y, n, +bsSel.value, +l2Sel.value, rng);
+    runner = new N.Runner(net, opt, world.X, world.y, world.y.length, +bsSel.value, +l2Sel.value, rng);
     runner.epoch = epoch;
     draw();
   });
   optSel.addEventListener('change', () => { // a new optimiser starts with empty state (no velocity, no moments)
-    opt = N.OPTIMIZERS[optSel.value](net.theta, { lr: rate(runner.epoch), momentum: S0.momentum, nesterov: S0.nesterov });
+    opt = makeOptimizer();
     runner.optimizer = opt;
     draw();
   });
   schedSel.addEventListener('change', () => { opt.lr = rate(runner.epoch); draw(); });
-  showTest.addEventListener('change', draw);
+  showTest.addEventListener('change', () => draw());
   app.addEventListener('keydown', ev => {
-    if (ev.target.tagName === 'SELECT' || ev.ctrlKey || ev.metaKey || ev.altKey) return;
+    const tag = ev.target.tagName;
+    if (tag === 'SELECT' || tag === 'INPUT' || ev.ctrlKey || ev.metaKey || ev.altKey) return;
     const key = ev.key.toLowerCase();
-    if (key === ' ' && ev.target.tagName !== 'BUTTON') playBtn.click();
+    if (key === ' ' && tag !== 'BUTTON') playBtn.click();
     else if (key === 's' || key === 'arrowright') stepBtn.click();
     else if (key === 'r') resetBtn.click();
     else if (key === 't') trainedBtn.click();
@@ -327,22 +427,23 @@
     ev.preventDefault();
   });
   app.addEventListener('pointerdown', () => { if (!app.contains(document.activeElement)) app.focus({ preventScroll: true }); });
-  begin(START, false);
+  begin(world.start, false);
 
   window.nnlabLearnPage = {
     play, pause, reset: () => resetBtn.click(), fromTrained: () => trainedBtn.click(),
     set(name, value) { // as a reader would: change a control and let it announce the change
-      const s = { lr: lrSel, batch: bsSel, alpha: l2Sel, optimizer: optSel, schedule: schedSel }[name];
+      const s = { lr: lrSel, batch: bsSel, alpha: l2Sel, optimizer: optSel, schedule: schedSel, data: dataSel,
+        noise: noiseSel, hidden: hiddenIn }[name];
       s.value = String(value); s.dispatchEvent(new Event('change'));
     },
-    steps(k) { for (let i = 0; i < k; i++) step(); draw(); return steps; },
+    newWorld, steps(k) { for (let i = 0; i < k; i++) step(); draw(); return steps; },
     trainEpochs(k) { // k whole epochs as fast as the page trains (drawn once, at the end)
       const target = runner.epoch + k;
       while (runner.epoch < target) step();
       draw();
       return this.state();
     },
-    speed(k) { // steps per second without drawing, and ms per redraw, over k steps and k/4 redraws
+    speed(k) { // steps per second without drawing, ms per coarse redraw (k/4 of them) and for the fine one
       let t0 = performance.now();
       for (let i = 0; i < k; i++) step();
       const stepsPerSecond = k / ((performance.now() - t0) / 1000);
@@ -352,10 +453,11 @@
       const drawMs = (performance.now() - t0) / r;
       t0 = performance.now();
       draw(true);
-      return { stepsPerSecond, drawMs, stillMs: performance.now() - t0, live: G_LIVE, still: G_STILL };
+      return { stepsPerSecond, drawMs, stillMs: performance.now() - t0, live: gLive(), still: gStill() };
     },
     state: () => ({ epoch: runner.epoch, steps, playing, test: lastTest, history: history.slice(),
-      theta: Array.from(net.theta), lr: opt.lr, settings: settings(), ratePerSecond: rateShown,
-      status: status.textContent, field: fieldG, numbers: numbers.textContent, note: runLine.textContent }),
+      theta: Array.from(net.theta), lr: opt.lr, settings: settings(), ratePerSecond: rateShown, world: world.name,
+      status: status.textContent, field: fieldG, numbers: numbers.textContent, note: runLine.textContent,
+      worldNote: worldNote.textContent }),
   };
 })();
