@@ -313,3 +313,49 @@ def test_another_set_and_network_train_from_a_seeded_start(moons_default, browse
     browser.js("nnlabLearnPage.set('data', 'run'); nnlabLearnPage.set('hidden', '256,128')")
     assert browser.js("nnlabLearnPage.newWorld()")
     assert browser.js("nnlabLearnPage.state().world") == "run"
+
+
+# ---- one step on a drawing (under "Poke the network", for image runs of the NumPy network) -----------------
+
+@pytest.fixture(scope="module", params=["softmax", "sigmoid"])
+def drawn(request, tmp_path_factory):
+    """A digits run of the NumPy network: ten classes (softmax), or two (the derived network, sigmoid)."""
+    more = ["--classes", "3,7"] if request.param == "sigmoid" else []
+    return trained(tmp_path_factory, f"digits-{request.param}", "scratch", "--data", "digits", "--hidden", "32,16",
+                   "--epochs", "6", *more)
+
+
+@needs_chromium
+def test_one_step_on_a_drawing_is_network_pys_sgd_step_and_lowers_its_loss(drawn, browser):
+    from nnlab.scratch.optim import SGD
+
+    run, engine, ds, P = drawn
+    browser.open((run / "report.html").as_uri(), "window.nnlabLearnDrawing")
+    browser.js("nnlabPoke.clear(); nnlabPoke.drawStroke([[2, 1.5], [5.5, 1.5], [5, 4], [3.5, 6.5]])")  # a 7
+    label = 0                                                               # and we say it is the first class
+    browser.js(f"nnlabLearnDrawing.setLabel({label}); nnlabLearnDrawing.setRate(0.1)")
+    before = browser.js("nnlabLearnDrawing.state()")
+    x = np.array(browser.js("nnlabPoke.state().input"))[None]
+    net = Network([W.astype(np.float64) for W in engine.net.W], [b.astype(np.float64) for b in engine.net.b])
+    assert net.dtype == np.float64
+    np.testing.assert_array_equal(before["theta"], net.theta)               # the run's weights, widened
+    ws = Workspace.create(net, 1)
+    loss_before = log_loss(forward(net, x, ws), np.array([label]), net.binary)
+    backward(net, x, np.array([label]), ws)
+    dX = ws.dZ[0] @ net.W[0].T                                              # one equation past dW1
+    assert before["loss"] == pytest.approx(loss_before, rel=1e-12)
+    np.testing.assert_allclose(before["dX"], dX[0], rtol=1e-9, atol=1e-12 * np.abs(dX).max())
+    SGD([net.theta], 0.1).step([ws.grad])                                   # network.py's SGD step
+    after = browser.js("nnlabLearnDrawing.step(1)")
+    np.testing.assert_allclose(after["theta"], net.theta, rtol=1e-12, atol=1e-15)
+    loss_after = log_loss(forward(net, x, Workspace.create(net, 1)), np.array([label]), net.binary)
+    assert after["loss"] == pytest.approx(loss_after, rel=1e-9) and loss_after < loss_before
+    shown = np.array(browser.js("[...document.querySelectorAll('#poke .poke-bar')].map(r => +r.dataset.p)"))
+    from nnlab.scratch.network import predict_proba
+    np.testing.assert_allclose(shown, predict_proba(net, x)[0], atol=1e-9)  # the bars moved with the weights
+    ten = browser.js("nnlabLearnDrawing.step(10)")
+    assert ten["loss"] < after["loss"] and ten["steps"] == 11 and "before 11 steps" in ten["text"]
+    ms = browser.js("nnlabLearnDrawing.time(200)")
+    print(f"\none step on the drawing ({'-'.join(map(str, net.sizes))}): {ms:.3f} ms")
+    browser.js("nnlabLearnDrawing.reset()")
+    np.testing.assert_array_equal(browser.js("nnlabLearnDrawing.state().theta"), before["theta"])

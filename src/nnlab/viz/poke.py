@@ -31,6 +31,8 @@ SAMPLES_PER_CLASS = 2   # test images to pick from, per class (up to 10 classes)
 MISTAKES = 6
 TRAIN_POINTS = 400      # training points drawn under a 2-D field
 SCRIPT = Path(__file__).with_name("poke.js")
+# For the NumPy network on images, "one step on your drawing": learn.js (its backprop) before poke.js, the panel after
+LEARN_SCRIPTS = (Path(__file__).with_name("learn.js"), Path(__file__).with_name("learn_drawing.js"))
 
 STYLE = """
 #poke .poke-app { display: flex; flex-wrap: wrap; gap: 1.2em; align-items: flex-start; margin-top: 1em; }
@@ -140,13 +142,16 @@ def section(model: Network | nn.Module, ds, P: np.ndarray | None = None) -> tupl
                       f"networks of up to {MAX_PARAMETERS:,} (float32, {MAX_PARAMETERS * 16 // 3 / 1e6:.0f} MB in "
                       "the page) so that the report stays a file that opens in a second and a forward pass stays "
                       "a few milliseconds. Train a smaller one (--hidden) to poke it here.</p>"), None
+    trainable = isinstance(model, Network) and image
+    before, after = (p.read_text(encoding="utf-8") for p in LEARN_SCRIPTS) if trainable else ("", "")
     script = SCRIPT.read_text(encoding="utf-8")
-    if "</script" in script.lower():  # the inlined script must not end its own element
-        raise ValueError("poke.js must not contain '</script'")
+    if "</script" in (before + script + after).lower():  # an inlined script must not end its own element
+        raise ValueError("poke.js and learn*.js must not contain '</script'")
+    data = {**payload(net, ds, P), "trainable": trainable}
     return _shell(_intro(net, ds) + '<div class="poke-app" id="poke-app"></div>'
                   '<noscript><p class="poke-note">This section needs JavaScript.</p></noscript>'
-                  f'<script type="application/json" id="poke-data">{script_json(payload(net, ds, P))}</script>'
-                  f"<script>{script}</script>"), None
+                  f'<script type="application/json" id="poke-data">{script_json(data)}</script>'
+                  + "".join(f"<script>{s}</script>" for s in (before, script, after) if s)), None
 
 
 def _shell(body: str) -> str:
