@@ -14,7 +14,7 @@ import torch
 from nnlab import runs
 from nnlab.cli import build_parser
 from nnlab.cli.train import make_config
-from nnlab.scratch.network import Network, Workspace, backward, forward, l2_penalty, log_loss
+from nnlab.scratch.network import Network, Workspace, backward, forward, l2_penalty, log_loss, squared_error
 from nnlab.scratch.optim import make_optimizer
 from nnlab.scratch.train import EpochRunner
 from nnlab.training.schedules import learning_rate
@@ -39,31 +39,33 @@ def engine_page(tmp_path_factory, browser):
     return page
 
 
-def numpy_gradients(net: Network, X: np.ndarray, y: np.ndarray, alpha: float) -> tuple[np.ndarray, float]:
+def numpy_gradients(net: Network, X: np.ndarray, y: np.ndarray, alpha: float,
+                    loss: str = "log") -> tuple[np.ndarray, float]:
     """network.py's backward in float64: the flat gradient (laid out like theta) and the loss + L2 term."""
     ws = Workspace.create(net, len(X))
     Z_out = forward(net, X, ws)
-    loss = log_loss(Z_out, y, net.binary) + l2_penalty(net, alpha, len(X))
-    backward(net, X, y, ws, alpha)
-    return ws.grad.copy(), loss
+    value = (squared_error if loss == "mse" else log_loss)(Z_out, y, net.binary) + l2_penalty(net, alpha, len(X))
+    backward(net, X, y, ws, alpha, loss)
+    return ws.grad.copy(), value
 
 
 @needs_chromium
-@pytest.mark.parametrize("sizes, alpha", [([2, 5, 1], 0.0), ([2, 16, 8, 1], 0.3), ([3, 7, 4], 0.0),
-                                          ([4, 9, 9, 9, 5], 0.05), ([6, 3, 1], 1.0)])
-def test_the_pages_gradients_are_numpys(sizes, alpha, browser, engine_page):
+@pytest.mark.parametrize("sizes, alpha, loss", [([2, 5, 1], 0.0, "log"), ([2, 16, 8, 1], 0.3, "log"),
+                                                ([3, 7, 4], 0.0, "log"), ([4, 9, 9, 9, 5], 0.05, "log"),
+                                                ([6, 3, 1], 1.0, "log"), ([2, 8, 6, 1], 0.1, "mse")])
+def test_the_pages_gradients_are_numpys(sizes, alpha, loss, browser, engine_page):
     rng = np.random.default_rng(sum(sizes))
     net = Network.create(sizes, rng, np.float64)
     net.b[0][...] = rng.normal(size=net.b[0].shape)  # some units off for some samples: the ReLU mask matters
     X = rng.normal(size=(37, sizes[0]))
     y = rng.integers(0, 2 if net.binary else sizes[-1], size=37)
-    expected, loss = numpy_gradients(net, X, y, alpha)
+    expected, value = numpy_gradients(net, X, y, alpha, loss)
     got = browser.js(f"nnlabLearn.gradients({json.dumps(sizes)}, {json.dumps(net.theta.tolist())}, "
-                     f"{json.dumps(X.tolist())}, {json.dumps(y.tolist())}, {alpha})")
+                     f"{json.dumps(X.tolist())}, {json.dumps(y.tolist())}, {alpha}, {loss!r})")
     page = np.array(got["grad"])
     assert page.shape == expected.shape and np.abs(expected).max() > 1e-3
     np.testing.assert_allclose(page, expected, rtol=1e-9, atol=1e-9 * np.abs(expected).max())
-    assert got["loss"] == pytest.approx(loss, rel=1e-12)
+    assert got["loss"] == pytest.approx(value, rel=1e-12)
     A1 = np.maximum(X @ net.W[0] + net.b[0], 0)
     assert 0 < np.count_nonzero(A1) < A1.size  # the mask was exercised both ways
 
@@ -359,3 +361,21 @@ def test_one_step_on_a_drawing_is_network_pys_sgd_step_and_lowers_its_loss(drawn
     print(f"\none step on the drawing ({'-'.join(map(str, net.sizes))}): {ms:.3f} ms")
     browser.js("nnlabLearnDrawing.reset()")
     np.testing.assert_array_equal(browser.js("nnlabLearnDrawing.state().theta"), before["theta"])
+
+
+@needs_chromium
+def test_from_a_confidently_wrong_start_the_log_loss_recovers_and_the_squared_error_does_not(moons_default,
+                                                                                             browser):
+    """The derivation's argument for the log loss, watched: with SGD from the trained network turned around
+    (every answer wrong and sure of it), six epochs of the log loss get most points right again, six of
+    the squared error (whose dZ keeps the vanishing factor A(1 - A)) do not."""
+    run, *_ = moons_default
+    open_learn(browser, run)
+    accuracy = {}
+    for loss in ("log", "mse"):
+        browser.js(f"nnlabLearnPage.set('optimizer', 'sgd'); nnlabLearnPage.set('lr', 0.1); "
+                   f"nnlabLearnPage.set('loss', {loss!r}); nnlabLearnPage.wrong()")
+        start = browser.js("nnlabLearnPage.state()")
+        assert start["test"]["accuracy"] < 0.1 and "confidently wrong" in start["note"]
+        accuracy[loss] = browser.js("nnlabLearnPage.trainEpochs(6)")["test"]["accuracy"]
+    assert accuracy["log"] > 0.8 and accuracy["mse"] < 0.6, accuracy

@@ -104,6 +104,13 @@
     }
     return total / m;
   }
+  // Mean squared error of one sigmoid unit, halved: (1/2m) Σ (σ(z) - y)², so that dL/dA = (A - Y)/m. The
+  // derivation's counter-example: its dL/dZ_out keeps a factor A(1 - A), which vanishes where σ saturates.
+  function squaredError(Z_out, y, m) {
+    let total = 0;
+    for (let r = 0; r < m; r++) total += (sigmoid(Z_out[r]) - y[r]) ** 2;
+    return 0.5 * total / m;
+  }
   // The L2 term added to the loss: (alpha / 2m) * sum of squared weights (biases excluded).
   function l2Penalty(net, alpha, m) {
     if (!alpha) return 0;
@@ -113,15 +120,22 @@
   }
 
   // ---- backward -----------------------------------------------------------------------------------
-  // Fill ws.dW, ws.db with the gradients of the mean log loss (+ L2) for the first m rows of (X, y).
+  // Fill ws.dW, ws.db with the gradients of the mean loss (+ L2) for the first m rows of (X, y): the log loss,
+  // or with loss 'mse' the squared error of one sigmoid unit (squaredError).
   // Needs forward(net, X, ws, m) first. Overwrites the gradients, never accumulates into them.
-  function backward(net, X, y, ws, m, alpha) {
+  function backward(net, X, y, ws, m, alpha, loss) {
     const L = net.W.length, k = net.sizes[L], Y = ws.Y;
     if (net.binary) for (let r = 0; r < m; r++) Y[r] = y[r];
     else { Y.fill(0, 0, m * k); for (let r = 0; r < m; r++) Y[r * k + y[r]] = 1; }
+    if (loss === 'mse' && !net.binary) throw new Error('the squared error is for one sigmoid output unit');
     let dZ = ws.dZ[L - 1];
     probabilities(ws.A[L - 1], net.binary, m, k, dZ);
-    for (let q = 0; q < m * k; q++) dZ[q] = (dZ[q] - Y[q]) * (1 / m); // dZ_out = (A_out - Y)/m
+    if (loss === 'mse') {
+      for (let q = 0; q < m; q++) {
+        const slope = (1 - dZ[q]) * dZ[q];       // dA3/dZ3 = A3(1 - A3)
+        dZ[q] = (dZ[q] - Y[q]) * slope * (1 / m); // dZ3 = (A3 - Y)·A3(1 - A3)/m
+      }
+    } else for (let q = 0; q < m * k; q++) dZ[q] = (dZ[q] - Y[q]) * (1 / m); // dZ_out = (A_out - Y)/m
     for (let l = L - 1; l >= 0; l--) {
       const nIn = net.sizes[l], nOut = net.sizes[l + 1], W = net.W[l], dW = ws.dW[l], db = ws.db[l];
       const A_prev = l === 0 ? X : ws.A[l - 1];
@@ -234,8 +248,9 @@
   // step() trains one batch of the epoch's order (a new shuffle at each epoch's start) and returns its log
   // loss; the epoch's loss is the mean over its batches as they were trained, weighed by their size, as
   // the CLI's curves measure it. `order` (optional) fixes an epoch's order, for a test against NumPy's.
-  function Runner(net, optimizer, X, y, n, batchSize, alpha, rng) {
-    Object.assign(this, { net, optimizer, X, y, n, batchSize: Math.min(batchSize, n), alpha, rng });
+  function Runner(net, optimizer, X, y, n, batchSize, alpha, rng, loss) {
+    // `loss` is what backward differentiates ('log' or 'mse'); the loss reported is the log loss either way
+    Object.assign(this, { net, optimizer, X, y, n, batchSize: Math.min(batchSize, n), alpha, rng, loss: loss || 'log' });
     const d = net.sizes[0];
     this.ws = new Workspace(net, this.batchSize);
     this.Xb = new Float64Array(this.batchSize * d);
@@ -255,7 +270,7 @@
     const loss = logLoss(Z_out, this.yb, net.binary, m, k);
     this.lossSum += loss * m;
     this.correct += countCorrect(Z_out, this.yb, net.binary, m, k);
-    backward(net, this.Xb, this.yb, ws, m, this.alpha);
+    backward(net, this.Xb, this.yb, ws, m, this.alpha, this.loss);
     this.optimizer.step(ws.grad);
     this.at += m;
     let finished = null;
@@ -290,16 +305,17 @@
 
   // The gradients of the mean log loss (+ L2) of a network given as sizes and theta, on rows X (arrays) and
   // labels y: the flat gradient, laid out like theta. For tests and the curious: one call, nothing kept.
-  function gradients(sizes, theta, X, y, alpha) {
+  function gradients(sizes, theta, X, y, alpha, loss) {
     const net = new Network(sizes, theta), m = X.length, ws = new Workspace(net, m);
-    const Xf = Float64Array.from(X.flat()), yi = Int32Array.from(y);
+    const Xf = Float64Array.from(X.flat()), yi = Int32Array.from(y), Z_out = ws.A[ws.A.length - 1];
     forward(net, Xf, ws, m);
-    backward(net, Xf, yi, ws, m, alpha || 0);
-    return { grad: Array.from(ws.grad), loss: logLoss(ws.A[ws.A.length - 1], yi, net.binary, m, sizes[sizes.length - 1]) + l2Penalty(net, alpha || 0, m) };
+    const value = loss === 'mse' ? squaredError(Z_out, yi, m) : logLoss(Z_out, yi, net.binary, m, sizes[sizes.length - 1]);
+    backward(net, Xf, yi, ws, m, alpha || 0, loss);
+    return { grad: Array.from(ws.grad), loss: value + l2Penalty(net, alpha || 0, m) };
   }
 
   window.nnlabLearn = {
-    Network, Workspace, forward, backward, probabilities, logLoss, l2Penalty, sigmoid,
+    Network, Workspace, forward, backward, probabilities, logLoss, squaredError, l2Penalty, sigmoid,
     SGD, Adam, OPTIMIZERS, SCHEDULES, Random, Runner, evaluate, gradients, parameterCount,
   };
 })();

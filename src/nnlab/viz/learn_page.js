@@ -63,6 +63,8 @@
     "Reset to the run's start");
   const trainedBtn = el('button', { type: 'button', id: 'learn-trained', title: 'the weights the run ended with (T)' },
     bar, 'Start from the trained weights');
+  const wrongBtn = el('button', { type: 'button', id: 'learn-wrong', title: 'the trained weights with the ' +
+    "output layer's sign flipped: every prediction confidently wrong (W)" }, bar, 'Confidently wrong start');
   const status = el('span', { class: 'learn-big', id: 'learn-status', 'aria-live': 'off' }, bar);
   const bar2 = el('div', { class: 'learn-bar' }, app);
   const lrSel = choice(bar2, 'Learning rate', 'learn-lr', withValue([1e-5, 1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1,
@@ -71,6 +73,8 @@
   const l2Sel = choice(bar2, 'L2 α', 'learn-l2', withValue([0, 1e-4, 1e-3, 0.01, 0.03, 0.1, 0.3, 1, 3], S0.alpha)
     .map(v => [v, v === S0.alpha && v ? `${+v.toPrecision(3)} (the run's)` : String(v)]), S0.alpha);
   const optSel = choice(bar2, 'Optimiser', 'learn-opt', Object.entries(OPTIMISER_NAMES), S0.optimizer);
+  const lossSel = choice(bar2, 'Loss', 'learn-loss', [['log', 'log loss'], ['mse', 'squared error']], 'log');
+  if (D.sizes[D.sizes.length - 1] !== 1) lossSel.parentNode.style.display = 'none'; // the sigmoid network's choice
   const schedSel = choice(bar2, 'Rate', 'learn-schedule', [['run', `the run's: ${S0.schedule} over ${S0.epochs} epochs`],
     ['constant', 'constant']], 'run');
   const bar3 = el('div', { class: 'learn-bar' }, app);
@@ -103,7 +107,7 @@
   el('div', { class: 'learn-note' }, left, (nClasses === 2 ? `Colour: the probability of ${D.classes[1]} (red) against ` +
     `${D.classes[0]} (blue); the black line is p = 0.5, the decision boundary.` :
     "Colour: each class's probability mixes its colour.") + ' Keys: space play/pause, S or → one step, R reset, ' +
-    'T trained weights.');
+    'T trained weights, W confidently wrong.');
   const numbers = el('div', { class: 'learn-numbers', id: 'learn-numbers' }, right);
   const runLine = el('div', { class: 'learn-note', id: 'learn-run' }, right);
   const CW = 520, CH = 230, curve = el('canvas', { width: CW, height: CH, id: 'learn-curve', role: 'img',
@@ -126,10 +130,11 @@
   const unitsBox = el('div', { class: 'learn-units', id: 'learn-units' }, right);
 
   // ---- the training state ---------------------------------------------------------------------------
-  let net, opt, runner, rng, history, steps, fromTrained, playing = false, lastTest = null, doneNote = '', evalWs;
+  let net, opt, runner, rng, history, steps, fromTrained, wrongStart = false, playing = false, lastTest = null, doneNote = '', evalWs;
   function settings() {
     return { lr: +lrSel.value, batch: +bsSel.value, alpha: +l2Sel.value, optimizer: optSel.value,
-      schedule: schedSel.value === 'run' ? S0.schedule : 'constant', data: dataSel.value, sizes: world.sizes };
+      schedule: schedSel.value === 'run' ? S0.schedule : 'constant', loss: lossSel.value, data: dataSel.value,
+      sizes: world.sizes };
   }
   function rate(epoch) { // the rate for the page's epoch `epoch` (0-based), as the engine sets it per epoch
     const lr = +lrSel.value;
@@ -145,13 +150,14 @@
     rng = new N.Random(S0.seed + 1);
     runner = null;
     opt = makeOptimizer();
-    runner = new N.Runner(net, opt, world.X, world.y, world.y.length, +bsSel.value, +l2Sel.value, rng);
-    history = []; steps = 0; fromTrained = trained; doneNote = '';
+    runner = new N.Runner(net, opt, world.X, world.y, world.y.length, +bsSel.value, +l2Sel.value, rng, lossSel.value);
+    history = []; steps = 0; fromTrained = trained; doneNote = ''; wrongStart = false;
     if (trained) schedSel.value = 'constant'; // the run's schedule ended at a rate near 0
     lastTest = N.evaluate(net, world.X_test, world.y_test, world.y_test.length, evalWs);
     history.push({ epoch: 0, loss: N.evaluate(net, world.X, world.y, world.y.length, evalWs).loss, test: lastTest.loss });
     opt.lr = rate(0);
     trainedBtn.disabled = world !== RUN;
+    wrongBtn.disabled = world !== RUN || world.sizes[world.sizes.length - 1] !== 1;
     resetBtn.textContent = world === RUN ? "Reset to the run's start" : 'Reset to this start';
     draw();
   }
@@ -360,10 +366,17 @@
     numbers.append(` · test loss ${lastTest.loss.toFixed(3)} · training loss ${last.loss.toFixed(3)}`);
     status.textContent = `epoch ${ep.toFixed(1)} · step ${steps} · rate ${+opt.lr.toPrecision(3)}` +
       (playing && rateShown ? ` · ${Math.round(rateShown)} steps/s` : '');
-    runLine.textContent = doneNote || (world !== RUN ? 'A network of the page\'s own: no run to compare with.' :
+    const mse = lossSel.value === 'mse' ? ' Training on the squared error (the curves still show the log loss, as ' +
+      'the CLI\'s do).' : '';
+    runLine.textContent = (doneNote || (world !== RUN ? 'A network of the page\'s own: no run to compare with.' :
+      wrongStart ? 'From a confidently wrong start: the trained network with its output turned around and made ' +
+        'four times surer, every answer wrong and sure of it. With the log loss dZ = A − Y is large here and it ' +
+        'recovers in a few epochs; with the squared error dZ = (A − Y)·A(1 − A) is almost 0 where the sigmoid ' +
+        'saturates, and it barely moves. Try both with SGD (Adam divides each gradient by its own size, which ' +
+        'hides part of the difference).' :
       fromTrained ? 'Training on from the weights the run ended with.' :
         `The run in NumPy reached a test accuracy of ${(100 * D.run.test_accuracy).toFixed(1)}% after ${S0.epochs} ` +
-        `epochs (${OPTIMISER_NAMES[S0.optimizer]}, rate ${S0.lr}, batch ${S0.batch_size}, L2 α ${+S0.alpha.toPrecision(3)}).`);
+        `epochs (${OPTIMISER_NAMES[S0.optimizer]}, rate ${S0.lr}, batch ${S0.batch_size}, L2 α ${+S0.alpha.toPrecision(3)}).`)) + mse;
   }
   // Each frame trains for as long as its redraw takes (10 ms at least): about half the time learns, and the
   // picture still moves a few dozen times a second.
@@ -395,6 +408,19 @@
   stepBtn.addEventListener('click', () => { pause(); step(); draw(); });
   resetBtn.addEventListener('click', () => { pause(); schedSel.value = world === RUN ? 'run' : 'constant'; begin(world.start, false); });
   trainedBtn.addEventListener('click', () => { if (world.trained) { pause(); begin(world.trained, true); } });
+  // z -> -WRONG·z: the trained features, every answer turned around and made surer (p of the right class
+  // ~1e-4 where the trained network said 0.9: far into the sigmoid's flat tail, where the argument is)
+  const WRONG = 4;
+  wrongBtn.addEventListener('click', () => {
+    if (wrongBtn.disabled) return;
+    pause();
+    const theta = world.trained.slice(), sizes = world.sizes, out = N.parameterCount(sizes) - (sizes[sizes.length - 2] + 1);
+    for (let q = out; q < theta.length; q++) theta[q] *= -WRONG; // the output layer's W and b
+    begin(theta, true);
+    wrongStart = true;
+    draw();
+  });
+  lossSel.addEventListener('change', () => { runner.loss = lossSel.value; draw(); });
   worldBtn.addEventListener('click', () => { pause(); newWorld(); });
   hiddenIn.addEventListener('keydown', ev => { if (ev.key === 'Enter') worldBtn.click(); });
   dataSel.addEventListener('change', () => {
@@ -404,7 +430,7 @@
   l2Sel.addEventListener('change', () => { runner.alpha = +l2Sel.value; });
   bsSel.addEventListener('change', () => { // a new batch size starts a new pass over the data
     const epoch = runner.epoch;
-    runner = new N.Runner(net, opt, world.X, world.y, world.y.length, +bsSel.value, +l2Sel.value, rng);
+    runner = new N.Runner(net, opt, world.X, world.y, world.y.length, +bsSel.value, +l2Sel.value, rng, lossSel.value);
     runner.epoch = epoch;
     draw();
   });
@@ -423,6 +449,7 @@
     else if (key === 's' || key === 'arrowright') stepBtn.click();
     else if (key === 'r') resetBtn.click();
     else if (key === 't') trainedBtn.click();
+    else if (key === 'w') wrongBtn.click();
     else return;
     ev.preventDefault();
   });
@@ -430,9 +457,9 @@
   begin(world.start, false);
 
   window.nnlabLearnPage = {
-    play, pause, reset: () => resetBtn.click(), fromTrained: () => trainedBtn.click(),
+    play, pause, reset: () => resetBtn.click(), fromTrained: () => trainedBtn.click(), wrong: () => wrongBtn.click(),
     set(name, value) { // as a reader would: change a control and let it announce the change
-      const s = { lr: lrSel, batch: bsSel, alpha: l2Sel, optimizer: optSel, schedule: schedSel, data: dataSel,
+      const s = { lr: lrSel, batch: bsSel, alpha: l2Sel, optimizer: optSel, schedule: schedSel, loss: lossSel, data: dataSel,
         noise: noiseSel, hidden: hiddenIn }[name];
       s.value = String(value); s.dispatchEvent(new Event('change'));
     },
