@@ -319,17 +319,19 @@
     const epochs = Math.max(showRun ? S0.epochs : 10, history[history.length - 1].epoch, 1);
     const all = history.flatMap(h => [h.loss, h.test]).concat(showRun ? run.loss.concat(run.val_loss) : [])
       .filter(v => v !== null && isFinite(v));
-    const top = Math.max(0.1, Math.min(Math.max(...all), 1.5)) * 1.05;
+    // A log scale: a loss falls by factors (from 25, confidently wrong, to 0.05), and the last ones matter
+    const top = Math.log10(Math.max(...all, 0.2) * 1.25), bottom = Math.log10(Math.max(1e-3, Math.min(...all, 1) / 1.25));
     const x0 = 44, y0 = 18, w = CW - x0 - 10, h = CH - y0 - 24;
-    const px = e => x0 + e / epochs * w, py = v => y0 + h - Math.min(v, top) / top * h;
+    const px = e => x0 + e / epochs * w, py = v => y0 + (top - Math.log10(Math.max(v, 1e-3))) / (top - bottom) * h;
     cg.fillStyle = '#fff'; cg.fillRect(0, 0, CW, CH);
     cg.strokeStyle = '#ddd'; cg.fillStyle = '#555'; cg.font = '12px system-ui, sans-serif'; cg.lineWidth = 1;
-    for (let k = 0; k <= 4; k++) {
-      const v = top * k / 4;
+    for (let e = Math.floor(bottom); e <= Math.ceil(top); e++) for (const m of [1, 3]) {
+      const v = m * 10 ** e;
+      if (Math.log10(v) < bottom || Math.log10(v) > top) continue;
       cg.beginPath(); cg.moveTo(x0, py(v)); cg.lineTo(x0 + w, py(v)); cg.stroke();
-      cg.fillText(v.toFixed(2), 4, py(v) + 4);
+      cg.fillText(String(+v.toPrecision(1)), 4, py(v) + 4);
     }
-    cg.fillText('log loss', 4, 11);
+    cg.fillText('log loss (log scale)', 4, 11);
     cg.fillText('0', x0, CH - 6);
     const last = `${epochs}`; cg.fillText(last, x0 + w - cg.measureText(last).width, CH - 6);
     cg.fillText('epoch', x0 + w / 2 - 16, CH - 6);
