@@ -379,3 +379,29 @@ def test_from_a_confidently_wrong_start_the_log_loss_recovers_and_the_squared_er
         assert start["test"]["accuracy"] < 0.1 and "confidently wrong" in start["note"]
         accuracy[loss] = browser.js("nnlabLearnPage.trainEpochs(6)")["test"]["accuracy"]
     assert accuracy["log"] > 0.8 and accuracy["mse"] < 0.6, accuracy
+
+
+@needs_chromium
+def test_the_hidden_unit_tiles_are_the_units_the_next_layer_leans_on_and_a_click_paints_one(moons_default,
+                                                                                              browser):
+    run, engine, *_ = moons_default
+    open_learn(browser, run)
+    browser.js("nnlabLearnPage.fromTrained()")
+    W = [w.astype(np.float64) for w in engine.net.W]
+    state = browser.js("nnlabLearnPage.state()")
+    assert state["unitLayer"] == 1 and len(state["tiles"]) == 24              # the last hidden layer, 24 of 128
+    lean = np.abs(W[2]).sum(axis=1)
+    assert [int(t.split()[1].rstrip(":")) for t in state["tiles"]] == np.argsort(-lean, kind="stable")[:24].tolist()
+    first = state["tiles"][0]
+    assert first.endswith(f"{'+' if W[2][int(first.split()[1][:-1]), 0] > 0 else '−'}{lean.max():.2f}")
+    browser.js("nnlabLearnPage.layer(0)")
+    state = browser.js("nnlabLearnPage.state()")
+    lean = np.abs(W[1]).sum(axis=1)
+    assert [int(t.split()[1].rstrip(":")) for t in state["tiles"]] == np.argsort(-lean, kind="stable")[:24].tolist()
+    browser.js("nnlabLearnPage.pinUnit(0)")
+    state = browser.js("nnlabLearnPage.state()")
+    assert state["pinned"] == {"l": 0, "j": int(np.argmax(lean))}
+    assert f"unit {int(np.argmax(lean))} of hidden layer 1" in browser.js("document.getElementById('learn-field-note')"
+                                                                          ".textContent")
+    browser.js("nnlabLearnPage.pinUnit(0)")
+    assert browser.js("nnlabLearnPage.state().pinned") is None

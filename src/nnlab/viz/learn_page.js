@@ -104,10 +104,11 @@
   const pg = plane.getContext('2d');
   const showTest = el('input', { type: 'checkbox', id: 'learn-show-test' }, el('label', {}, left, ''));
   showTest.parentNode.append(' show the test points (rings) instead of the training points');
-  el('div', { class: 'learn-note' }, left, (nClasses === 2 ? `Colour: the probability of ${D.classes[1]} (red) against ` +
-    `${D.classes[0]} (blue); the black line is p = 0.5, the decision boundary.` :
-    "Colour: each class's probability mixes its colour.") + ' Keys: space play/pause, S or → one step, R reset, ' +
-    'T trained weights, W confidently wrong.');
+  const FIELD_NOTE = nClasses === 2 ? `Colour: the probability of ${D.classes[1]} (red) against ${D.classes[0]} ` +
+    '(blue); the black line is p = 0.5, the decision boundary.' : "Colour: each class's probability mixes its colour.";
+  const fieldNote = el('div', { class: 'learn-note', id: 'learn-field-note' }, left);
+  el('div', { class: 'learn-note' }, left, 'Keys: space play/pause, S or → one step, R reset, T trained weights, ' +
+    'W confidently wrong.');
   const numbers = el('div', { class: 'learn-numbers', id: 'learn-numbers' }, right);
   const runLine = el('div', { class: 'learn-note', id: 'learn-run' }, right);
   const CW = 520, CH = 230, curve = el('canvas', { width: CW, height: CH, id: 'learn-curve', role: 'img',
@@ -123,10 +124,12 @@
     item.append(text + '\u2003');
     if (colour === '#aaa') runKeys.push(item);
   }
-  el('h4', {}, right, 'What the last hidden layer sees');
+  const unitsHead = el('h4', {}, right, 'What the hidden units see: ');
+  const layerSel = el('select', { id: 'learn-layer' }, unitsHead);
   el('div', { class: 'learn-note' }, right, 'Each tile: one unit\'s activation over the same plane (white: off; ' +
-    'the darker, the stronger), the units the output leans on most (largest |weight| to the output), that weight ' +
-    'below. Watch them change as the boundary forms: the output adds these pictures up.');
+    'the darker, the stronger), for the units the next layer leans on most (largest |weight| out of the unit), ' +
+    'that weight below. Watch them change as the boundary forms: the next layer adds these pictures up. Click a ' +
+    'tile to paint its unit over the big plane (the black line: where it switches on); click it again to go back.');
   const unitsBox = el('div', { class: 'learn-units', id: 'learn-units' }, right);
 
   // ---- the training state ---------------------------------------------------------------------------
@@ -237,26 +240,45 @@
   }
   const toPx = (u, v) => [(u - world.lo[0]) / (world.hi[0] - world.lo[0]) * SIZE,
     (world.hi[1] - v) / (world.hi[1] - world.lo[1]) * SIZE];
-  let tiles = [];
-  function makeTiles() {
-    const L = world.sizes.length - 1;
+  let tiles = [], unitLayer = 0, pinned = null;
+  function makeTiles(keepLayer) { // the layer's menu and up to 24 tiles (every unit of a small layer)
+    const sizes = world.sizes, L = sizes.length - 1;
+    if (!keepLayer) {
+      layerSel.textContent = '';
+      for (let l = 0; l < L - 1; l++) el('option', { value: String(l) }, layerSel, `hidden layer ${l + 1} (${sizes[l + 1]} units)`);
+      unitLayer = Math.max(0, L - 2); layerSel.value = String(unitLayer);
+      unitsHead.style.display = L > 1 ? '' : 'none';
+    }
+    pinned = null;
     unitsBox.textContent = '';
-    tiles = Array.from({ length: Math.min(12, L > 1 ? world.sizes[L - 1] : 0) }, () => {
+    const count = L > 1 ? Math.min(24, sizes[unitLayer + 1]) : 0, px = count > 12 ? 64 : 80;
+    tiles = Array.from({ length: count }, () => {
       const f = el('figure', {}, unitsBox), c = el('canvas', { width: 1, height: 1 }, f);
-      c.style.width = c.style.height = '80px';
-      return { c, g: c.getContext('2d'), cap: el('figcaption', {}, f) };
+      c.style.width = c.style.height = px + 'px'; c.style.cursor = 'pointer';
+      const tile = { c, g: c.getContext('2d'), cap: el('figcaption', {}, f), j: -1 };
+      c.addEventListener('click', () => {
+        pinned = pinned && pinned.j === tile.j && pinned.l === unitLayer ? null : { l: unitLayer, j: tile.j };
+        draw();
+      });
+      return tile;
     });
   }
+  layerSel.addEventListener('change', () => { unitLayer = +layerSel.value; makeTiles(true); draw(); });
   makeTiles();
+  const unitColour = v => (v <= 0 ? [255, 255, 255] : [Math.round(245 - 200 * v), Math.round(240 - 150 * v), Math.round(225 - 60 * v)]);
   let fieldG = 0;
   function paintField(G) {
     const F = gridOf(G), P = F.P, img = F.img, sizes = world.sizes, L = sizes.length - 1, binary = sizes[L] === 1;
     fieldG = G;
     const Z_out = N.forward(net, F.X, F.ws, G * G);
     N.probabilities(Z_out, binary, G * G, sizes[L], P);
+    const unitA = pinned ? F.ws.A[pinned.l] : null, h = pinned ? sizes[pinned.l + 1] : 0;
+    let unitTop = 1e-12;
+    if (pinned) for (let i = 0; i < G * G; i++) unitTop = Math.max(unitTop, unitA[i * h + pinned.j]);
     for (let i = 0; i < G * G; i++) {
       let c;
-      if (binary) c = diverging((2 * P[i] - 1) * 0.8);
+      if (pinned) c = unitColour(unitA[i * h + pinned.j] / unitTop);
+      else if (binary) c = diverging((2 * P[i] - 1) * 0.8);
       else {
         c = [255, 255, 255];
         for (let q = 0; q < nClasses; q++) for (let m = 0; m < 3; m++) c[m] -= (255 - classColour(q)[m]) * P[i * nClasses + q] * 0.55;
@@ -266,7 +288,10 @@
     F.g.putImageData(img, 0, 0);
     pg.imageSmoothingEnabled = true;
     pg.drawImage(F.small, 0, 0, G, G, 0, 0, SIZE, SIZE);
-    if (binary) contour(P, 0.5, G);
+    fieldNote.textContent = pinned ? `Colour: the activation of unit ${pinned.j} of hidden layer ${pinned.l + 1} ` +
+      '(white: off; black line: where it switches on). Click its tile again for the probability.' : FIELD_NOTE;
+    if (pinned) contour(unitZ(F, pinned.l, pinned.j), 0, G);
+    else if (binary) contour(P, 0.5, G);
     const [Xs, ys] = showTest.checked ? [world.X_test, world.y_test] : [world.X, world.y];
     for (let k = 0; k < nClasses; k++) { // one path per class: a few hundred arcs in one fill
       pg.beginPath();
@@ -279,6 +304,17 @@
       else { pg.fillStyle = rgb(classColour(k)); pg.fill(); }
     }
     paintUnits(F);
+  }
+  function unitZ(F, l, j) { // the unit's input Z = A_prev·W[:, j] + b[j] over the grid: smooth, so its zero
+    // line is where the unit switches on (its activation, ReLU(Z), is flat 0 on one side)
+    const G = F.G, nIn = world.sizes[l], nOut = world.sizes[l + 1], W = net.W[l], A_prev = l ? F.ws.A[l - 1] : F.X;
+    const Z = new Float64Array(G * G);
+    for (let i = 0; i < G * G; i++) {
+      let z = net.b[l][j];
+      for (let c = 0; c < nIn; c++) z += A_prev[i * nIn + c] * W[c * nOut + j];
+      Z[i] = z;
+    }
+    return Z;
   }
   function contour(V, cut, G) { // marching squares between the cell centres, linear along each edge
     const c = (gx, gy) => V[gy * G + gx] - cut, at = g => (g + 0.5) * SIZE / G;
@@ -293,10 +329,10 @@
     }
     pg.stroke();
   }
-  function paintUnits(F) { // the last hidden layer's units over the grid (F.ws.A[L-2], kept by forward)
+  function paintUnits(F) { // the chosen hidden layer's units over the grid (F.ws.A[l], kept by forward)
     if (!tiles.length) return;
-    const sizes = world.sizes, L = sizes.length - 1, G = F.G, A = F.ws.A[L - 2], h = sizes[L - 1];
-    const Wout = net.W[L - 1], k = sizes[L], binary = k === 1;
+    const sizes = world.sizes, G = F.G, A = F.ws.A[unitLayer], h = sizes[unitLayer + 1];
+    const Wout = net.W[unitLayer + 1], k = sizes[unitLayer + 2], binary = k === 1;
     const lean = Array.from({ length: h }, (_, j) => { let s = 0; for (let q = 0; q < k; q++) s += Math.abs(Wout[j * k + q]); return s; });
     const order = Array.from(lean.keys()).sort((a, b) => lean[b] - lean[a]).slice(0, tiles.length);
     order.forEach((j, t) => {
@@ -304,11 +340,10 @@
       for (let i = 0; i < G * G; i++) top = Math.max(top, A[i * h + j]);
       if (tiles[t].c.width !== G) tiles[t].c.width = tiles[t].c.height = G;
       const im = tiles[t].g.createImageData(G, G);
-      for (let i = 0; i < G * G; i++) {
-        const v = A[i * h + j] / top, c = v <= 0 ? [255, 255, 255] : [Math.round(245 - 200 * v), Math.round(240 - 150 * v), Math.round(225 - 60 * v)];
-        im.data.set([c[0], c[1], c[2], 255], 4 * i);
-      }
+      for (let i = 0; i < G * G; i++) im.data.set([...unitColour(A[i * h + j] / top), 255], 4 * i);
       tiles[t].g.putImageData(im, 0, 0);
+      tiles[t].j = j;
+      tiles[t].c.style.outline = pinned && pinned.l === unitLayer && pinned.j === j ? '3px solid #0af' : '';
       tiles[t].cap.textContent = `unit ${j}: ${binary ? (Wout[j] >= 0 ? '+' : '−') + Math.abs(Wout[j]).toFixed(2) : lean[j].toFixed(2)}`;
     });
   }
@@ -465,6 +500,8 @@
         noise: noiseSel, hidden: hiddenIn }[name];
       s.value = String(value); s.dispatchEvent(new Event('change'));
     },
+    pinUnit(t) { tiles[t].c.dispatchEvent(new MouseEvent('click')); },
+    layer(l) { layerSel.value = String(l); layerSel.dispatchEvent(new Event('change')); },
     newWorld, steps(k) { for (let i = 0; i < k; i++) step(); draw(); return steps; },
     trainEpochs(k) { // k whole epochs as fast as the page trains (drawn once, at the end)
       const target = runner.epoch + k;
@@ -486,7 +523,7 @@
     },
     state: () => ({ epoch: runner.epoch, steps, playing, test: lastTest, history: history.slice(),
       theta: Array.from(net.theta), lr: opt.lr, settings: settings(), ratePerSecond: rateShown, world: world.name,
-      status: status.textContent, field: fieldG, numbers: numbers.textContent, note: runLine.textContent,
+      status: status.textContent, field: fieldG, unitLayer, pinned, tiles: tiles.map(t => t.cap.textContent), numbers: numbers.textContent, note: runLine.textContent,
       worldNote: worldNote.textContent }),
   };
 })();
