@@ -247,5 +247,10 @@ def _intro(net: Dense, ds) -> str:
 def report_parts(model: Network | nn.Module, ds,
                  P: np.ndarray | None = None) -> tuple[list[tuple[str, str, str]], list[str]]:
     """The report's "Poke the network" section as (anchor, title, HTML), if any, and the note of why not."""
+    from nnlab.viz import learn_cnn  # (it imports this module's helpers)
+
     html, why_not = section(model, ds, P)
-    return ([("poke", "Poke the network", html)] if html else []), ([why_not] if why_not else [])
+    cnn, cnn_why_not = learn_cnn.report_parts(model, ds)
+    if cnn:
+        why_not = None  # the CNN has its own page: the dense one's refusal would only confuse
+    return ([("poke", "Poke the network", html)] if html else []) + cnn, ([why_not] if why_not else []) + cnn_why_not
