@@ -243,7 +243,7 @@ def test_hostile_class_names_show_as_text_and_run_nothing(tmp_path, browser):
     parts, why = learn.report_parts(tiny_input(ds))
     assert why == [] and [p[0] for p in parts] == ["learn"]
     html = parts[0][2]
-    assert html.lower().count("</script") == 4 and "pwned = 1</script>" not in html
+    assert html.lower().count("</script") == 5 and "pwned = 1</script>" not in html
     page = tmp_path / "hostile.html"
     page.write_text(f"<!doctype html><meta charset='utf-8'><body><section id=\"learn\">{html}</section></body>")
     browser.open(page.as_uri(), "window.nnlabLearnPage")

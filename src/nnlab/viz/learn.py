@@ -17,7 +17,7 @@ import numpy as np
 
 from nnlab.viz.poke import _b64, script_json
 
-SCRIPTS = [Path(__file__).with_name(name) for name in ("learn.js", "learn_data.js", "learn_page.js")]
+SCRIPTS = [Path(__file__).with_name(name) for name in ("learn.js", "learn_data.js", "learn_plots.js", "learn_page.js")]
 # Work per page step ~ batch x parameters; past this many parameters a step and the field's redraw would no
 # longer fit a frame (60 per second) and the page would stop feeling live, so larger networks are not offered.
 MAX_PARAMETERS = 200_000

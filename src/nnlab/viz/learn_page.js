@@ -45,15 +45,7 @@
     return s;
   }
   const withValue = (list, v) => [...new Set([...list, v])].sort((a, b) => a - b);
-  const diverging = t => { // -1 blue, 0 white, +1 red (RdBu, as the report's figures)
-    t = Math.max(-1, Math.min(1, t));
-    const end = t < 0 ? [33, 102, 172] : [178, 24, 43], s = Math.abs(t);
-    return [0, 1, 2].map(k => Math.round(255 + (end[k] - 255) * s));
-  };
-  const PALETTE = [[31, 119, 180], [214, 39, 40], [44, 160, 44], [255, 127, 14], [148, 103, 189],
-    [140, 86, 75], [227, 119, 194], [127, 127, 127], [188, 189, 34], [23, 190, 207]];
-  const classColour = k => (nClasses === 2 ? (k ? [178, 24, 43] : [33, 102, 172]) : PALETTE[k % 10]);
-  const rgb = c => `rgb(${c[0]},${c[1]},${c[2]})`;
+  const { diverging, unitColour, contour, lossCurves } = N.plots, classColour = k => N.plots.classColour(k, nClasses);
 
   // ---- controls -------------------------------------------------------------------------------------
   const bar = el('div', { class: 'learn-bar' }, app);
@@ -265,7 +257,6 @@
   }
   layerSel.addEventListener('change', () => { unitLayer = +layerSel.value; makeTiles(true); draw(); });
   makeTiles();
-  const unitColour = v => (v <= 0 ? [255, 255, 255] : [Math.round(245 - 200 * v), Math.round(240 - 150 * v), Math.round(225 - 60 * v)]);
   let fieldG = 0;
   function paintField(G) {
     const F = gridOf(G), P = F.P, img = F.img, sizes = world.sizes, L = sizes.length - 1, binary = sizes[L] === 1;
@@ -290,19 +281,10 @@
     pg.drawImage(F.small, 0, 0, G, G, 0, 0, SIZE, SIZE);
     fieldNote.textContent = pinned ? `Colour: the activation of unit ${pinned.j} of hidden layer ${pinned.l + 1} ` +
       '(white: off; black line: where it switches on). Click its tile again for the probability.' : FIELD_NOTE;
-    if (pinned) contour(unitZ(F, pinned.l, pinned.j), 0, G);
-    else if (binary) contour(P, 0.5, G);
-    const [Xs, ys] = showTest.checked ? [world.X_test, world.y_test] : [world.X, world.y];
-    for (let k = 0; k < nClasses; k++) { // one path per class: a few hundred arcs in one fill
-      pg.beginPath();
-      for (let i = 0; i < ys.length; i++) {
-        if (ys[i] !== k) continue;
-        const [px, py] = toPx(Xs[2 * i], Xs[2 * i + 1]);
-        pg.moveTo(px + 2.6, py); pg.arc(px, py, 2.6, 0, 7);
-      }
-      if (showTest.checked) { pg.strokeStyle = rgb(classColour(k)); pg.lineWidth = 1.5; pg.stroke(); }
-      else { pg.fillStyle = rgb(classColour(k)); pg.fill(); }
-    }
+    if (pinned) contour(pg, unitZ(F, pinned.l, pinned.j), 0, G, SIZE);
+    else if (binary) contour(pg, P, 0.5, G, SIZE);
+    if (showTest.checked) N.plots.points(pg, world.X_test, world.y_test, nClasses, toPx, true);
+    else N.plots.points(pg, world.X, world.y, nClasses, toPx, false);
     paintUnits(F);
   }
   function unitZ(F, l, j) { // the unit's input Z = A_prev·W[:, j] + b[j] over the grid: smooth, so its zero
@@ -315,19 +297,6 @@
       Z[i] = z;
     }
     return Z;
-  }
-  function contour(V, cut, G) { // marching squares between the cell centres, linear along each edge
-    const c = (gx, gy) => V[gy * G + gx] - cut, at = g => (g + 0.5) * SIZE / G;
-    pg.beginPath(); pg.strokeStyle = '#000'; pg.lineWidth = 1.6;
-    for (let gy = 0; gy + 1 < G; gy++) for (let gx = 0; gx + 1 < G; gx++) {
-      const a = c(gx, gy), b = c(gx + 1, gy), d = c(gx, gy + 1), e = c(gx + 1, gy + 1), cross = [];
-      if ((a > 0) !== (b > 0)) cross.push([at(gx + a / (a - b)), at(gy)]);
-      if ((b > 0) !== (e > 0)) cross.push([at(gx + 1), at(gy + b / (b - e))]);
-      if ((d > 0) !== (e > 0)) cross.push([at(gx + d / (d - e)), at(gy + 1)]);
-      if ((a > 0) !== (d > 0)) cross.push([at(gx), at(gy + a / (a - d))]);
-      for (let k = 0; k + 1 < cross.length; k += 2) { pg.moveTo(...cross[k]); pg.lineTo(...cross[k + 1]); }
-    }
-    pg.stroke();
   }
   function paintUnits(F) { // the chosen hidden layer's units over the grid (F.ws.A[l], kept by forward)
     if (!tiles.length) return;
@@ -352,41 +321,12 @@
   function paintCurves() {
     const run = D.run, showRun = world === RUN && !fromTrained;
     const epochs = Math.max(showRun ? S0.epochs : 10, history[history.length - 1].epoch, 1);
-    const all = history.flatMap(h => [h.loss, h.test]).concat(showRun ? run.loss.concat(run.val_loss) : [])
-      .filter(v => v !== null && isFinite(v));
-    // A log scale: a loss falls by factors (from 25, confidently wrong, to 0.05), and the last ones matter
-    const top = Math.log10(Math.max(...all, 0.2) * 1.25), bottom = Math.log10(Math.max(1e-3, Math.min(...all, 1) / 1.25));
-    const x0 = 44, y0 = 18, w = CW - x0 - 10, h = CH - y0 - 24;
-    const px = e => x0 + e / epochs * w, py = v => y0 + (top - Math.log10(Math.max(v, 1e-3))) / (top - bottom) * h;
-    cg.fillStyle = '#fff'; cg.fillRect(0, 0, CW, CH);
-    cg.strokeStyle = '#ddd'; cg.fillStyle = '#555'; cg.font = '12px system-ui, sans-serif'; cg.lineWidth = 1;
-    for (let e = Math.floor(bottom); e <= Math.ceil(top); e++) for (const m of [1, 3]) {
-      const v = m * 10 ** e;
-      if (Math.log10(v) < bottom || Math.log10(v) > top) continue;
-      cg.beginPath(); cg.moveTo(x0, py(v)); cg.lineTo(x0 + w, py(v)); cg.stroke();
-      cg.fillText(String(+v.toPrecision(1)), 4, py(v) + 4);
-    }
-    cg.fillText('log loss (log scale)', 4, 11);
-    cg.fillText('0', x0, CH - 6);
-    const last = `${epochs}`; cg.fillText(last, x0 + w - cg.measureText(last).width, CH - 6);
-    cg.fillText('epoch', x0 + w / 2 - 16, CH - 6);
-    const line = (vals, xs, colour, dash) => {
-      cg.strokeStyle = colour; cg.setLineDash(dash ? [5, 4] : []); cg.lineWidth = 2; cg.beginPath();
-      let on = false;
-      vals.forEach((v, i) => {
-        if (v === null || !isFinite(v)) { on = false; return; }
-        if (on) cg.lineTo(px(xs[i]), py(v)); else cg.moveTo(px(xs[i]), py(v));
-        on = true;
-      });
-      cg.stroke(); cg.setLineDash([]);
-    };
     runKeys.forEach(k => { k.style.display = showRun ? '' : 'none'; });
-    if (showRun) {
-      line(run.loss, run.loss.map((_, i) => i + 1), '#aaa', false);
-      line(run.val_loss, run.val_loss.map((_, i) => i + 1), '#aaa', true);
-    }
-    line(history.map(q => q.loss), history.map(q => q.epoch), '#1f77b4', false);
-    line(history.map(q => q.test), history.map(q => q.epoch), '#ff7f0e', false);
+    const byEpoch = values => values.map((_, i) => i + 1), xs = history.map(q => q.epoch);
+    lossCurves(cg, CW, CH, (showRun ? [{ values: run.loss, xs: byEpoch(run.loss), colour: '#aaa' },
+      { values: run.val_loss, xs: byEpoch(run.val_loss), colour: '#aaa', dash: true }] : []).concat(
+      { values: history.map(q => q.loss), xs, colour: '#1f77b4' }, { values: history.map(q => q.test), xs, colour: '#ff7f0e' }),
+    epochs);
   }
 
   // ---- drawing and the play loop --------------------------------------------------------------------
