@@ -405,3 +405,24 @@ def test_the_hidden_unit_tiles_are_the_units_the_next_layer_leans_on_and_a_click
                                                                           ".textContent")
     browser.js("nnlabLearnPage.pinUnit(0)")
     assert browser.js("nnlabLearnPage.state().pinned") is None
+
+
+@needs_chromium
+def test_the_rewind_slider_at_epoch_k_shows_epoch_ks_network(moons_default, browser):
+    run, *_ = moons_default
+    open_learn(browser, run)
+    browser.js("nnlabLearnPage.reset()")
+    at_7 = browser.js("nnlabLearnPage.trainEpochs(7).theta")
+    browser.js("nnlabLearnPage.trainEpochs(5)")
+    state = browser.js("nnlabLearnPage.state()")
+    assert state["kept"] == list(range(13)) and state["scrub"] == -1
+    browser.js("nnlabLearnPage.scrubTo(7)")
+    state = browser.js("nnlabLearnPage.state()")
+    assert state["viewedTheta"] == at_7 and state["epoch"] == 12          # shown: epoch 7; trained: 12
+    accuracy_7 = next(h["accuracy"] for h in state["history"] if h["epoch"] == 7)
+    assert state["numbers"].startswith(f"at epoch 7: test accuracy {100 * accuracy_7:.1f}%")
+    assert browser.js("+document.getElementById('learn-epoch').value") == 7
+    browser.js("nnlabLearnPage.fromHere()")
+    state = browser.js("nnlabLearnPage.state()")
+    assert state["epoch"] == 7 and state["theta"] == at_7 and state["kept"] == list(range(8))
+    assert [h["epoch"] for h in state["history"]] == list(range(8))

@@ -116,6 +116,13 @@
     item.append(text + '\u2003');
     if (colour === '#aaa') runKeys.push(item);
   }
+  const scrubBox = el('div', { class: 'learn-bar' }, right);
+  const scrubLabel = el('label', { for: 'learn-epoch' }, scrubBox, 'Rewind: epoch');
+  const scrubIn = el('input', { type: 'range', id: 'learn-epoch', min: 0, max: 0, value: 0, step: 1 }, scrubBox);
+  scrubIn.style.width = '220px';
+  const liveBtn = el('button', { type: 'button', id: 'learn-live' }, scrubBox, 'Live');
+  const fromHereBtn = el('button', { type: 'button', id: 'learn-from-here' }, scrubBox, 'Train on from here');
+  const scrubNote = el('div', { class: 'learn-note', id: 'learn-scrub-note' }, right);
   const unitsHead = el('h4', {}, right, 'What the hidden units see: ');
   const layerSel = el('select', { id: 'learn-layer' }, unitsHead);
   el('div', { class: 'learn-note' }, right, 'Each tile: one unit\'s activation over the same plane (white: off; ' +
@@ -125,6 +132,19 @@
   const unitsBox = el('div', { class: 'learn-units', id: 'learn-units' }, right);
 
   // ---- the training state ---------------------------------------------------------------------------
+  // Every epoch's weights of the page's run, for the rewind slider: float64 copies up to KEEP_BYTES, then every
+  // other one is dropped (epoch 0 and the newest stay), and the note says how far apart the kept ones are.
+  const KEEP_BYTES = 64e6;
+  let kept = [], keptEvery = 1, scrub = -1, scrubNet = null;
+  function keep(epoch) {
+    if (epoch % keptEvery) return;
+    kept.push({ epoch, theta: net.theta.slice() });
+    if (kept.length * net.theta.length * 8 > KEEP_BYTES) {
+      keptEvery *= 2;
+      kept = kept.filter((q, i) => q.epoch % keptEvery === 0 || i === kept.length - 1);
+    }
+  }
+  const viewed = () => (scrub >= 0 ? scrubNet : net); // the network the pictures show
   let net, opt, runner, rng, history, steps, fromTrained, wrongStart = false, playing = false, lastTest = null, doneNote = '', evalWs;
   function settings() {
     return { lr: +lrSel.value, batch: +bsSel.value, alpha: +l2Sel.value, optimizer: optSel.value,
@@ -147,9 +167,11 @@
     opt = makeOptimizer();
     runner = new N.Runner(net, opt, world.X, world.y, world.y.length, +bsSel.value, +l2Sel.value, rng, lossSel.value);
     history = []; steps = 0; fromTrained = trained; doneNote = ''; wrongStart = false;
+    kept = []; keptEvery = 1; scrub = -1; keep(0);
     if (trained) schedSel.value = 'constant'; // the run's schedule ended at a rate near 0
     lastTest = N.evaluate(net, world.X_test, world.y_test, world.y_test.length, evalWs);
-    history.push({ epoch: 0, loss: N.evaluate(net, world.X, world.y, world.y.length, evalWs).loss, test: lastTest.loss });
+    history.push({ epoch: 0, loss: N.evaluate(net, world.X, world.y, world.y.length, evalWs).loss, test: lastTest.loss,
+      accuracy: lastTest.accuracy });
     opt.lr = rate(0);
     trainedBtn.disabled = world !== RUN;
     wrongBtn.disabled = world !== RUN || world.sizes[world.sizes.length - 1] !== 1;
@@ -157,12 +179,14 @@
     draw();
   }
   function step() { // one batch: forward, backward, the optimiser's step
+    if (scrub >= 0) { scrub = -1; scrubNet = null; } // training goes on from the live weights, shown again
     opt.lr = rate(runner.epoch);
     const r = runner.step();
     steps++;
     if (r.finished) {
       lastTest = N.evaluate(net, world.X_test, world.y_test, world.y_test.length, evalWs);
-      history.push({ epoch: r.finished.epoch, loss: r.finished.loss, test: lastTest.loss });
+      history.push({ epoch: r.finished.epoch, loss: r.finished.loss, test: lastTest.loss, accuracy: lastTest.accuracy });
+      keep(r.finished.epoch);
       if (schedSel.value === 'run' && r.finished.epoch >= S0.epochs) {
         pause();
         doneNote = `The ${S0.epochs} epochs of the run's schedule are done: the page reaches a test accuracy of ` +
@@ -261,7 +285,7 @@
   function paintField(G) {
     const F = gridOf(G), P = F.P, img = F.img, sizes = world.sizes, L = sizes.length - 1, binary = sizes[L] === 1;
     fieldG = G;
-    const Z_out = N.forward(net, F.X, F.ws, G * G);
+    const Z_out = N.forward(viewed(), F.X, F.ws, G * G);
     N.probabilities(Z_out, binary, G * G, sizes[L], P);
     const unitA = pinned ? F.ws.A[pinned.l] : null, h = pinned ? sizes[pinned.l + 1] : 0;
     let unitTop = 1e-12;
@@ -289,10 +313,10 @@
   }
   function unitZ(F, l, j) { // the unit's input Z = A_prev·W[:, j] + b[j] over the grid: smooth, so its zero
     // line is where the unit switches on (its activation, ReLU(Z), is flat 0 on one side)
-    const G = F.G, nIn = world.sizes[l], nOut = world.sizes[l + 1], W = net.W[l], A_prev = l ? F.ws.A[l - 1] : F.X;
+    const v = viewed(), G = F.G, nIn = world.sizes[l], nOut = world.sizes[l + 1], W = v.W[l], A_prev = l ? F.ws.A[l - 1] : F.X;
     const Z = new Float64Array(G * G);
     for (let i = 0; i < G * G; i++) {
-      let z = net.b[l][j];
+      let z = v.b[l][j];
       for (let c = 0; c < nIn; c++) z += A_prev[i * nIn + c] * W[c * nOut + j];
       Z[i] = z;
     }
@@ -301,7 +325,7 @@
   function paintUnits(F) { // the chosen hidden layer's units over the grid (F.ws.A[l], kept by forward)
     if (!tiles.length) return;
     const sizes = world.sizes, G = F.G, A = F.ws.A[unitLayer], h = sizes[unitLayer + 1];
-    const Wout = net.W[unitLayer + 1], k = sizes[unitLayer + 2], binary = k === 1;
+    const Wout = viewed().W[unitLayer + 1], k = sizes[unitLayer + 2], binary = k === 1;
     const lean = Array.from({ length: h }, (_, j) => { let s = 0; for (let q = 0; q < k; q++) s += Math.abs(Wout[j * k + q]); return s; });
     const order = Array.from(lean.keys()).sort((a, b) => lean[b] - lean[a]).slice(0, tiles.length);
     order.forEach((j, t) => {
@@ -326,7 +350,7 @@
     lossCurves(cg, CW, CH, (showRun ? [{ values: run.loss, xs: byEpoch(run.loss), colour: '#aaa' },
       { values: run.val_loss, xs: byEpoch(run.val_loss), colour: '#aaa', dash: true }] : []).concat(
       { values: history.map(q => q.loss), xs, colour: '#1f77b4' }, { values: history.map(q => q.test), xs, colour: '#ff7f0e' }),
-    epochs);
+    epochs, scrub >= 0 ? kept[scrub].epoch : null);
   }
 
   // ---- drawing and the play loop --------------------------------------------------------------------
@@ -336,11 +360,20 @@
     paintField(fine ? gStill() : gLive());
     if (!fine && !playing) still = setTimeout(() => { if (!playing) draw(true); }, 250);
     paintCurves();
-    const last = history[history.length - 1], n = world.y.length;
-    const ep = runner.epoch + (runner.order ? runner.at / n : 0);
-    numbers.textContent = '';
-    el('b', {}, numbers, `test accuracy ${(100 * lastTest.accuracy).toFixed(1)}%`);
-    numbers.append(` · test loss ${lastTest.loss.toFixed(3)} · training loss ${last.loss.toFixed(3)}`);
+    scrubIn.max = String(kept.length - 1);
+    scrubIn.value = String(scrub >= 0 ? scrub : kept.length - 1);
+    scrubLabel.textContent = `Rewind: epoch ${scrub >= 0 ? kept[scrub].epoch : kept[kept.length - 1].epoch} `;
+    scrubNote.textContent = scrub >= 0 ? `The pictures show the network after epoch ${kept[scrub].epoch} of this page's ` +
+      'run (the grey line on the curves). "Live" goes back to where training is; "Train on from here" rewinds ' +
+      'the run to it (with a fresh optimiser state).' : 'Drag the slider to see the field and the hidden units at ' +
+      `an earlier epoch of this page's run${keptEvery > 1 ? ` (every ${keptEvery}th epoch kept, to stay under ` +
+      `${KEEP_BYTES / 1e6} MB)` : ''}.`;
+    const n = world.y.length, ep = runner.epoch + (runner.order ? runner.at / n : 0);
+    const then = scrub >= 0 ? history.find(q => q.epoch === kept[scrub].epoch) : null;
+    const last = then || history[history.length - 1], test = then ? { loss: then.test, accuracy: then.accuracy } : lastTest;
+    numbers.textContent = then ? `at epoch ${then.epoch}: ` : '';
+    el('b', {}, numbers, `test accuracy ${(100 * test.accuracy).toFixed(1)}%`);
+    numbers.append(` · test loss ${test.loss.toFixed(3)} · training loss ${last.loss.toFixed(3)}`);
     status.textContent = `epoch ${ep.toFixed(1)} · step ${steps} · rate ${+opt.lr.toPrecision(3)}` +
       (playing && rateShown ? ` · ${Math.round(rateShown)} steps/s` : '');
     const mse = lossSel.value === 'mse' ? ' Training on the squared error (the curves still show the log loss, as ' +
@@ -373,6 +406,7 @@
   }
   function play() {
     if (playing) return;
+    if (scrub >= 0) { scrub = -1; scrubNet = null; }
     playing = true; stamps = []; playBtn.textContent = '❚❚ Pause'; playBtn.classList.add('on');
     requestAnimationFrame(frame);
   }
@@ -418,6 +452,25 @@
   });
   schedSel.addEventListener('change', () => { opt.lr = rate(runner.epoch); draw(); });
   showTest.addEventListener('change', () => draw());
+  function scrubTo(i) { // i: index into `kept`; the newest one is live
+    i = Math.max(0, Math.min(kept.length - 1, i));
+    pause();
+    scrub = i === kept.length - 1 ? -1 : i;
+    scrubNet = scrub >= 0 ? new N.Network(world.sizes, kept[scrub].theta) : null;
+    draw();
+  }
+  scrubIn.addEventListener('input', () => scrubTo(+scrubIn.value));
+  liveBtn.addEventListener('click', () => scrubTo(kept.length - 1));
+  fromHereBtn.addEventListener('click', () => { // rewind: the weights of that epoch, its history, a new optimiser
+    if (scrub < 0) return;
+    const at = kept[scrub], keepHistory = history.filter(q => q.epoch <= at.epoch), keepKept = kept.slice(0, scrub + 1);
+    const every = keptEvery, trained = fromTrained, wrong = wrongStart;
+    begin(at.theta, trained);
+    history = keepHistory; kept = keepKept; keptEvery = every; wrongStart = wrong;
+    runner.epoch = at.epoch;
+    lastTest = N.evaluate(net, world.X_test, world.y_test, world.y_test.length, evalWs);
+    draw();
+  });
   app.addEventListener('keydown', ev => {
     const tag = ev.target.tagName;
     if (tag === 'SELECT' || tag === 'INPUT' || ev.ctrlKey || ev.metaKey || ev.altKey) return;
@@ -434,6 +487,7 @@
   begin(world.start, false);
 
   window.nnlabLearnPage = {
+    scrubTo, fromHere: () => fromHereBtn.click(),
     play, pause, reset: () => resetBtn.click(), fromTrained: () => trainedBtn.click(), wrong: () => wrongBtn.click(),
     set(name, value) { // as a reader would: change a control and let it announce the change
       const s = { lr: lrSel, batch: bsSel, alpha: l2Sel, optimizer: optSel, schedule: schedSel, loss: lossSel, data: dataSel,
@@ -464,6 +518,7 @@
     state: () => ({ epoch: runner.epoch, steps, playing, test: lastTest, history: history.slice(),
       theta: Array.from(net.theta), lr: opt.lr, settings: settings(), ratePerSecond: rateShown, world: world.name,
       status: status.textContent, field: fieldG, unitLayer, pinned, tiles: tiles.map(t => t.cap.textContent), numbers: numbers.textContent, note: runLine.textContent,
-      worldNote: worldNote.textContent }),
+      worldNote: worldNote.textContent, kept: kept.map(q => q.epoch), scrub,
+      viewedTheta: Array.from(viewed().theta) }),
   };
 })();

@@ -45,7 +45,7 @@
   // Loss curves over epochs 0..epochs on a log scale (a loss falls by factors: from 25, confidently wrong, to
   // 0.05, and the last factors matter): lines = [{ values, xs, colour, dash }], a value null or not finite
   // breaks its line.
-  function lossCurves(g, width, height, lines, epochs) {
+  function lossCurves(g, width, height, lines, epochs, marker) { // marker: an epoch to mark, or null
     const all = lines.flatMap(l => l.values).filter(v => v !== null && isFinite(v));
     const top = Math.log10(Math.max(...all, 0.2) * 1.25), bottom = Math.log10(Math.max(1e-3, Math.min(...all, 1) / 1.25));
     const x0 = 44, y0 = 18, w = width - x0 - 10, h = height - y0 - 24;
@@ -62,6 +62,9 @@
     g.fillText('0', x0, height - 6);
     const last = `${epochs}`; g.fillText(last, x0 + w - g.measureText(last).width, height - 6);
     g.fillText('epoch', x0 + w / 2 - 16, height - 6);
+    if (marker !== null && marker !== undefined) {
+      g.strokeStyle = '#888'; g.lineWidth = 1; g.beginPath(); g.moveTo(px(marker), y0); g.lineTo(px(marker), y0 + h); g.stroke();
+    }
     for (const { values, xs, colour, dash } of lines) {
       g.strokeStyle = colour; g.setLineDash(dash ? [5, 4] : []); g.lineWidth = 2; g.beginPath();
       let on = false;
