@@ -74,6 +74,9 @@
         on = true;
       });
       g.stroke(); g.setLineDash([]);
+      if (values.length === 1 && isFinite(values[0])) { // the start alone: a dot, so it is seen before epoch 1
+        g.fillStyle = colour; g.beginPath(); g.arc(px(xs[0]), py(values[0]), 3.5, 0, 7); g.fill();
+      }
     }
   }
   N.plots = { diverging, unitColour, classColour, rgb, points, contour, lossCurves };
