@@ -13,6 +13,17 @@
     return new Float32Array(u.buffer);
   }
   const layers = D.layers.map(L => ({ nIn: L.n_in, nOut: L.n_out, W: floats(L.W), b: floats(L.b) }));
+  // With learn.js in the page (the NumPy network's report) the weights live in one float64 theta, widened
+  // exactly from float32, that "one step on your drawing" (learn_drawing.js) updates in place.
+  let net = null;
+  if (D.trainable && window.nnlabLearn) {
+    const sizes = [layers[0].nIn, ...layers.map(L => L.nOut)];
+    const theta = new Float64Array(window.nnlabLearn.parameterCount(sizes));
+    let at = 0;
+    for (const L of layers) { theta.set(L.W, at); at += L.W.length; theta.set(L.b, at); at += L.b.length; }
+    net = new window.nnlabLearn.Network(sizes, theta);
+    layers.forEach((L, l) => { L.W = net.W[l]; L.b = net.b[l]; });
+  }
   const hidden = layers.slice(0, -1);
   const nClasses = D.classes.length;
 
@@ -333,6 +344,7 @@
       pg.putImageData(img, 0, 0);
       current = forward(toInput(Array.from(pixels, v => v * S.pixel_max)));
       show(current.probs);
+      app.dispatchEvent(new Event('poke-update')); // for learn_drawing.js: the drawing or the weights changed
       const a1 = current.acts[0] || new Float64Array(0);
       const top = Array.from(a1.keys()).sort((i, j) => a1[j] - a1[i]).slice(0, tiles.length).filter(j => a1[j] > 0);
       views.forEach((v, l) => v.draw(current.acts[l], l === 0 ? top : null));
@@ -429,7 +441,7 @@
     if (key === 'poke-draw' && page.drawStroke) { page.clear(); page.drawStroke(value.split(';').map(num)); }
   }
   window.nnlabPoke = Object.assign(page, {
-    kind: D.kind,
+    kind: D.kind, net, classes: D.classes, scaler: S, h: D.h, w: D.w,
     predict: rows => rows.map(x => forward(Float64Array.from(x)).probs),
     predictRaw: rows => rows.map(x => forward(toInput(x)).probs),
     time(reps, input) { // ms per forward pass of `input` (default: every input 0.5, the slowest), averaged

@@ -16,6 +16,7 @@ from html import escape
 from pathlib import Path
 
 import numpy as np
+import torch
 from torch import nn
 
 from nnlab.models.bridge import dense_layers
@@ -31,6 +32,8 @@ SAMPLES_PER_CLASS = 2   # test images to pick from, per class (up to 10 classes)
 MISTAKES = 6
 TRAIN_POINTS = 400      # training points drawn under a 2-D field
 SCRIPT = Path(__file__).with_name("poke.js")
+# For the NumPy network on images, "one step on your drawing": learn.js (its backprop) before poke.js, the panel after
+LEARN_SCRIPTS = (Path(__file__).with_name("learn.js"), Path(__file__).with_name("learn_drawing.js"))
 
 STYLE = """
 #poke .poke-app { display: flex; flex-wrap: wrap; gap: 1.2em; align-items: flex-start; margin-top: 1em; }
@@ -68,17 +71,72 @@ class Dense:
         return sum(W.size + b.size for W, b in zip(self.W, self.b))
 
 
-def dense_network(model: Network | nn.Module) -> Dense | str:
+def dense_network(model: Network | nn.Module, input_shape: tuple[int, ...] | None = None) -> Dense | str:
     """The network as dense layers, or why the page cannot run it: nnlab's NumPy network as it is (one
-    sigmoid unit for two classes), a PyTorch module if it is nnlab's MLP."""
+    sigmoid unit for two classes), nnlab's MLP, or any module made of dense ReLU layers (`own_dense`)."""
     if isinstance(model, Network):
         return Dense([np.asarray(W, np.float32) for W in model.W], [np.asarray(b, np.float32) for b in model.b],
                      model.binary)
     if isinstance(model, MLP):  # batch norm folded into the linear layers, dropout the identity
         W, b = dense_layers(model)
         return Dense([w.astype(np.float32) for w in W], [c.astype(np.float32) for c in b], False)
-    return (f"Poke the network: the page's JavaScript runs dense networks only (nnlab's NumPy network and "
-            f"MLP); this {type(model).__name__} is not one (a CNN's convolutions are not ported).")
+    own = own_dense(model, input_shape) if input_shape is not None else None
+    if own is not None:
+        return own
+    return (f"Poke the network: the page's JavaScript runs dense networks only (Linear layers with ReLU between "
+            f"them, batch norm, dropout, flatten); this {type(model).__name__} is not one "
+            + ("(a CNN's convolutions are not ported)." if any(isinstance(m, nn.Conv2d) for m in model.modules())
+               else "or does not compute what its layers, in order, would."))
+
+
+# A module of one's own is read as its leaf layers in the order they were made; these may appear in it.
+DENSE_PARTS = (nn.Linear, nn.BatchNorm1d, nn.ReLU, nn.Dropout, nn.Flatten, nn.Identity)
+
+
+def own_dense(model: nn.Module, input_shape: tuple[int, ...]) -> Dense | None:
+    """A module of one's own (a student's nn.Sequential MLP, or a class of Linear layers with F.relu between
+    them) as dense ReLU layers, batch norm folded in; None unless, on random inputs, those layers give the
+    probabilities the module gives (softmax of its logits) to 1e-5: what the order of its layers suggests is
+    checked, never assumed."""
+    leaves = [m for m in model.modules() if not list(m.children())]
+    linears = [m for m in leaves if isinstance(m, nn.Linear)]
+    if not linears or any(not isinstance(m, DENSE_PARTS) for m in leaves):
+        return None
+    W: list[np.ndarray] = []
+    b: list[np.ndarray] = []
+    with torch.no_grad():
+        for m in leaves:
+            if isinstance(m, nn.Linear):
+                W.append(m.weight.double().numpy().T)
+                b.append(m.bias.double().numpy() if m.bias is not None else np.zeros(m.out_features))
+            elif isinstance(m, nn.BatchNorm1d) and W:  # W' = W * s, b' = (b - mu) * s + beta
+                s = (m.weight.double() / torch.sqrt(m.running_var.double() + m.eps)).numpy()
+                W[-1], b[-1] = W[-1] * s, (b[-1] - m.running_mean.double().numpy()) * s + m.bias.double().numpy()
+    if any(w.shape[1] != nxt.shape[0] for w, nxt in zip(W, W[1:])):
+        return None
+    net = Dense([w.astype(np.float32) for w in W], [c.astype(np.float32) for c in b], W[-1].shape[1] == 1)
+    X = torch.from_numpy(np.random.default_rng(0).normal(size=(64, *input_shape)).astype(np.float32))
+    try:
+        with torch.no_grad():
+            expected = torch.softmax(model(X).double(), dim=1).numpy()
+    except (RuntimeError, ValueError, TypeError):
+        return None
+    got = _probabilities(net, X.reshape(len(X), -1).double().numpy())
+    return net if expected.shape == got.shape and np.allclose(got, expected, atol=1e-5, rtol=0) else None
+
+
+def _probabilities(net: Dense, X: np.ndarray) -> np.ndarray:
+    """What the page computes, in float64: ReLU hidden layers, then a sigmoid unit (two columns) or a softmax."""
+    A = X
+    for l, (W, b) in enumerate(zip(net.W, net.b)):
+        A = A @ W.astype(np.float64) + b
+        if l < len(net.W) - 1:
+            A = np.maximum(A, 0)
+    if net.binary:
+        p = 0.5 * (1 + np.tanh(0.5 * A[:, 0]))
+        return np.c_[1 - p, p]
+    E = np.exp(A - A.max(axis=1, keepdims=True))
+    return E / E.sum(axis=1, keepdims=True)
 
 
 def _b64(a: np.ndarray) -> str:
@@ -132,7 +190,7 @@ def section(model: Network | nn.Module, ds, P: np.ndarray | None = None) -> tupl
     if not image and ds.n_features != 2:
         return "", (f"Poke the network: the page lets you move a 2-D point or draw a grey image; these inputs are "
                     f"{ds.n_features} plain features.")
-    net = dense_network(model)
+    net = dense_network(model, tuple(ds.image_shape) if image else (ds.n_features,))
     if isinstance(net, str):
         return "", net
     if net.parameters > MAX_PARAMETERS:
@@ -140,13 +198,16 @@ def section(model: Network | nn.Module, ds, P: np.ndarray | None = None) -> tupl
                       f"networks of up to {MAX_PARAMETERS:,} (float32, {MAX_PARAMETERS * 16 // 3 / 1e6:.0f} MB in "
                       "the page) so that the report stays a file that opens in a second and a forward pass stays "
                       "a few milliseconds. Train a smaller one (--hidden) to poke it here.</p>"), None
+    trainable = isinstance(model, Network) and image
+    before, after = (p.read_text(encoding="utf-8") for p in LEARN_SCRIPTS) if trainable else ("", "")
     script = SCRIPT.read_text(encoding="utf-8")
-    if "</script" in script.lower():  # the inlined script must not end its own element
-        raise ValueError("poke.js must not contain '</script'")
+    if "</script" in (before + script + after).lower():  # an inlined script must not end its own element
+        raise ValueError("poke.js and learn*.js must not contain '</script'")
+    data = {**payload(net, ds, P), "trainable": trainable}
     return _shell(_intro(net, ds) + '<div class="poke-app" id="poke-app"></div>'
                   '<noscript><p class="poke-note">This section needs JavaScript.</p></noscript>'
-                  f'<script type="application/json" id="poke-data">{script_json(payload(net, ds, P))}</script>'
-                  f"<script>{script}</script>"), None
+                  f'<script type="application/json" id="poke-data">{script_json(data)}</script>'
+                  + "".join(f"<script>{s}</script>" for s in (before, script, after) if s)), None
 
 
 def _shell(body: str) -> str:
@@ -186,5 +247,10 @@ def _intro(net: Dense, ds) -> str:
 def report_parts(model: Network | nn.Module, ds,
                  P: np.ndarray | None = None) -> tuple[list[tuple[str, str, str]], list[str]]:
     """The report's "Poke the network" section as (anchor, title, HTML), if any, and the note of why not."""
+    from nnlab.viz import learn_cnn  # (it imports this module's helpers)
+
     html, why_not = section(model, ds, P)
-    return ([("poke", "Poke the network", html)] if html else []), ([why_not] if why_not else [])
+    cnn, cnn_why_not = learn_cnn.report_parts(model, ds)
+    if cnn:
+        why_not = None  # the CNN has its own page: the dense one's refusal would only confuse
+    return ([("poke", "Poke the network", html)] if html else []) + cnn, ([why_not] if why_not else []) + cnn_why_not

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from nnlab.viz import plan, poke
+from nnlab.viz import learn, plan, poke
 from nnlab.viz.plan import Figure
 from nnlab.viz.report import write_report
 from nnlab.viz.report_input import ReportInput
@@ -34,4 +34,6 @@ def render(ev: ReportInput, out: Path) -> tuple[Path, list[Figure]]:
     # The page runs the network itself: nnlab's NumPy network as it is, anything else as its PyTorch module.
     poked, why_not = poke.report_parts(ev.numpy_net if ev.numpy_net is not None else ev.model.torch_model(),
                                        ev.data, ev.P_test)
-    return write_report(out, ev, made, plan.not_shown(ev.data, ev.history) + why_not, sections + poked), made
+    learned, why_not_learn = learn.report_parts(ev)  # the NumPy network of a 2-D run trains again in the page
+    return write_report(out, ev, made, plan.not_shown(ev.data, ev.history) + why_not + why_not_learn,
+                        sections + poked + learned), made
