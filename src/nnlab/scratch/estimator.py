@@ -14,11 +14,11 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, column_or_1d, validate_data
 
 from nnlab.errors import pick
-from nnlab.scratch.network import ACTIVATIONS, Network, predict_proba
+from nnlab.scratch.network import ACTIVATIONS, Network, outputs, predict_proba
 from nnlab.scratch.optim import make_optimizer
 from nnlab.scratch.train import EpochRunner, fit_lbfgs
 from nnlab.threads import ThreadPolicy
@@ -233,7 +233,9 @@ class ScratchClassifier(ClassifierMixin, _ScratchMLP):
     """Multi-layer perceptron classifier trained by the hand-written backprop of nnlab.
 
     Hidden layers of `activation` ('relu', 'tanh', 'logistic' or 'identity'). Two classes (or one): one
-    sigmoid output unit and the log loss (the derived network). More: softmax + cross-entropy. Solvers:
+    sigmoid output unit and the log loss (the derived network). More: softmax + cross-entropy. A 0/1
+    label-indicator y (multilabel): a sigmoid unit per label and the binary log loss summed over the labels
+    (test_sklearn_twin_multilabel.py); `predict` gives the indicator matrix. Solvers:
     'adam', or 'sgd' with `momentum` (0 for plain SGD), Nesterov and the `learning_rate` schedules
     ('constant', 'invscaling' with `power_t`, 'adaptive'), in sklearn's velocity form, or 'lbfgs': scipy's
     L-BFGS-B on the whole training set, with `max_iter`, `max_fun` and gtol=`tol` as MLPClassifier's (no
@@ -273,7 +275,7 @@ class ScratchClassifier(ClassifierMixin, _ScratchMLP):
       MLPClassifier, whose saved best weights are by then the live ones, keeps the last if the validation
       score never improved.
     - Not there: MLPClassifier's private methods and attributes (`_loss_grad_lbfgs`, `_coef_velocity`, ...).
-    - Not built yet: sparse X, multilabel targets, ScratchRegressor's loss='poisson'.
+    - Not built yet: sparse X, ScratchRegressor's loss='poisson'.
     """
 
     def __init__(self, hidden_layer_sizes=(256, 128), activation="relu", solver="adam", alpha=1e-4,
@@ -315,40 +317,59 @@ class ScratchClassifier(ClassifierMixin, _ScratchMLP):
             raise ValueError("partial_fit does not support early_stopping=True")
         if not hasattr(self, "classes_") and classes is None:
             raise ValueError("classes must be passed on the first call to partial_fit.")
-        if classes is not None and hasattr(self, "classes_") and not np.array_equal(np.unique(classes),
-                                                                                      self.classes_):
+        if classes is not None and hasattr(self, "classes_") and not self._multilabel() \
+                and not np.array_equal(np.unique(classes), self.classes_):
             raise ValueError(f"`classes={classes!r}` is not the same as on last call to partial_fit, was: "
                              f"{self.classes_!r}")
         return self._fit(X, y, classes=classes, incremental=True, sample_weight=sample_weight)
 
     def predict_proba(self, X):
+        """Class probabilities (n_samples x n_classes; two columns for two classes). Multilabel: each label's
+        own probability (n_samples x n_labels, rows need not sum to 1)."""
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=np.float64)
         # Predictions in float64 from the trained weights, whatever dtype trained them: a float32 matrix
         # product can differ in its last bit with a row's position in the batch (BLAS kernels block rows),
         # and a prediction must not depend on which other rows came with it.
-        return predict_proba(Network(self.coefs_, self.intercepts_, np.float64, self.activation), X)
+        net = Network(self.coefs_, self.intercepts_, np.float64, self.activation, self.out_activation_)
+        return outputs(net, X) if self._multilabel() else predict_proba(net, X)
 
     def predict_log_proba(self, X):
         with np.errstate(divide="ignore"):  # a probability of exactly 0 is log 0 = -inf, as in sklearn
             return np.log(self.predict_proba(X))
 
     def predict(self, X):
+        """Class labels; multilabel: the 0/1 indicator matrix, a label on where its probability is > 0.5."""
         P = self.predict_proba(X)
+        if self._multilabel():
+            return (P > 0.5).astype(int)  # as LabelBinarizer.inverse_transform
         if len(self.classes_) == 1:  # trained to say "not the other class" of a class that never came
             return np.full(len(P), self.classes_[0])
         return self.classes_[np.argmax(P, axis=1)]
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.classifier_tags.multi_label = False
+        tags.classifier_tags.multi_label = True  # a label-indicator y, one sigmoid unit per label
         return tags
 
-    _y_checks = dict(y_numeric=False)
+    _y_checks = dict(y_numeric=False, multi_output=True)
+
+    def _multilabel(self) -> bool:
+        """Fitted to a label-indicator matrix: a sigmoid output unit per label (as sklearn tells it apart)."""
+        return self.out_activation_ == "logistic" and self.n_outputs_ > 1
 
     def _targets(self, y, classes, first_pass: bool):
-        """Class indices into classes_; one sigmoid unit for one or two classes, a softmax for more."""
+        """Class indices into classes_; one sigmoid unit for one or two classes, a softmax for more. A 0/1
+        label-indicator matrix (multilabel): itself as the targets, one sigmoid unit per label, classes_ its
+        column numbers, as MLPClassifier's."""
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
         check_classification_targets(y)
+        if type_of_target(y) == "multilabel-indicator":
+            if not (first_pass or not hasattr(self, "classes_")) and y.shape[1] != len(self.classes_):
+                raise ValueError(f"y has {y.shape[1]} labels; the network was fitted for {len(self.classes_)}.")
+            self.classes_ = np.arange(y.shape[1])
+            return y.astype(self._np_dtype()), y.shape[1], "logistic"
         self._set_classes(y, classes, first_pass)
         k = len(self.classes_)
         return np.searchsorted(self.classes_, y).astype(np.int64), 1 if k <= 2 else k, \
@@ -358,10 +379,15 @@ class ScratchClassifier(ClassifierMixin, _ScratchMLP):
         """Stratified for one or two classes only (sklearn stratifies when its label-indicator matrix has one
         column, and so not for more classes). The strata are that column's booleans, as there, so a class
         too small to split is named 'True' in the error alike."""
+        if y_index.ndim == 2:  # multilabel: not stratified, as there
+            return None
         return (y_index == 1)[:, None] if len(self.classes_) <= 2 else None
 
     def _validation_score(self, net: Network, X_val, y_val, w_val=None) -> float:
-        """Accuracy (weighted by w_val), as MLPClassifier's `score`."""
+        """Accuracy (weighted by w_val), as MLPClassifier's `score`; multilabel: of whole label sets."""
+        if y_val.ndim == 2:
+            hits = ((outputs(net, X_val) > 0.5) == y_val).all(axis=1)
+            return float(np.average(hits, weights=w_val))
         P = predict_proba(net, X_val)
         return float(np.average((P.argmax(axis=1) if len(self.classes_) > 1 else 0) == y_val, weights=w_val))
 

@@ -72,7 +72,7 @@ class EpochRunner:
             if self.track_penalty:  # before the step, as in scikit-learn
                 penalty_sum += l2_penalty(net, self.alpha, n if wb is None else float(wb.sum())) * n
             if not self.regression:
-                correct += int(np.count_nonzero(predicted_labels(Z_out, net.binary) == yb))
+                correct += correct_count(Z_out, yb, net.binary)
             backward(net, xb, yb, ws, self.alpha, self.loss, wb)
             self.optimizer.step([ws.grad])  # the optimiser holds [net.theta]: one flat update
             if on_batch is not None:
@@ -83,6 +83,14 @@ class EpochRunner:
 
 def predicted_labels(Z_out: np.ndarray, binary: bool) -> np.ndarray:
     return (Z_out[:, 0] > 0).astype(np.int64) if binary else Z_out.argmax(axis=1)
+
+
+def correct_count(Z_out: np.ndarray, y: np.ndarray, binary: bool) -> int:
+    """How many samples the logits classify right: y class indices, or (multilabel) a 0/1 indicator matrix,
+    where a sample is right when every label is (a sigmoid unit per label: on where its logit is > 0)."""
+    if y.ndim == 2:
+        return int(np.count_nonzero(((Z_out > 0) == (y > 0.5)).all(axis=1)))
+    return int(np.count_nonzero(predicted_labels(Z_out, binary) == y))
 
 
 
