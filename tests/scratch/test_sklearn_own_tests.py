@@ -19,7 +19,6 @@ SOURCE = Path(sklearn.__file__).parent / "neural_network" / "tests" / "test_mlp.
 IMPORT = "from sklearn.neural_network import MLPClassifier, MLPRegressor"
 SKLEARN_VERSION = "1.9.1"  # the release whose test file EXPECTED was measured against
 
-SPARSE = "sparse input is not accepted yet (a dense array is)"
 POISSON = "loss='poisson' (MLPRegressor's exp output) is not built"
 PRIVATE = "uses MLPClassifier's private methods and attributes (_loss_grad_lbfgs, _coef_velocity, ...)"
 FLOAT32 = "deliberate: float32 by default whatever X's dtype (dtype='float64' asks for float64)"
@@ -28,8 +27,6 @@ DIVERGE = "deliberate: a non-finite loss raises ValueError at once instead of tr
 # test id -> why it is expected to fail
 EXPECTED = {
     "test_gradient": PRIVATE,
-    "test_sparse_matrices[csr_matrix]": SPARSE,
-    "test_sparse_matrices[csr_array]": SPARSE,
     "test_partial_fit_regression": FLOAT32 + ": fit's epochs and partial_fit's calls shuffle one batch "
                                    "differently, which moves float32 sums' last bits (1e-5 after 100 steps), "
                                    "beyond the 1e-7 the test allows float64 predictions",

@@ -15,7 +15,6 @@ from tests.scratch.test_sklearn_twin import HIDDEN, SOLVERS, assert_same_trainin
 from tests.scratch.test_sklearn_twin_more import fit_both, twins
 
 
-
 def label_sets(labels: int = 3, n: int = 200, d: int = 5):
     """Labels from noisy linear rules: a sample may have none, some or all of them."""
     rng = np.random.default_rng(4)
@@ -44,6 +43,19 @@ def test_multilabel_trains_as_mlpclassifier(solver, early_stopping):
     np.testing.assert_array_equal(ours.predict(X), theirs.predict(X))
     assert ours.predict(X).shape == Y.shape and ours.predict(X).dtype == theirs.predict(X).dtype
     assert ours.score(X, Y) == theirs.score(X, Y)
+
+
+def test_a_far_off_label_has_a_small_probability_not_zero():
+    """check_estimator asks every label's probability to be > 0: at a logit near -60, 1e-26 as MLPClassifier's."""
+    X, Y = label_sets()
+    params = dict(hidden_layer_sizes=HIDDEN, max_iter=5, random_state=0, **SOLVERS["adam"])
+    ours, theirs = twins(ScratchClassifier, MLPClassifier, params, *label_weights())
+    fit_both(ours, theirs, X, Y)
+    for est in (ours, theirs):
+        est.intercepts_[-1][:] = -60.0
+    P = ours.predict_proba(X)
+    assert (P > 0).all() and P.max() < 1e-20
+    np.testing.assert_allclose(P, theirs.predict_proba(X), rtol=1e-9)
 
 
 def test_two_labels_are_not_two_classes():

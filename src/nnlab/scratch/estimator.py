@@ -9,6 +9,7 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+from scipy.special import expit
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
@@ -78,8 +79,9 @@ class _ScratchMLP(BaseEstimator):
         hidden = self._validate_params()
         # As MLPClassifier: keep the weights (fitted or assigned) under warm_start and in partial_fit.
         first_pass = not hasattr(self, "coefs_") or not (self.warm_start or incremental)
+        # A sparse X stays sparse (CSR: batches are rows): the first layer's products take it as it is.
         X, y = validate_data(self, X, y, reset=first_pass or not hasattr(self, "n_features_in_"),
-                             dtype=self._np_dtype(), **self._y_checks)
+                             accept_sparse="csr", dtype=self._np_dtype(), **self._y_checks)
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X)  # in X's dtype, as sklearn's
         y_train, n_outputs, output = self._targets(y, classes, first_pass)
@@ -106,7 +108,7 @@ class _ScratchMLP(BaseEstimator):
         X_val = y_val = w_val = None
         if self.early_stopping:
             X, X_val, y_train, y_val, sample_weight, w_val = self._validation_split(X, y_train, sample_weight, rs)
-        n = len(X)
+        n = X.shape[0]
         if self.batch_size != "auto" and self.batch_size > n:
             warnings.warn("Got `batch_size` less than 1 or larger than sample size. It is going to be clipped",
                           stacklevel=3)
@@ -203,7 +205,7 @@ class _ScratchMLP(BaseEstimator):
         arrays = (X, y_train) if sample_weight is None else (X, y_train, sample_weight)
         parts = train_test_split(*arrays, random_state=rs, test_size=self.validation_fraction,
                                  stratify=self._stratify(y_train))
-        if len(parts[1]) < 2:
+        if parts[1].shape[0] < 2:
             raise ValueError("The validation set is too small. Increase 'validation_fraction' or the size of "
                              "your dataset.")
         return (*parts, None, None) if sample_weight is None else tuple(parts)
@@ -275,7 +277,7 @@ class ScratchClassifier(ClassifierMixin, _ScratchMLP):
       MLPClassifier, whose saved best weights are by then the live ones, keeps the last if the validation
       score never improved.
     - Not there: MLPClassifier's private methods and attributes (`_loss_grad_lbfgs`, `_coef_velocity`, ...).
-    - Not built yet: sparse X, ScratchRegressor's loss='poisson'.
+    - Not built yet: ScratchRegressor's loss='poisson'.
     """
 
     def __init__(self, hidden_layer_sizes=(256, 128), activation="relu", solver="adam", alpha=1e-4,
@@ -327,12 +329,16 @@ class ScratchClassifier(ClassifierMixin, _ScratchMLP):
         """Class probabilities (n_samples x n_classes; two columns for two classes). Multilabel: each label's
         own probability (n_samples x n_labels, rows need not sum to 1)."""
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=np.float64)
+        X = validate_data(self, X, reset=False, accept_sparse="csr", dtype=np.float64)
         # Predictions in float64 from the trained weights, whatever dtype trained them: a float32 matrix
         # product can differ in its last bit with a row's position in the batch (BLAS kernels block rows),
         # and a prediction must not depend on which other rows came with it.
-        net = Network(self.coefs_, self.intercepts_, np.float64, self.activation, self.out_activation_)
-        return outputs(net, X) if self._multilabel() else predict_proba(net, X)
+        if self._multilabel():
+            # expit of the logits, as MLPClassifier: exact in the far tail too (a label's probability at a
+            # logit of -50 is 2e-22, not the 0 that the training sigmoid's 1 + tanh(z/2) rounds it to)
+            logits = outputs(Network(self.coefs_, self.intercepts_, np.float64, self.activation, "identity"), X)
+            return expit(logits, out=logits)
+        return predict_proba(Network(self.coefs_, self.intercepts_, np.float64, self.activation), X)
 
     def predict_log_proba(self, X):
         with np.errstate(divide="ignore"):  # a probability of exactly 0 is log 0 = -inf, as in sklearn

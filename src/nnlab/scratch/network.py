@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
+import scipy.sparse
 
 from nnlab.errors import NNLabError, pick
 from nnlab.metrics import sum_of_squares
@@ -141,7 +142,12 @@ K_BLOCK = 256
 
 
 def product(A: np.ndarray, B: np.ndarray, out: np.ndarray) -> np.ndarray:
-    """out = A·B, summed over the inner dimension in fixed blocks: the same bits on any BLAS thread count."""
+    """out = A·B, summed over the inner dimension in fixed blocks: the same bits on any BLAS thread count.
+    A may be a scipy.sparse matrix (sparse X, or its transpose in dW0 = Xᵀ·dZ1): scipy multiplies it by B
+    without densifying it, one thread and the nonzeros in a fixed order, so the same bits on any count too."""
+    if scipy.sparse.issparse(A):
+        out[...] = A @ B
+        return out
     K = A.shape[1]
     blocks = -(-K // K_BLOCK)
     if blocks <= 1:
@@ -386,39 +392,45 @@ def backward(net: Network, X: np.ndarray, y: np.ndarray, ws: Workspace, alpha: f
         dZ = dA
 
 
+def as_samples(X, net: Network):
+    """X (an array, or a scipy.sparse matrix kept sparse, as CSR rows) in the network's dtype, checked."""
+    X = X.tocsr().astype(net.dtype, copy=False) if scipy.sparse.issparse(X) else np.asarray(X, dtype=net.dtype)
+    if X.ndim != 2 or X.shape[1] != net.sizes[0]:
+        raise NNLabError(f"the network expects {net.sizes[0]} features per sample, got shape {X.shape}")
+    return X
+
+
 def outputs(net: Network, X: np.ndarray, batch_size: int = 4096) -> np.ndarray:
     """A_out for every row (m x n_outputs) by the network's output activation, in batches to bound memory:
     the predictions of a regression (identity) or the label probabilities of a multilabel one (logistic)."""
-    X = np.asarray(X, dtype=net.dtype)
-    if X.ndim != 2 or X.shape[1] != net.sizes[0]:
-        raise NNLabError(f"the network expects {net.sizes[0]} features per sample, got shape {X.shape}")
-    out = np.empty((len(X), net.sizes[-1]), dtype=net.dtype)
-    ws = Workspace.create(net, min(batch_size, max(len(X), 1)))
-    for start in range(0, len(X), ws.m):
+    X = as_samples(X, net)
+    out = np.empty((X.shape[0], net.sizes[-1]), dtype=net.dtype)
+    ws = Workspace.create(net, min(batch_size, max(X.shape[0], 1)))
+    for start in range(0, X.shape[0], ws.m):
         batch = X[start:start + ws.m]
-        Z_out = forward(net, batch, ws.view(len(batch)))
+        n = batch.shape[0]
+        Z_out = forward(net, batch, ws.view(n))
         if net.output == "identity":
-            out[start:start + len(batch)] = Z_out
+            out[start:start + n] = Z_out
         else:
-            probabilities(Z_out, net.output == "logistic", out=out[start:start + len(batch)])
+            probabilities(Z_out, net.output == "logistic", out=out[start:start + n])
     return out
 
 
 def predict_proba(net: Network, X: np.ndarray, batch_size: int = 4096) -> np.ndarray:
     """Class probabilities (m x k; two columns for the binary network), in batches to bound memory."""
-    X = np.asarray(X, dtype=net.dtype)
-    if X.ndim != 2 or X.shape[1] != net.sizes[0]:
-        raise NNLabError(f"the network expects {net.sizes[0]} features per sample, got shape {X.shape}")
-    out = np.empty((len(X), 2 if net.binary else net.sizes[-1]), dtype=net.dtype)
-    ws = Workspace.create(net, min(batch_size, max(len(X), 1)))
-    for start in range(0, len(X), ws.m):
+    X = as_samples(X, net)
+    out = np.empty((X.shape[0], 2 if net.binary else net.sizes[-1]), dtype=net.dtype)
+    ws = Workspace.create(net, min(batch_size, max(X.shape[0], 1)))
+    for start in range(0, X.shape[0], ws.m):
         batch = X[start:start + ws.m]
-        w = ws.view(len(batch))
+        n = batch.shape[0]
+        w = ws.view(n)
         Z_out = forward(net, batch, w)
         if net.binary:
             # sigma(-z) rather than 1 - sigma(z): no cancellation when sigma(z) is near 1
-            out[start:start + len(batch), 1] = sigmoid(Z_out[:, 0])
-            out[start:start + len(batch), 0] = sigmoid(-Z_out[:, 0])
+            out[start:start + n, 1] = sigmoid(Z_out[:, 0])
+            out[start:start + n, 0] = sigmoid(-Z_out[:, 0])
         else:
-            softmax(Z_out, out=out[start:start + len(batch)])
+            softmax(Z_out, out=out[start:start + n])
     return out

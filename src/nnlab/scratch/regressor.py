@@ -67,7 +67,7 @@ class ScratchRegressor(RegressorMixin, _ScratchMLP):
 
     def predict(self, X):
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=(np.float64, np.float32))
+        X = validate_data(self, X, reset=False, accept_sparse="csr", dtype=(np.float64, np.float32))
         # Computed in float64 (as ScratchClassifier's probabilities: no dependence on the batch's other rows),
         # returned in X's dtype, float32 or float64, as MLPRegressor's.
         Y = outputs(Network(self.coefs_, self.intercepts_, np.float64, self.activation, "identity"), X)

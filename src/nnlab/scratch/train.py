@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.optimize
+import scipy.sparse
 
 from nnlab.scratch.network import (
     Network,
@@ -34,7 +35,7 @@ class EpochRunner:
         self.regression = loss == "squared"  # except for regression: the squared loss, and no accuracy
         self.reported = squared_loss if self.regression else log_loss
         self.ws = Workspace.create(net, batch_size)
-        self.X_batch = np.empty((batch_size, net.sizes[0]), dtype=net.dtype)
+        self.X_batch = None  # the gathered batch of a dense X, made on first use (a sparse X gathers its own)
 
     def run(self, X: np.ndarray, y: np.ndarray, rng: np.random.Generator | None,
             on_batch=None, sample_weight: np.ndarray | None = None) -> tuple[float, float, float]:
@@ -48,7 +49,8 @@ class EpochRunner:
         `on_batch(n, loss, accuracy)` hears of every batch, with the running means so far. `sample_weight`
         weighs each batch's loss and gradient as scikit-learn does (the batch's weighted mean, its L2 term over
         the sum of its weights), while the epoch's mean still weighs each batch by its size, as there."""
-        m, bs, net = len(X), self.batch_size, self.net
+        m, bs, net = X.shape[0], self.batch_size, self.net
+        sparse = scipy.sparse.issparse(X)
         order = rng.permutation(m) if rng is not None else None
         loss_sum, penalty_sum, correct = 0.0, 0.0, 0
         for start in range(0, m, bs):
@@ -62,7 +64,12 @@ class EpochRunner:
                 idx = order[start:start + n]
                 # Gather into a reused buffer. mode="clip" because with the default ("raise") and `out`,
                 # NumPy gathers into a temporary first: 4x slower (the indices are a permutation, all valid).
-                xb = np.take(X, idx, axis=0, out=self.X_batch[:n], mode="clip")
+                if sparse:
+                    xb = X[idx]  # a CSR matrix of the batch's rows: still sparse
+                else:
+                    if self.X_batch is None:
+                        self.X_batch = np.empty((self.batch_size, net.sizes[0]), dtype=net.dtype)
+                    xb = np.take(X, idx, axis=0, out=self.X_batch[:n], mode="clip")
                 yb = y[idx]
                 if sample_weight is not None:
                     wb = sample_weight[idx]
@@ -105,8 +112,8 @@ def fit_lbfgs(net: Network, X: np.ndarray, y: np.ndarray, alpha: float, loss: st
     the L2 term is over the sum of the weights), as in scikit-learn."""
     check_loss(loss, net.binary or loss == "squared")
     value_of = squared_loss if loss == "squared" else log_loss
-    ws = Workspace.create(net, len(X))
-    m = len(X) if sample_weight is None else float(sample_weight.sum())
+    ws = Workspace.create(net, X.shape[0])
+    m = X.shape[0] if sample_weight is None else float(sample_weight.sum())
 
     def loss_and_gradient(theta: np.ndarray) -> tuple[float, np.ndarray]:
         net.theta[...] = theta
