@@ -22,18 +22,18 @@ SKLEARN_VERSION = "1.9.1"  # the release whose test file EXPECTED was measured a
 POISSON = "loss='poisson' (MLPRegressor's exp output) is not built"
 PRIVATE = "uses MLPClassifier's private methods and attributes (_loss_grad_lbfgs, _coef_velocity, ...)"
 FLOAT32 = "deliberate: float32 by default whatever X's dtype (dtype='float64' asks for float64)"
-DIVERGE = "deliberate: a non-finite loss raises ValueError at once instead of training on with NaN weights"
 
 # test id -> why it is expected to fail
 EXPECTED = {
     "test_gradient": PRIVATE,
-    "test_partial_fit_regression": FLOAT32 + ": fit's epochs and partial_fit's calls shuffle one batch "
-                                   "differently, which moves float32 sums' last bits (1e-5 after 100 steps), "
-                                   "beyond the 1e-7 the test allows float64 predictions",
+    # Measured: fit's epochs draw successive shuffles, partial_fit's calls the first one each time, so the one
+    # full batch is summed in other orders; in float32 the predictions after 100 steps then differ by 1.2e-5 to
+    # 1.9e-5 relative (momentum 0, 0.9); unshuffled they are equal, and in float64 within 2e-13.
+    "test_partial_fit_regression": FLOAT32 + ": fit and 100 partial_fit calls shuffle the batch differently, "
+                                   "which in float32 moves predictions by 2e-5 relative (in float64, 2e-13), "
+                                   "beyond the test's 1e-7",
     "test_mlp_param_dtypes[ScratchClassifier-float64]": FLOAT32,
     "test_mlp_param_dtypes[ScratchRegressor-float64]": FLOAT32,
-    "test_mlp_diverging_loss": DIVERGE,
-    "test_nonfinite_params": FLOAT32 + ": X beyond float32's range is refused as input",
     "test_mlp_vs_poisson_glm_equivalent": POISSON,
 }
 

@@ -81,7 +81,8 @@ class _ScratchMLP(BaseEstimator):
         first_pass = not hasattr(self, "coefs_") or not (self.warm_start or incremental)
         # A sparse X stays sparse (CSR: batches are rows): the first layer's products take it as it is.
         X, y = validate_data(self, X, y, reset=first_pass or not hasattr(self, "n_features_in_"),
-                             accept_sparse="csr", dtype=self._np_dtype(), **self._y_checks)
+                             accept_sparse="csr", dtype=(np.float64, np.float32), **self._y_checks)
+        X = _in_dtype(X, self._np_dtype())
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X)  # in X's dtype, as sklearn's
         y_train, n_outputs, output = self._targets(y, classes, first_pass)
@@ -123,10 +124,6 @@ class _ScratchMLP(BaseEstimator):
             for _ in range(self.max_iter):
                 data_loss, penalty, _acc = runner.run(X, y_train, order, lambda *_: threads.check(), sample_weight)
                 self.loss_ = data_loss + penalty  # MLPClassifier's loss_curve_: the L2 term included
-                if not np.isfinite(self.loss_):
-                    raise ValueError("Solver produced non-finite parameter weights. The input data may contain "
-                                     "large values and need to be preprocessed (the loss is not finite: scale X, "
-                                     "or lower learning_rate_init).")
                 self.n_iter_ += 1
                 self.t_ += n
                 self.loss_curve_.append(self.loss_)
@@ -159,6 +156,7 @@ class _ScratchMLP(BaseEstimator):
         if self.early_stopping:
             for p, best in zip(net.params(), self._best_params):
                 p[...] = best
+        _check_finite(net)  # at the end, as MLPClassifier: early stopping may have restored finite weights
         return self
 
     def _fit_lbfgs(self, net: Network, X, y_train, sample_weight):
@@ -174,9 +172,7 @@ class _ScratchMLP(BaseEstimator):
             warnings.warn(f"lbfgs failed to converge after {self.n_iter_} iteration(s) (status={result.status}):\n"
                           f"{result.message}\n{more}\nYou might also want to scale the data.", ConvergenceWarning,
                           stacklevel=4)
-        if not np.isfinite(net.theta).all():
-            raise ValueError("Solver produced non-finite parameter weights. The input data may contain large "
-                             "values and need to be preprocessed.")
+        _check_finite(net)
         return self
 
     def _given_network(self, sizes: list[int], output: str) -> Network:
@@ -267,12 +263,12 @@ class ScratchClassifier(ClassifierMixin, _ScratchMLP):
     - Deliberate: He initialisation (normal, std sqrt(2/n_in), zero biases) for every activation instead of
       Glorot uniform, so a cold start differs and draws `random_state` differently.
     - Deliberate: float32 by default whatever X's dtype (`dtype='float64'` for exactness); so X beyond
-      float32's range is refused as input.
+      float32's range is refused (with the ValueError MLPClassifier raises once such X has made its weights
+      non-finite).
     - Deliberate: ScratchClassifier's default `hidden_layer_sizes` is (256, 128) (MLPClassifier's is
       (100,)); ScratchRegressor keeps (100,).
     - Deliberate: the log loss from the logits (MLPClassifier clips probabilities at 1 machine eps); so where
       an L-BFGS line-search trial saturates a probability the two see other losses and their searches part.
-    - Deliberate: a non-finite loss raises ValueError at once rather than training on with NaN weights.
     - Deliberate: a warm-started fit with early stopping restores the best weights it saw, where
       MLPClassifier, whose saved best weights are by then the live ones, keeps the last if the validation
       score never improved.
@@ -407,6 +403,25 @@ class ScratchClassifier(ClassifierMixin, _ScratchMLP):
         unknown = np.setdiff1d(y, self.classes_)
         if len(unknown):
             raise ValueError(f"y holds labels not in classes_: {unknown[:5]!r}.")
+
+def _check_finite(net: Network) -> None:
+    if not np.isfinite(net.theta).all():
+        raise ValueError("Solver produced non-finite parameter weights. The input data may contain large values "
+                         "and need to be preprocessed (scale X, or lower learning_rate_init).")
+
+
+def _in_dtype(X, dtype: np.dtype):
+    """X (validated, float32 or float64, dense or CSR) in the training dtype. Values beyond float32's range
+    cannot train in float32 (they are infinite there): refused with MLPClassifier's message for weights they
+    would make non-finite, and the fix."""
+    values = X.data if hasattr(X, "tocsr") else X
+    if dtype == np.float32 and values.dtype == np.float64 and values.size \
+            and np.abs(values).max() > np.finfo(np.float32).max:
+        raise ValueError("Solver produced non-finite parameter weights. The input data may contain large values "
+                         "and need to be preprocessed (X holds values beyond float32's range: scale X, or train "
+                         "with dtype='float64').")
+    return X.astype(dtype, copy=False)
+
 
 class _SklearnOrder:
     """MLPClassifier's sample order, for `EpochRunner.run`: each epoch shuffles the previous epoch's order
