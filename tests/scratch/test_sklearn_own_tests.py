@@ -19,7 +19,6 @@ SOURCE = Path(sklearn.__file__).parent / "neural_network" / "tests" / "test_mlp.
 IMPORT = "from sklearn.neural_network import MLPClassifier, MLPRegressor"
 SKLEARN_VERSION = "1.9.1"  # the release whose test file EXPECTED was measured against
 
-POISSON = "loss='poisson' (MLPRegressor's exp output) is not built"
 PRIVATE = "uses MLPClassifier's private methods and attributes (_loss_grad_lbfgs, _coef_velocity, ...)"
 FLOAT32 = "deliberate: float32 by default whatever X's dtype (dtype='float64' asks for float64)"
 
@@ -34,7 +33,6 @@ EXPECTED = {
                                    "beyond the test's 1e-7",
     "test_mlp_param_dtypes[ScratchClassifier-float64]": FLOAT32,
     "test_mlp_param_dtypes[ScratchRegressor-float64]": FLOAT32,
-    "test_mlp_vs_poisson_glm_equivalent": POISSON,
 }
 
 

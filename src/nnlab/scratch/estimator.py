@@ -273,7 +273,6 @@ class ScratchClassifier(ClassifierMixin, _ScratchMLP):
       MLPClassifier, whose saved best weights are by then the live ones, keeps the last if the validation
       score never improved.
     - Not there: MLPClassifier's private methods and attributes (`_loss_grad_lbfgs`, `_coef_velocity`, ...).
-    - Not built yet: ScratchRegressor's loss='poisson'.
     """
 
     def __init__(self, hidden_layer_sizes=(256, 128), activation="relu", solver="adam", alpha=1e-4,

@@ -233,7 +233,7 @@ ACTIVATIONS = {"identity": Activation(identity, identity_derivative),
                "logistic": Activation(logistic, logistic_derivative),
                "tanh": Activation(tanh, tanh_derivative),
                "relu": Activation(relu, relu_derivative, bool)}
-OUTPUTS = ("logistic", "softmax", "identity")
+OUTPUTS = ("logistic", "softmax", "identity", "exp")
 
 
 def forward(net: Network, X: np.ndarray, ws: Workspace) -> np.ndarray:
@@ -299,6 +299,17 @@ def squared_loss(Z_out: np.ndarray, y: np.ndarray, binary: bool = False,
     return float(0.5 * np.average(diff ** 2, weights=sample_weight, axis=0).mean())
 
 
+def poisson_loss(Z_out: np.ndarray, y: np.ndarray, binary: bool = False,
+                 sample_weight: np.ndarray | None = None) -> float:
+    """Half the Poisson deviance of an exp output, as MLPRegressor's loss='poisson': the mean over samples
+    (weighted) summed over outputs of y log(y/ŷ) - y + ŷ, with ŷ = e^z, from the logits: y log y - y z - y + e^z."""
+    Z = Z_out.astype(np.float64, copy=False)
+    Y = np.reshape(y, Z.shape)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        y_log_y = np.where(Y > 0, Y * np.log(Y), 0.0)            # xlogy: 0 log 0 = 0
+    return float(np.average(y_log_y - Y * Z - Y + np.exp(Z), weights=sample_weight, axis=0).sum())
+
+
 def squared_loss_gradient(dZ: np.ndarray, Y: np.ndarray, slope: np.ndarray) -> None:
     """m·dL/dZ_out of the squared loss over an identity output, in place: dZ holds A_out = Z_out. As
     MLPRegressor's, it is the gradient of the loss summed over the outputs (not their mean): A_out - Y."""
@@ -331,7 +342,8 @@ class Loss:
 
 LOSSES = {"log": Loss(log_loss, log_loss_gradient),
           "mse": Loss(squared_error, squared_error_gradient, sigmoid_only=True),
-          "squared": Loss(squared_loss, squared_loss_gradient)}
+          "squared": Loss(squared_loss, squared_loss_gradient),
+          "poisson": Loss(poisson_loss, log_loss_gradient)}  # e^z - y: the canonical link's A_out - Y, as the log loss
 
 
 def check_loss(loss: str, binary: bool = True) -> Loss:
@@ -369,8 +381,10 @@ def backward(net: Network, X: np.ndarray, y: np.ndarray, ws: Workspace, alpha: f
         Y.fill(0)
         Y[np.arange(ws.m), y] = 1
     dZ = ws.dZ[-1]
-    if net.output == "identity":
-        np.copyto(dZ, ws.A[-1])                     # A_out = Z_out
+    if net.output in ("identity", "exp"):
+        np.copyto(dZ, ws.A[-1])                     # A_out = Z_out (or e^Z_out, the Poisson loss's output)
+        if net.output == "exp":
+            np.exp(dZ, out=dZ)
     else:
         probabilities(ws.A[-1], net.output == "logistic", out=dZ)
     check_loss(loss, net.binary).output_gradient(dZ, Y, ws.slope)  # m·dL/dZ_out, the loss's own
@@ -412,6 +426,8 @@ def outputs(net: Network, X: np.ndarray, batch_size: int = 4096) -> np.ndarray:
         Z_out = forward(net, batch, ws.view(n))
         if net.output == "identity":
             out[start:start + n] = Z_out
+        elif net.output == "exp":
+            np.exp(Z_out, out=out[start:start + n])
         else:
             probabilities(Z_out, net.output == "logistic", out=out[start:start + n])
     return out

@@ -8,6 +8,7 @@ import scipy.optimize
 import scipy.sparse
 
 from nnlab.scratch.network import (
+    LOSSES,
     Network,
     Workspace,
     backward,
@@ -15,8 +16,9 @@ from nnlab.scratch.network import (
     forward,
     l2_penalty,
     log_loss,
-    squared_loss,
 )
+
+REGRESSION = ("squared", "poisson")  # the losses of ScratchRegressor
 
 
 class EpochRunner:
@@ -30,10 +32,10 @@ class EpochRunner:
         # batch) — for callers that report the data loss alone, as the CLI's curves do.
         self.net, self.optimizer, self.batch_size, self.alpha = net, optimizer, batch_size, alpha
         self.track_penalty = track_penalty
-        check_loss(loss, net.binary or loss == "squared")
+        check_loss(loss, net.binary or loss in REGRESSION)
         self.loss = loss  # what backward differentiates; the loss reported is the log loss either way
-        self.regression = loss == "squared"  # except for regression: the squared loss, and no accuracy
-        self.reported = squared_loss if self.regression else log_loss
+        self.regression = loss in REGRESSION  # except for regression: its own loss, and no accuracy
+        self.reported = LOSSES[loss].value if self.regression else log_loss
         self.ws = Workspace.create(net, batch_size)
         self.X_batch = None  # the gathered batch of a dense X, made on first use (a sparse X gathers its own)
 
@@ -110,8 +112,8 @@ def fit_lbfgs(net: Network, X: np.ndarray, y: np.ndarray, alpha: float, loss: st
     The loss is the one `loss` names (the log loss or regression's squared loss), as `loss_` reports it;
     `on_evaluation()` hears of every evaluation of loss and gradient; `sample_weight` weighs the mean (and
     the L2 term is over the sum of the weights), as in scikit-learn."""
-    check_loss(loss, net.binary or loss == "squared")
-    value_of = squared_loss if loss == "squared" else log_loss
+    check_loss(loss, net.binary or loss in REGRESSION)
+    value_of = LOSSES[loss].value if loss in REGRESSION else log_loss
     ws = Workspace.create(net, X.shape[0])
     m = X.shape[0] if sample_weight is None else float(sample_weight.sum())
 
