@@ -2,9 +2,9 @@
 
 The test file is read from the installed scikit-learn at test time (never copied here): its import of the two
 estimators is replaced by ours and the source executed as a module, whose tests pytest then collects from this
-one. EXPECTED lists every test that is expected not to pass, with the reason (each a deliberate difference,
-listed in ScratchClassifier's docstring and docs/reference.md, or a feature not built yet). They are strict
-xfails: one that starts passing fails the run until it leaves the list.
+one. EXPECTED lists every test that is expected not to pass (4 of 59), with the reason: each a deliberate
+difference listed in ScratchClassifier's docstring and docs/reference.md. They are strict xfails: one that
+starts passing fails the run until it leaves the list.
 """
 
 import types
