@@ -233,7 +233,8 @@ class ScratchClassifier(ClassifierMixin, _ScratchMLP):
     Hidden layers of `activation` ('relu', 'tanh', 'logistic' or 'identity'). Two classes (or one): one
     sigmoid output unit and the log loss (the derived network). More: softmax + cross-entropy. A 0/1
     label-indicator y (multilabel): a sigmoid unit per label and the binary log loss summed over the labels
-    (test_sklearn_twin_multilabel.py); `predict` gives the indicator matrix. Solvers:
+    (test_sklearn_twin_multilabel.py); `predict` gives the indicator matrix. X may be a scipy.sparse matrix
+    (CSR or CSC): the first layer multiplies it as it is, never densified (test_sparse.py). Solvers:
     'adam', or 'sgd' with `momentum` (0 for plain SGD), Nesterov and the `learning_rate` schedules
     ('constant', 'invscaling' with `power_t`, 'adaptive'), in sklearn's velocity form, or 'lbfgs': scipy's
     L-BFGS-B on the whole training set, with `max_iter`, `max_fun` and gtol=`tol` as MLPClassifier's (no
