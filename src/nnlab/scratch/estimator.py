@@ -40,6 +40,11 @@ class _ScratchMLP(BaseEstimator):
         weighs each sample's loss (and the validation score), as MLPClassifier's."""
         return self._fit(X, y, classes=None, incremental=False, sample_weight=sample_weight)
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True  # CSR or CSC X, multiplied as it is (network.product)
+        return tags
+
     # -- training ---------------------------------------------------------------------------
     def _np_dtype(self):
         return np.dtype(self.dtype)
