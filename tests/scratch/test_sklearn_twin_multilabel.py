@@ -46,7 +46,8 @@ def test_multilabel_trains_as_mlpclassifier(solver, early_stopping):
 
 
 def test_a_far_off_label_has_a_small_probability_not_zero():
-    """check_estimator asks every label's probability to be > 0: at a logit near -60, 1e-26 as MLPClassifier's."""
+    """check_estimator asks every label's probability to be in (0, 1): at a logit near -60, 1e-26 as
+    MLPClassifier's; near +60, the float below 1."""
     X, Y = label_sets()
     params = dict(hidden_layer_sizes=HIDDEN, max_iter=5, random_state=0, **SOLVERS["adam"])
     ours, theirs = twins(ScratchClassifier, MLPClassifier, params, *label_weights())
@@ -56,6 +57,8 @@ def test_a_far_off_label_has_a_small_probability_not_zero():
     P = ours.predict_proba(X)
     assert (P > 0).all() and P.max() < 1e-20
     np.testing.assert_allclose(P, theirs.predict_proba(X), rtol=1e-9)
+    ours.intercepts_[-1][:] = 60.0
+    assert (ours.predict_proba(X) < 1).all() and (ours.predict_proba(X) > 1 - 1e-15).all()
 
 
 def test_two_labels_are_not_two_classes():

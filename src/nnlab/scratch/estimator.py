@@ -337,9 +337,10 @@ class ScratchClassifier(ClassifierMixin, _ScratchMLP):
         # and a prediction must not depend on which other rows came with it.
         if self._multilabel():
             # expit of the logits, as MLPClassifier: exact in the far tail too (a label's probability at a
-            # logit of -50 is 2e-22, not the 0 that the training sigmoid's 1 + tanh(z/2) rounds it to)
+            # logit of -50 is 2e-22, not the 0 that the training sigmoid's 1 + tanh(z/2) rounds it to); above a
+            # logit of 37 it rounds to 1, held at the float just below: no label is certain (nor its log 1-p -inf)
             logits = outputs(Network(self.coefs_, self.intercepts_, np.float64, self.activation, "identity"), X)
-            return expit(logits, out=logits)
+            return np.minimum(expit(logits, out=logits), 1.0 - np.finfo(np.float64).epsneg, out=logits)
         return predict_proba(Network(self.coefs_, self.intercepts_, np.float64, self.activation), X)
 
     def predict_log_proba(self, X):
