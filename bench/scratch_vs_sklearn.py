@@ -1,32 +1,41 @@
-"""ScratchClassifier against scikit-learn's MLPClassifier on identical Fashion-MNIST work.
+"""ScratchClassifier and ScratchRegressor against scikit-learn's MLPClassifier and MLPRegressor, on identical
+Fashion-MNIST work, quiet and beside a competing job, in float32 and float64, in one run.
 
-Both get the same arrays and the same settings (784-256-128-10, adam, lr 1e-3, batch 128, alpha 1e-4,
-2 epochs, shuffled), alternating in one process so that both see the same machine. Two inputs:
-float64 pixels (what `X / 255.0` gives a user; MLPClassifier then computes in float64, ScratchClassifier
-in its default float32) and float32 pixels (both compute in float32: the same arithmetic).
-Also prints the achieved GFLOP/s of the training against the measured sgemm rate, and the time of the
-training's matrix products alone (the same BLAS calls in both): the floor under either trainer's time, which
-bounds the speed-up that any amount of work on the rest of the step could give.
+Both get the same rows and the same settings (784-256-128-10, adam, lr 1e-3, batch 128, alpha 1e-4, shuffled,
+a fixed number of epochs); the regressors fit the labels' one-hot rows (10 outputs), so every fit makes the
+same matrix products. In each dtype both compute in it (nnlab with `dtype=` that dtype). The competing job is
+one `python -c "while True: pass"` process. Conditions and trainers alternate (quiet, busy, quiet, ...; within
+each, sklearn and nnlab take turns going first) so that both see the same machine.
 
-    .venv/bin/python bench/scratch_vs_sklearn.py [--rounds 3] [--epochs 2]
+Beside them, the floor: the same forward+backward matrix products alone (8 per step) on arrays of the right
+shapes, as plain `np.matmul` (sklearn's calls) and as nnlab's `network.product` (its inner dimension cut in
+fixed blocks, for the same bits on any thread count). `uptime` before and after, and the CPU's model and flags.
+
+    .venv/bin/python bench/scratch_vs_sklearn.py [--rounds 2] [--epochs 2] [--samples 60000] [--profile]
 """
 
 from __future__ import annotations
 
 import argparse
-import platform
+import cProfile
+import pstats
+import subprocess
+import sys
 import time
 import warnings
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.neural_network import MLPClassifier
-from threadpoolctl import threadpool_info
+from sklearn.neural_network import MLPClassifier, MLPRegressor
+from threadpoolctl import threadpool_info, threadpool_limits
 
-from nnlab import ScratchClassifier
+from nnlab import ScratchClassifier, ScratchRegressor
 from nnlab.data import load
+from nnlab.scratch.network import product
 
 HIDDEN = (256, 128)
+SIZES = [784, *HIDDEN, 10]
+PAIRS = {"classifier": (MLPClassifier, ScratchClassifier), "regressor": (MLPRegressor, ScratchRegressor)}
 
 
 def settings(epochs: int, seed: int) -> dict:
@@ -34,47 +43,50 @@ def settings(epochs: int, seed: int) -> dict:
                 max_iter=epochs, shuffle=True, tol=0.0, n_iter_no_change=10**6, random_state=seed)
 
 
-def sgemm_gflops(m: int, k: int, n: int, seconds: float = 1.0) -> float:
+def machine() -> str:
+    info = dict(line.split(":", 1) for line in subprocess.run(["lscpu"], capture_output=True, text=True)
+                .stdout.splitlines() if ":" in line)
+    flags = set(info.get("Flags", "").split())
+    simd = [f for f in ("avx2", "fma", "avx512f", "avx512_bf16", "amx_tile", "asimd", "sve") if f in flags]
+    blas = ", ".join(f"{i['internal_api']} {i.get('version', '')} ({i['num_threads']} threads)"
+                     for i in threadpool_info() if i["user_api"] == "blas")
+    return (f"{info.get('Model name', '?').strip()}, {info.get('CPU(s)', '?').strip()} CPUs, flags "
+            f"{' '.join(simd)}; numpy {np.__version__}, BLAS {blas}")
+
+
+def uptime() -> str:
+    return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+
+
+def products_seconds(n_samples: int, batch: int, epochs: int, dtype, matmul, reps: int = 30) -> float:
+    """The training's matrix products alone, timed on random arrays of the right shapes: forward Z = A·W,
+    backward dW = Aᵀ·dZ and dA = dZ·Wᵀ (not for the input layer), times the steps of the fits. On the faster
+    of one BLAS thread and BLAS's default count: beside a competing job, threads that wait on each other make
+    the default far slower, and nnlab's thread policy would not use them."""
+    return min(_products_seconds(n_samples, batch, epochs, dtype, matmul, reps, threads) for threads in (1, None))
+
+
+def _products_seconds(n_samples, batch, epochs, dtype, matmul, reps, threads) -> float:
     rng = np.random.default_rng(0)
-    A, B = rng.random((m, k), dtype=np.float32), rng.random((k, n), dtype=np.float32)
-    C = np.empty((m, n), np.float32)
-    np.matmul(A, B, out=C)
-    reps, start = 0, time.perf_counter()
-    while time.perf_counter() - start < seconds:
-        np.matmul(A, B, out=C)
-        reps += 1
-    return 2 * m * k * n * reps / (time.perf_counter() - start) / 1e9
-
-
-def training_flops(n_samples: int, sizes: list[int], epochs: int) -> float:
-    """Forward Z = A·W, backward dW = Aᵀ·dZ and dA = dZ·Wᵀ (not for the input layer): 2mnk each."""
-    layers = list(zip(sizes[:-1], sizes[1:]))
-    per_sample = sum(2 * a * b for a, b in layers) * 2 + sum(2 * a * b for a, b in layers[1:])
-    return per_sample * n_samples * epochs
-
-
-def products_seconds(n_samples: int, sizes: list[int], batch: int, epochs: int, dtype, reps: int = 100) -> float:
-    """The matrix products of the training alone, timed on random arrays of the right shapes: both
-    trainers make exactly these BLAS calls, so this is a floor under either's time."""
-    rng = np.random.default_rng(0)
-    A = [rng.random((batch, n)).astype(dtype) for n in sizes]      # A[0] is the input batch
+    A = [rng.random((batch, n)).astype(dtype) for n in SIZES]      # A[0] is the input batch
     dZ = [rng.random(a.shape).astype(dtype) for a in A]
-    W = [rng.random((a, b)).astype(dtype) for a, b in zip(sizes[:-1], sizes[1:])]
+    W = [rng.random((a, b)).astype(dtype) for a, b in zip(SIZES[:-1], SIZES[1:])]
     dW = [np.empty_like(w) for w in W]
 
     def step():
         for l, w in enumerate(W):
-            np.matmul(A[l], w, out=A[l + 1])                       # Z = A_prev·W
+            matmul(A[l], w, out=A[l + 1])                          # Z = A_prev·W
         for l in range(len(W) - 1, -1, -1):
-            np.matmul(A[l].T, dZ[l + 1], out=dW[l])                # dW = A_prevᵀ·dZ
+            matmul(A[l].T, dZ[l + 1], out=dW[l])                   # dW = A_prevᵀ·dZ
             if l:
-                np.matmul(dZ[l + 1], W[l].T, out=dZ[l])            # dA_prev = dZ·Wᵀ
+                matmul(dZ[l + 1], W[l].T, out=dZ[l])               # dA_prev = dZ·Wᵀ
 
-    step()
-    start = time.perf_counter()
-    for _ in range(reps):
+    with threadpool_limits(threads, user_api="blas"):
         step()
-    return (time.perf_counter() - start) / reps * -(-n_samples // batch) * epochs
+        start = time.perf_counter()
+        for _ in range(reps):
+            step()
+        return (time.perf_counter() - start) / reps * -(-n_samples // batch) * epochs
 
 
 def timed_fit(model, X, y) -> float:
@@ -85,53 +97,74 @@ def timed_fit(model, X, y) -> float:
     return time.perf_counter() - start
 
 
+def profile(X, y, epochs: int) -> None:
+    """Where a float32 ScratchClassifier fit spends its time, by function (cumulative)."""
+    model = ScratchClassifier(**settings(epochs, seed=0), dtype="float32")
+    prof = cProfile.Profile()
+    prof.runcall(timed_fit, model, X.astype(np.float32), y)
+    pstats.Stats(prof).sort_stats("tottime").print_stats(14)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--rounds", type=int, default=4, help="alternating rounds; round r uses seed r")
+    parser.add_argument("--rounds", type=int, default=2, help="alternating rounds; round r uses seed r")
     parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--samples", type=int, default=60000, help="the first N training rows")
+    parser.add_argument("--profile", action="store_true", help="then profile a float32 ScratchClassifier fit")
     args = parser.parse_args()
 
     ds = load("fashion-mnist")
-    X, y, Xt, yt = ds.X_train, ds.y_train, ds.X_test, ds.y_test
-    blas = ", ".join(f"{i['internal_api']} {i.get('version', '')} ({i['num_threads']} threads)"
-                     for i in threadpool_info() if i["user_api"] == "blas")
-    print(f"machine: {platform.processor() or platform.machine()}, numpy {np.__version__}, BLAS {blas}")
-    print(f"work: Fashion-MNIST {X.shape[0]} x {X.shape[1]} float32, 784-256-128-10, adam, lr 1e-3, "
-          f"batch 128, {args.epochs} epochs; {args.rounds} alternating rounds\n")
+    X, y = ds.X_train[:args.samples], ds.y_train[:args.samples]
+    Y = np.eye(10)[y]  # the regressors' targets: one-hot rows, 10 outputs as the classifiers have
+    print(f"machine: {machine()}")
+    print(f"uptime before: {uptime()}")
+    print(f"work: Fashion-MNIST {X.shape[0]} x {X.shape[1]}, 784-256-128-10, adam, lr 1e-3, batch 128, "
+          f"{args.epochs} epochs; {args.rounds} rounds of quiet and busy\n", flush=True)
 
-    flops = training_flops(len(X), [784, *HIDDEN, 10], args.epochs)
-    for dtype in (np.float64, np.float32):
-        Xd, Xtd = X.astype(dtype), Xt.astype(dtype)
-        times = {"sklearn MLPClassifier": [], "nnlab ScratchClassifier": []}
-        accs = {k: [] for k in times}
-        floor = []
-        print(f"--- {np.dtype(dtype).name} input")
-        for r in range(args.rounds):
-            for name, make in (("sklearn MLPClassifier", MLPClassifier),
-                               ("nnlab ScratchClassifier", ScratchClassifier)):
-                model = make(**settings(args.epochs, seed=r))  # round r: both get seed r
-                times[name].append(timed_fit(model, Xd, y))
-                accs[name].append(model.score(Xtd, yt))
-                print(f"round {r + 1}  {name:<24} {times[name][-1]:6.2f} s  test accuracy {accs[name][-1]:.4f}",
-                      flush=True)
-            if dtype == np.float32:  # with float64 input the two make different products
-                floor.append(products_seconds(len(X), [784, *HIDDEN, 10], 128, args.epochs, dtype))
-                print(f"round {r + 1}  {'matrix products alone':<24} {floor[-1]:6.2f} s", flush=True)
-        ours, theirs = np.median(times["nnlab ScratchClassifier"]), np.median(times["sklearn MLPClassifier"])
-        print(f"{np.dtype(dtype).name} input: median time  nnlab {ours:.2f} s  sklearn {theirs:.2f} s  "
-              f"speed-up x{theirs / ours:.2f};  accuracy  nnlab {np.mean(accs['nnlab ScratchClassifier']):.4f}  "
-              f"sklearn {np.mean(accs['sklearn MLPClassifier']):.4f};  "
-              f"GFLOP/s  nnlab {flops / ours / 1e9:.1f}  sklearn {flops / theirs / 1e9:.1f}")
-        if not floor:
-            print()
-            continue
-        least = np.median(floor)
-        print(f"{np.dtype(dtype).name} matrix products alone {least:.2f} s (the same BLAS calls in both);  time above "
-              f"them  nnlab {ours - least:.2f} s  sklearn {theirs - least:.2f} s;  x2 would leave nnlab "
-              f"{max(theirs / 2 - least, 0):.2f} s above them\n")
-    peak = sgemm_gflops(2048, 2048, 2048)
-    shaped = sgemm_gflops(128, 784, 256)
-    print(f"sgemm rate: {peak:.1f} GFLOP/s (2048^3), {shaped:.1f} GFLOP/s (128x784 by 784x256, the first layer)")
+    times: dict[tuple, list[float]] = {}
+    for r in range(args.rounds):
+        for condition in ("quiet", "busy"):
+            rival = subprocess.Popen([sys.executable, "-c", "while True: pass"]) if condition == "busy" else None
+            try:
+                time.sleep(0.5 if rival else 0.0)
+                for kind, (theirs, ours) in PAIRS.items():
+                    target = y if kind == "classifier" else Y
+                    for dtype in (np.float32, np.float64):
+                        Xd, name = X.astype(dtype), np.dtype(dtype).name
+                        makers = [("sklearn", theirs(**settings(args.epochs, r))),
+                                  ("nnlab", ours(**settings(args.epochs, r), dtype=name))]
+                        for who, model in makers[::-1] if r % 2 else makers:
+                            seconds = timed_fit(model, Xd, target)
+                            times.setdefault((condition, kind, name, who), []).append(seconds)
+                            print(f"round {r + 1} {condition:<5} {kind:<10} {name}  {who:<7} {seconds:6.2f} s",
+                                  flush=True)
+                for dtype in (np.float32, np.float64):
+                    name = np.dtype(dtype).name
+                    for floor, matmul in (("floor matmul", np.matmul), ("floor blocked", product)):
+                        seconds = products_seconds(len(X), 128, args.epochs, dtype, matmul)
+                        times.setdefault((condition, "products", name, floor), []).append(seconds)
+            finally:
+                if rival is not None:
+                    rival.kill()
+                    rival.wait()
+    print(f"\nuptime after: {uptime()}\n")
+
+    print("| condition | estimator | dtype | sklearn | nnlab | speed-up | products alone (matmul / nnlab's blocked) "
+          "| nnlab above its floor |")
+    print("|---|---|---|---|---|---|---|---|")
+    for condition in ("quiet", "busy"):
+        for kind in PAIRS:
+            for name in ("float32", "float64"):
+                theirs = float(np.median(times[(condition, kind, name, "sklearn")]))
+                ours = float(np.median(times[(condition, kind, name, "nnlab")]))
+                plain = float(np.median(times[(condition, "products", name, "floor matmul")]))
+                blocked = float(np.median(times[(condition, "products", name, "floor blocked")]))
+                print(f"| {condition} | {kind} | {name} | {theirs:.2f} s | {ours:.2f} s | x{theirs / ours:.2f} | "
+                      f"{plain:.2f} / {blocked:.2f} s | {ours - blocked:.2f} s (floor {blocked / ours:.0%} of "
+                      f"nnlab's time) |")
+    if args.profile:
+        print()
+        profile(X, y, args.epochs)
 
 
 if __name__ == "__main__":

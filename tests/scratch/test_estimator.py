@@ -13,7 +13,9 @@ from nnlab import ScratchClassifier
 
 # As scikit-learn runs this check on MLPClassifier (its PER_ESTIMATOR_CHECK_PARAMS): L-BFGS, whose fit
 # converges, so that a weight of 2 equals a repeated sample to 1e-7; in float64, which that tolerance needs.
-CHECK_PARAMS = {"check_sample_weight_equivalence_on_dense_data": dict(solver="lbfgs", dtype="float64")}
+# The same for sparse data, which the check's dense and sparse variants share.
+CHECK_PARAMS = {f"check_sample_weight_equivalence_on_{data}_data": dict(solver="lbfgs", dtype="float64")
+                for data in ("dense", "sparse")}
 
 
 @parametrize_with_checks([ScratchClassifier()])

@@ -6,7 +6,9 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from nnlab import ScratchRegressor
 
 # As scikit-learn runs this check on MLPRegressor (its PER_ESTIMATOR_CHECK_PARAMS).
-CHECK_PARAMS = {"check_sample_weight_equivalence_on_dense_data": dict(solver="sgd", tol=1e-2, random_state=42)}
+# The same for sparse data, which the check's dense and sparse variants share.
+CHECK_PARAMS = {f"check_sample_weight_equivalence_on_{data}_data": dict(solver="sgd", tol=1e-2, random_state=42)
+                for data in ("dense", "sparse")}
 
 
 @parametrize_with_checks([ScratchRegressor()])

@@ -126,3 +126,23 @@ def test_regressor_partial_fit_keeps_state_as_mlpregressor():
         ours.partial_fit(X, y)
     assert len(ours.loss_curve_) == 5
     assert_same_regression_training(ours, theirs)
+
+
+def test_a_diverging_fit_with_early_stopping_trains_on_and_keeps_its_best_weights_as_mlpregressor():
+    """Learning rate 1 on iris: the loss overflows to inf then NaN within 5 epochs. As MLPRegressor, training goes
+    on (the validation scores NaN), early stopping restores the best weights, and fit does not raise."""
+    from sklearn.datasets import load_iris
+
+    X, y = load_iris(return_X_y=True)
+    rng = np.random.default_rng(1)
+    W, b = [rng.normal(size=(4, 100)) * 0.3, rng.normal(size=(100, 1)) * 0.3], [np.zeros(100), np.zeros(1)]
+    params = dict(hidden_layer_sizes=100, activation="identity", solver="sgd", learning_rate_init=1, max_iter=20,
+                  early_stopping=True, random_state=0)
+    ours, theirs = twins(ScratchRegressor, MLPRegressor, params, W, b)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # overflow, as in MLPRegressor
+        fit_both(ours, theirs, X, y)
+    assert ours.n_iter_ == theirs.n_iter_ == 20
+    assert np.isnan(ours.validation_scores_[-1]) and np.isnan(ours.loss_curve_[-1])
+    np.testing.assert_allclose(ours.validation_scores_, theirs.validation_scores_, rtol=1e-12)  # NaN where NaN
+    assert weight_gap(ours, theirs) < 1e-10 and np.isfinite(ours.predict(X)).all()

@@ -9,16 +9,17 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+from scipy.special import expit
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, column_or_1d, validate_data
 
 from nnlab.errors import pick
-from nnlab.scratch.network import ACTIVATIONS, Network, predict_proba
+from nnlab.scratch.network import ACTIVATIONS, Network, outputs, predict_proba
 from nnlab.scratch.optim import make_optimizer
 from nnlab.scratch.train import EpochRunner, fit_lbfgs
 from nnlab.threads import ThreadPolicy
@@ -38,6 +39,11 @@ class _ScratchMLP(BaseEstimator):
         """Train up to `max_iter` epochs (fresh weights unless `warm_start` and `coefs_` exist); `sample_weight`
         weighs each sample's loss (and the validation score), as MLPClassifier's."""
         return self._fit(X, y, classes=None, incremental=False, sample_weight=sample_weight)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True  # CSR or CSC X, multiplied as it is (network.product)
+        return tags
 
     # -- training ---------------------------------------------------------------------------
     def _np_dtype(self):
@@ -78,8 +84,10 @@ class _ScratchMLP(BaseEstimator):
         hidden = self._validate_params()
         # As MLPClassifier: keep the weights (fitted or assigned) under warm_start and in partial_fit.
         first_pass = not hasattr(self, "coefs_") or not (self.warm_start or incremental)
+        # A sparse X stays sparse (CSR: batches are rows): the first layer's products take it as it is.
         X, y = validate_data(self, X, y, reset=first_pass or not hasattr(self, "n_features_in_"),
-                             dtype=self._np_dtype(), **self._y_checks)
+                             accept_sparse="csr", dtype=(np.float64, np.float32), **self._y_checks)
+        X = _in_dtype(X, self._np_dtype())
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X)  # in X's dtype, as sklearn's
         y_train, n_outputs, output = self._targets(y, classes, first_pass)
@@ -106,7 +114,7 @@ class _ScratchMLP(BaseEstimator):
         X_val = y_val = w_val = None
         if self.early_stopping:
             X, X_val, y_train, y_val, sample_weight, w_val = self._validation_split(X, y_train, sample_weight, rs)
-        n = len(X)
+        n = X.shape[0]
         if self.batch_size != "auto" and self.batch_size > n:
             warnings.warn("Got `batch_size` less than 1 or larger than sample size. It is going to be clipped",
                           stacklevel=3)
@@ -121,10 +129,6 @@ class _ScratchMLP(BaseEstimator):
             for _ in range(self.max_iter):
                 data_loss, penalty, _acc = runner.run(X, y_train, order, lambda *_: threads.check(), sample_weight)
                 self.loss_ = data_loss + penalty  # MLPClassifier's loss_curve_: the L2 term included
-                if not np.isfinite(self.loss_):
-                    raise ValueError("Solver produced non-finite parameter weights. The input data may contain "
-                                     "large values and need to be preprocessed (the loss is not finite: scale X, "
-                                     "or lower learning_rate_init).")
                 self.n_iter_ += 1
                 self.t_ += n
                 self.loss_curve_.append(self.loss_)
@@ -157,6 +161,7 @@ class _ScratchMLP(BaseEstimator):
         if self.early_stopping:
             for p, best in zip(net.params(), self._best_params):
                 p[...] = best
+        _check_finite(net)  # at the end, as MLPClassifier: early stopping may have restored finite weights
         return self
 
     def _fit_lbfgs(self, net: Network, X, y_train, sample_weight):
@@ -172,9 +177,7 @@ class _ScratchMLP(BaseEstimator):
             warnings.warn(f"lbfgs failed to converge after {self.n_iter_} iteration(s) (status={result.status}):\n"
                           f"{result.message}\n{more}\nYou might also want to scale the data.", ConvergenceWarning,
                           stacklevel=4)
-        if not np.isfinite(net.theta).all():
-            raise ValueError("Solver produced non-finite parameter weights. The input data may contain large "
-                             "values and need to be preprocessed.")
+        _check_finite(net)
         return self
 
     def _given_network(self, sizes: list[int], output: str) -> Network:
@@ -203,7 +206,7 @@ class _ScratchMLP(BaseEstimator):
         arrays = (X, y_train) if sample_weight is None else (X, y_train, sample_weight)
         parts = train_test_split(*arrays, random_state=rs, test_size=self.validation_fraction,
                                  stratify=self._stratify(y_train))
-        if len(parts[1]) < 2:
+        if parts[1].shape[0] < 2:
             raise ValueError("The validation set is too small. Increase 'validation_fraction' or the size of "
                              "your dataset.")
         return (*parts, None, None) if sample_weight is None else tuple(parts)
@@ -233,7 +236,10 @@ class ScratchClassifier(ClassifierMixin, _ScratchMLP):
     """Multi-layer perceptron classifier trained by the hand-written backprop of nnlab.
 
     Hidden layers of `activation` ('relu', 'tanh', 'logistic' or 'identity'). Two classes (or one): one
-    sigmoid output unit and the log loss (the derived network). More: softmax + cross-entropy. Solvers:
+    sigmoid output unit and the log loss (the derived network). More: softmax + cross-entropy. A 0/1
+    label-indicator y (multilabel): a sigmoid unit per label and the binary log loss summed over the labels
+    (test_sklearn_twin_multilabel.py); `predict` gives the indicator matrix. X may be a scipy.sparse matrix
+    (CSR or CSC): the first layer multiplies it as it is, never densified (test_sparse.py). Solvers:
     'adam', or 'sgd' with `momentum` (0 for plain SGD), Nesterov and the `learning_rate` schedules
     ('constant', 'invscaling' with `power_t`, 'adaptive'), in sklearn's velocity form, or 'lbfgs': scipy's
     L-BFGS-B on the whole training set, with `max_iter`, `max_fun` and gtol=`tol` as MLPClassifier's (no
@@ -262,18 +268,18 @@ class ScratchClassifier(ClassifierMixin, _ScratchMLP):
 
     - Deliberate: He initialisation (normal, std sqrt(2/n_in), zero biases) for every activation instead of
       Glorot uniform, so a cold start differs and draws `random_state` differently.
-    - Deliberate: float32 by default whatever X's dtype (`dtype='float64'` for exactness); so X beyond
-      float32's range is refused as input.
+    - Deliberate: float32 by default whatever X's dtype (`dtype='float64'` for exactness): the fitted weights
+      are float32 for float64 X too; X beyond float32's range is refused (with the ValueError MLPClassifier
+      raises once such X has made its weights non-finite); and where fit and partial_fit shuffle one batch in
+      other orders, their float32 sums part in the last bits (2e-5 relative after 100 steps; 2e-13 in float64).
     - Deliberate: ScratchClassifier's default `hidden_layer_sizes` is (256, 128) (MLPClassifier's is
       (100,)); ScratchRegressor keeps (100,).
     - Deliberate: the log loss from the logits (MLPClassifier clips probabilities at 1 machine eps); so where
       an L-BFGS line-search trial saturates a probability the two see other losses and their searches part.
-    - Deliberate: a non-finite loss raises ValueError at once rather than training on with NaN weights.
     - Deliberate: a warm-started fit with early stopping restores the best weights it saw, where
       MLPClassifier, whose saved best weights are by then the live ones, keeps the last if the validation
       score never improved.
     - Not there: MLPClassifier's private methods and attributes (`_loss_grad_lbfgs`, `_coef_velocity`, ...).
-    - Not built yet: sparse X, multilabel targets, ScratchRegressor's loss='poisson'.
     """
 
     def __init__(self, hidden_layer_sizes=(256, 128), activation="relu", solver="adam", alpha=1e-4,
@@ -315,18 +321,26 @@ class ScratchClassifier(ClassifierMixin, _ScratchMLP):
             raise ValueError("partial_fit does not support early_stopping=True")
         if not hasattr(self, "classes_") and classes is None:
             raise ValueError("classes must be passed on the first call to partial_fit.")
-        if classes is not None and hasattr(self, "classes_") and not np.array_equal(np.unique(classes),
-                                                                                      self.classes_):
+        if classes is not None and hasattr(self, "classes_") and not self._multilabel() \
+                and not np.array_equal(np.unique(classes), self.classes_):
             raise ValueError(f"`classes={classes!r}` is not the same as on last call to partial_fit, was: "
                              f"{self.classes_!r}")
         return self._fit(X, y, classes=classes, incremental=True, sample_weight=sample_weight)
 
     def predict_proba(self, X):
+        """Class probabilities (n_samples x n_classes; two columns for two classes). Multilabel: each label's
+        own probability (n_samples x n_labels, rows need not sum to 1)."""
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=np.float64)
+        X = validate_data(self, X, reset=False, accept_sparse="csr", dtype=np.float64)
         # Predictions in float64 from the trained weights, whatever dtype trained them: a float32 matrix
         # product can differ in its last bit with a row's position in the batch (BLAS kernels block rows),
         # and a prediction must not depend on which other rows came with it.
+        if self._multilabel():
+            # expit of the logits, as MLPClassifier: exact in the far tail too (a label's probability at a
+            # logit of -50 is 2e-22, not the 0 that the training sigmoid's 1 + tanh(z/2) rounds it to); above a
+            # logit of 37 it rounds to 1, held at the float just below: no label is certain (nor its log 1-p -inf)
+            logits = outputs(Network(self.coefs_, self.intercepts_, np.float64, self.activation, "identity"), X)
+            return np.minimum(expit(logits, out=logits), 1.0 - np.finfo(np.float64).epsneg, out=logits)
         return predict_proba(Network(self.coefs_, self.intercepts_, np.float64, self.activation), X)
 
     def predict_log_proba(self, X):
@@ -334,21 +348,37 @@ class ScratchClassifier(ClassifierMixin, _ScratchMLP):
             return np.log(self.predict_proba(X))
 
     def predict(self, X):
+        """Class labels; multilabel: the 0/1 indicator matrix, a label on where its probability is > 0.5."""
         P = self.predict_proba(X)
+        if self._multilabel():
+            return (P > 0.5).astype(int)  # as LabelBinarizer.inverse_transform
         if len(self.classes_) == 1:  # trained to say "not the other class" of a class that never came
             return np.full(len(P), self.classes_[0])
         return self.classes_[np.argmax(P, axis=1)]
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.classifier_tags.multi_label = False
+        tags.classifier_tags.multi_label = True  # a label-indicator y, one sigmoid unit per label
         return tags
 
-    _y_checks = dict(y_numeric=False)
+    _y_checks = dict(y_numeric=False, multi_output=True)
+
+    def _multilabel(self) -> bool:
+        """Fitted to a label-indicator matrix: a sigmoid output unit per label (as sklearn tells it apart)."""
+        return self.out_activation_ == "logistic" and self.n_outputs_ > 1
 
     def _targets(self, y, classes, first_pass: bool):
-        """Class indices into classes_; one sigmoid unit for one or two classes, a softmax for more."""
+        """Class indices into classes_; one sigmoid unit for one or two classes, a softmax for more. A 0/1
+        label-indicator matrix (multilabel): itself as the targets, one sigmoid unit per label, classes_ its
+        column numbers, as MLPClassifier's."""
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
         check_classification_targets(y)
+        if type_of_target(y) == "multilabel-indicator":
+            if not (first_pass or not hasattr(self, "classes_")) and y.shape[1] != len(self.classes_):
+                raise ValueError(f"y has {y.shape[1]} labels; the network was fitted for {len(self.classes_)}.")
+            self.classes_ = np.arange(y.shape[1])
+            return y.astype(self._np_dtype()), y.shape[1], "logistic"
         self._set_classes(y, classes, first_pass)
         k = len(self.classes_)
         return np.searchsorted(self.classes_, y).astype(np.int64), 1 if k <= 2 else k, \
@@ -358,10 +388,15 @@ class ScratchClassifier(ClassifierMixin, _ScratchMLP):
         """Stratified for one or two classes only (sklearn stratifies when its label-indicator matrix has one
         column, and so not for more classes). The strata are that column's booleans, as there, so a class
         too small to split is named 'True' in the error alike."""
+        if y_index.ndim == 2:  # multilabel: not stratified, as there
+            return None
         return (y_index == 1)[:, None] if len(self.classes_) <= 2 else None
 
     def _validation_score(self, net: Network, X_val, y_val, w_val=None) -> float:
-        """Accuracy (weighted by w_val), as MLPClassifier's `score`."""
+        """Accuracy (weighted by w_val), as MLPClassifier's `score`; multilabel: of whole label sets."""
+        if y_val.ndim == 2:
+            hits = ((outputs(net, X_val) > 0.5) == y_val).all(axis=1)
+            return float(np.average(hits, weights=w_val))
         P = predict_proba(net, X_val)
         return float(np.average((P.argmax(axis=1) if len(self.classes_) > 1 else 0) == y_val, weights=w_val))
 
@@ -375,6 +410,25 @@ class ScratchClassifier(ClassifierMixin, _ScratchMLP):
         unknown = np.setdiff1d(y, self.classes_)
         if len(unknown):
             raise ValueError(f"y holds labels not in classes_: {unknown[:5]!r}.")
+
+def _check_finite(net: Network) -> None:
+    if not np.isfinite(net.theta).all():
+        raise ValueError("Solver produced non-finite parameter weights. The input data may contain large values "
+                         "and need to be preprocessed (scale X, or lower learning_rate_init).")
+
+
+def _in_dtype(X, dtype: np.dtype):
+    """X (validated, float32 or float64, dense or CSR) in the training dtype. Values beyond float32's range
+    cannot train in float32 (they are infinite there): refused with MLPClassifier's message for weights they
+    would make non-finite, and the fix."""
+    values = X.data if hasattr(X, "tocsr") else X
+    if dtype == np.float32 and values.dtype == np.float64 and values.size \
+            and np.abs(values).max() > np.finfo(np.float32).max:
+        raise ValueError("Solver produced non-finite parameter weights. The input data may contain large values "
+                         "and need to be preprocessed (X holds values beyond float32's range: scale X, or train "
+                         "with dtype='float64').")
+    return X.astype(dtype, copy=False)
+
 
 class _SklearnOrder:
     """MLPClassifier's sample order, for `EpochRunner.run`: each epoch shuffles the previous epoch's order

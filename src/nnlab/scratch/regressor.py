@@ -12,27 +12,34 @@ from sklearn.metrics import r2_score
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from nnlab.errors import pick
 from nnlab.scratch.estimator import _ScratchMLP
 from nnlab.scratch.network import Network, outputs
+
+REGRESSION_LOSSES = {"squared_error": "squared", "poisson": "poisson"}  # MLPRegressor's names -> network.LOSSES
 
 
 class ScratchRegressor(RegressorMixin, _ScratchMLP):
     """Multi-layer perceptron regressor trained by nnlab's hand-written backprop: hidden layers of
-    `activation`, an identity output, the loss (1/2)·mean (y - ŷ)² (plus the L2 term) as in `loss_curve_`.
+    `activation`, an identity output, the loss (1/2)·mean (y - ŷ)² (plus the L2 term) as in `loss_curve_`;
+    or with loss='poisson' an exp output and half the Poisson deviance, for counts.
 
     Parameters, defaults and behaviour are MLPRegressor's (the stopping rule, early stopping scored by R²,
     warm start, partial_fit, the learning-rate schedules), as ScratchClassifier's are MLPClassifier's; the
     deliberate differences are ScratchClassifier's (its docstring lists them). Predictions come in X's dtype.
     """
 
-    _loss = "squared"
+    @property
+    def _loss(self) -> str:  # what backward differentiates (network.LOSSES)
+        return pick(REGRESSION_LOSSES, self.loss, "loss")
     _y_checks = dict(multi_output=True, y_numeric=True)
 
-    def __init__(self, hidden_layer_sizes=(100,), activation="relu", solver="adam", alpha=1e-4,
+    def __init__(self, loss="squared_error", hidden_layer_sizes=(100,), activation="relu", solver="adam", alpha=1e-4,
                  batch_size="auto", learning_rate="constant", learning_rate_init=1e-3, power_t=0.5, max_iter=200,
                  shuffle=True, random_state=None, tol=1e-4, verbose=False, warm_start=False, momentum=0.9,
                  nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1, beta_1=0.9,
                  beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000, dtype="float32"):
+        self.loss = loss
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.solver = solver
@@ -67,10 +74,10 @@ class ScratchRegressor(RegressorMixin, _ScratchMLP):
 
     def predict(self, X):
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=(np.float64, np.float32))
+        X = validate_data(self, X, reset=False, accept_sparse="csr", dtype=(np.float64, np.float32))
         # Computed in float64 (as ScratchClassifier's probabilities: no dependence on the batch's other rows),
         # returned in X's dtype, float32 or float64, as MLPRegressor's.
-        Y = outputs(Network(self.coefs_, self.intercepts_, np.float64, self.activation, "identity"), X)
+        Y = outputs(Network(self.coefs_, self.intercepts_, np.float64, self.activation, self.out_activation_), X)
         Y = Y.astype(X.dtype, copy=False)
         return Y.ravel() if Y.shape[1] == 1 else Y
 
@@ -80,12 +87,14 @@ class ScratchRegressor(RegressorMixin, _ScratchMLP):
         return tags
 
     def _targets(self, y, classes, first_pass: bool):
-        """y as a column per output; the output units are the identity."""
+        """y as a column per output; the output units are the identity (loss 'poisson': e^z, and y >= 0)."""
         Y = np.asarray(y, dtype=self._np_dtype())
+        if self._loss == "poisson" and (Y < 0).any():
+            raise ValueError("loss='poisson' requires non-negative y (counts or rates).")
         Y = Y.reshape(-1, 1) if Y.ndim == 1 else Y
         if not first_pass and Y.shape[1] != len(self.intercepts_[-1]):
             raise ValueError(f"y has {Y.shape[1]} outputs; the network was fitted for {len(self.intercepts_[-1])}.")
-        return Y, Y.shape[1], "identity"
+        return Y, Y.shape[1], "exp" if self._loss == "poisson" else "identity"
 
     def _stratify(self, Y):
         return None

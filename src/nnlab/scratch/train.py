@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.optimize
+import scipy.sparse
 
 from nnlab.scratch.network import (
+    LOSSES,
     Network,
     Workspace,
     backward,
@@ -14,8 +16,9 @@ from nnlab.scratch.network import (
     forward,
     l2_penalty,
     log_loss,
-    squared_loss,
 )
+
+REGRESSION = ("squared", "poisson")  # the losses of ScratchRegressor
 
 
 class EpochRunner:
@@ -29,12 +32,12 @@ class EpochRunner:
         # batch) — for callers that report the data loss alone, as the CLI's curves do.
         self.net, self.optimizer, self.batch_size, self.alpha = net, optimizer, batch_size, alpha
         self.track_penalty = track_penalty
-        check_loss(loss, net.binary or loss == "squared")
+        check_loss(loss, net.binary or loss in REGRESSION)
         self.loss = loss  # what backward differentiates; the loss reported is the log loss either way
-        self.regression = loss == "squared"  # except for regression: the squared loss, and no accuracy
-        self.reported = squared_loss if self.regression else log_loss
+        self.regression = loss in REGRESSION  # except for regression: its own loss, and no accuracy
+        self.reported = LOSSES[loss].value if self.regression else log_loss
         self.ws = Workspace.create(net, batch_size)
-        self.X_batch = np.empty((batch_size, net.sizes[0]), dtype=net.dtype)
+        self.X_batch = None  # the gathered batch of a dense X, made on first use (a sparse X gathers its own)
 
     def run(self, X: np.ndarray, y: np.ndarray, rng: np.random.Generator | None,
             on_batch=None, sample_weight: np.ndarray | None = None) -> tuple[float, float, float]:
@@ -48,7 +51,8 @@ class EpochRunner:
         `on_batch(n, loss, accuracy)` hears of every batch, with the running means so far. `sample_weight`
         weighs each batch's loss and gradient as scikit-learn does (the batch's weighted mean, its L2 term over
         the sum of its weights), while the epoch's mean still weighs each batch by its size, as there."""
-        m, bs, net = len(X), self.batch_size, self.net
+        m, bs, net = X.shape[0], self.batch_size, self.net
+        sparse = scipy.sparse.issparse(X)
         order = rng.permutation(m) if rng is not None else None
         loss_sum, penalty_sum, correct = 0.0, 0.0, 0
         for start in range(0, m, bs):
@@ -62,7 +66,12 @@ class EpochRunner:
                 idx = order[start:start + n]
                 # Gather into a reused buffer. mode="clip" because with the default ("raise") and `out`,
                 # NumPy gathers into a temporary first: 4x slower (the indices are a permutation, all valid).
-                xb = np.take(X, idx, axis=0, out=self.X_batch[:n], mode="clip")
+                if sparse:
+                    xb = X[idx]  # a CSR matrix of the batch's rows: still sparse
+                else:
+                    if self.X_batch is None:
+                        self.X_batch = np.empty((self.batch_size, net.sizes[0]), dtype=net.dtype)
+                    xb = np.take(X, idx, axis=0, out=self.X_batch[:n], mode="clip")
                 yb = y[idx]
                 if sample_weight is not None:
                     wb = sample_weight[idx]
@@ -72,7 +81,7 @@ class EpochRunner:
             if self.track_penalty:  # before the step, as in scikit-learn
                 penalty_sum += l2_penalty(net, self.alpha, n if wb is None else float(wb.sum())) * n
             if not self.regression:
-                correct += int(np.count_nonzero(predicted_labels(Z_out, net.binary) == yb))
+                correct += correct_count(Z_out, yb, net.binary)
             backward(net, xb, yb, ws, self.alpha, self.loss, wb)
             self.optimizer.step([ws.grad])  # the optimiser holds [net.theta]: one flat update
             if on_batch is not None:
@@ -85,6 +94,14 @@ def predicted_labels(Z_out: np.ndarray, binary: bool) -> np.ndarray:
     return (Z_out[:, 0] > 0).astype(np.int64) if binary else Z_out.argmax(axis=1)
 
 
+def correct_count(Z_out: np.ndarray, y: np.ndarray, binary: bool) -> int:
+    """How many samples the logits classify right: y class indices, or (multilabel) a 0/1 indicator matrix,
+    where a sample is right when every label is (a sigmoid unit per label: on where its logit is > 0)."""
+    if y.ndim == 2:
+        return int(np.count_nonzero(((Z_out > 0) == (y > 0.5)).all(axis=1)))
+    return int(np.count_nonzero(predicted_labels(Z_out, binary) == y))
+
+
 
 def fit_lbfgs(net: Network, X: np.ndarray, y: np.ndarray, alpha: float, loss: str, max_iter: int,
               max_fun: int, tol: float, on_evaluation=None,
@@ -95,10 +112,10 @@ def fit_lbfgs(net: Network, X: np.ndarray, y: np.ndarray, alpha: float, loss: st
     The loss is the one `loss` names (the log loss or regression's squared loss), as `loss_` reports it;
     `on_evaluation()` hears of every evaluation of loss and gradient; `sample_weight` weighs the mean (and
     the L2 term is over the sum of the weights), as in scikit-learn."""
-    check_loss(loss, net.binary or loss == "squared")
-    value_of = squared_loss if loss == "squared" else log_loss
-    ws = Workspace.create(net, len(X))
-    m = len(X) if sample_weight is None else float(sample_weight.sum())
+    check_loss(loss, net.binary or loss in REGRESSION)
+    value_of = LOSSES[loss].value if loss in REGRESSION else log_loss
+    ws = Workspace.create(net, X.shape[0])
+    m = X.shape[0] if sample_weight is None else float(sample_weight.sum())
 
     def loss_and_gradient(theta: np.ndarray) -> tuple[float, np.ndarray]:
         net.theta[...] = theta
