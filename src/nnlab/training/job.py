@@ -22,7 +22,7 @@ from nnlab.data import Dataset, Scaler, load, validation_split
 from nnlab.errors import Interrupted, NNLabError
 from nnlab.metrics import log_loss, summarize
 from nnlab.threads import ThreadPolicy, arithmetic_record
-from nnlab.training import cadence, distributed, health
+from nnlab.training import cadence, distributed, health, sanity
 from nnlab.training.config import TrainConfig
 from nnlab.training.engines import make_engine
 from nnlab.training.progress import progress_bar
@@ -99,6 +99,9 @@ def train(cfg: TrainConfig, out: str, name: str | None, quiet: bool = False,
     cfg = cfg.resolve(len(splits.y_train))  # the defaults that depend on the data's size
     engine = engine_for(cfg, splits)
     dist = distributed.context()
+    if not quiet and dist.main:
+        for note in sanity.before_training(cfg, len(splits.y_train)):
+            print(note, flush=True)
     run = None
     if dist.main:  # only rank 0 writes; the others learn the directory's name from it
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
