@@ -185,3 +185,27 @@ def test_the_cnn_shifts_images_only_in_runs_long_enough_to_need_it():
     engine = TorchEngine(make(model="cnn", epochs=30), 784, 10, (1, 28, 28))
     engine.prepare(X, y, flip_ok=False)  # digits: a mirror image is another digit
     assert engine.describe()["augment_used"] == "shifts of up to 2 px"
+
+
+def test_the_engine_flushes_subnormals_only_while_it_computes(monkeypatch):
+    """Subnormal floats are flushed to zero inside the engine's arithmetic (fast on CPUs) and the caller's
+    setting is back after each call: code that calls nnlab keeps IEEE subnormals (hypothesis refuses to draw
+    floats where they are flushed)."""
+    from nnlab.training import torch_engine
+
+    seen = []
+    real = torch_engine.TorchEngine._train_epoch
+
+    def spy(self, *args):
+        seen.append(torch_engine._flushing())
+        return real(self, *args)
+
+    monkeypatch.setattr(torch_engine.TorchEngine, "_train_epoch", spy)
+    tiny = float.fromhex("0x1p-1060")
+    assert tiny * 1.0 != 0.0  # the caller's IEEE arithmetic
+    engine = TorchEngine(make(epochs=1), 64, 10)
+    X = np.random.default_rng(0).random((32, 64), np.float32)
+    engine.prepare(X, np.arange(32) % 10, flip_ok=False)
+    engine.train_epoch(0, 1)
+    engine.predict_proba(X)
+    assert seen == [True] and tiny * 1.0 != 0.0
