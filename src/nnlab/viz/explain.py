@@ -26,7 +26,7 @@ from nnlab.files import write_bytes_atomic
 from nnlab.scratch.network import Network, predict_proba
 from nnlab.scratch.walk import LossRace, Walk, compare_losses, pick_batch, walk
 from nnlab.threads import ThreadPolicy
-from nnlab.viz.explain_page import page
+from nnlab.viz.explain_page import framed, page
 
 WEIGHTS = ("trained", "start")
 MAX_SAMPLES = 64
@@ -42,8 +42,7 @@ class Explanation:
     html: str
 
     def _repr_html_(self) -> str:
-        # In a frame: the page's own style must not restyle the notebook around it.
-        return f'<iframe srcdoc="{escape(self.html)}" style="width:100%;height:900px;border:1px solid #ddd"></iframe>'
+        return framed(self.html)
 
     def write(self, path: str | Path) -> Path:
         """Write the page (atomically) to `path`, a file name ending in .html."""

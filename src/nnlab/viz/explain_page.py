@@ -47,6 +47,11 @@ figure { margin: 1em 0; } figure img { max-width: 100%; } figcaption { color: #5
 """
 
 
+def framed(html: str) -> str:
+    """A whole page for Jupyter, in a frame: the page's own style must not restyle the notebook around it."""
+    return f'<iframe srcdoc="{escape(html)}" style="width:100%;height:900px;border:1px solid #ddd"></iframe>'
+
+
 def fmt(v: float) -> str:
     """How the page prints a number: 4 significant digits (its exact value is in the cell's title)."""
     v = float(v)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from html import escape
 from pathlib import Path
 
 from nnlab.errors import NNLabError
@@ -17,6 +16,7 @@ from nnlab.files import write_bytes_atomic
 from nnlab.scratch.handnet import HandWalk, parse, walk
 from nnlab.scratch.marking import Marking, answers, mark, read_answers
 from nnlab.viz import handout, homework_page
+from nnlab.viz.explain_page import framed
 
 
 @dataclass
@@ -28,7 +28,7 @@ class HandExplanation:
     html: str
 
     def _repr_html_(self) -> str:
-        return f'<iframe srcdoc="{escape(self.html)}" style="width:100%;height:900px;border:1px solid #ddd"></iframe>'
+        return framed(self.html)
 
     def to_json(self) -> dict:
         """{"loss", "values", "gradients", "updated", "losses", ...} in the spec's notation, with the marks."""
