@@ -27,7 +27,7 @@ def register(commands, common) -> None:
                         '"X": ..., "Y": ..., "loss": "mse" | "log" | "cross-entropy", "lr": ...}; see '
                         "examples/homework.json; default: none (give RUN_DIR or --net)")
     p.add_argument("--answers", metavar="ANSWERS.json",
-                   help='with --net: your own numbers for any steps, e.g. {"A1": [[0.5933, 0.5969]], "dW2": ...}, '
+                   help='your own numbers for any steps, e.g. {"A1": [[0.5933, 0.5969]], "dW2": ...}, '
                         "each checked to the digits you wrote; default: none")
     p.add_argument("--steps", type=positive_int, default=1,
                    help="walk this many SGD steps and show the loss falling; default: 1")
