@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nnlab.viz.poke import _b64, script_json
+from nnlab.viz.poke import _b64, script_json, scripts
 
 SCRIPTS = [Path(__file__).with_name(name) for name in ("learn.js", "learn_data.js", "learn_plots.js", "learn_page.js")]
 # Work per page step ~ batch x parameters; past this many parameters a step and the field's redraw would no
@@ -102,9 +102,7 @@ def _finite(v):
 
 def section(ev) -> str:
     """The section's HTML for a report input that has one (`why_not(ev)` is None and it is a 2-D run)."""
-    scripts = [p.read_text(encoding="utf-8") for p in SCRIPTS]
-    if any("</script" in s.lower() for s in scripts):  # an inlined script must not end its own element
-        raise ValueError("the page's scripts (learn*.js) must not contain '</script'")
+    texts = scripts(*SCRIPTS)
     cfg, sizes = ev.run_settings, "-".join(str(n) for n in ev.numpy_net.sizes)
     intro = (f"The network of this run ({sizes}) trains again here, in this page: the same backpropagation "
              f"and {cfg.optimizer} step as the Python code (float64 JavaScript), from the run's own random start "
@@ -117,7 +115,7 @@ def section(ev) -> str:
             '<div class="learn-app" id="learn-app" tabindex="-1"></div>'
             '<noscript><p class="learn-note">This section needs JavaScript.</p></noscript>'
             f'<script type="application/json" id="learn-data">{script_json(payload(ev))}</script>'
-            + "".join(f"<script>{s}</script>" for s in scripts))
+            + "".join(f"<script>{s}</script>" for s in texts))
 
 
 def report_parts(ev) -> tuple[list[tuple[str, str, str]], list[str]]:

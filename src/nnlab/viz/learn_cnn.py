@@ -17,7 +17,7 @@ import torch
 from torch import nn
 
 from nnlab.models.nets import CNN
-from nnlab.viz.poke import _b64, script_json
+from nnlab.viz.poke import _b64, script_json, scripts
 
 SCRIPT = Path(__file__).with_name("learn_cnn.js")
 MAX_PARAMETERS = 1_500_000  # as poke.py's: float32 in base64, the page stays a few MB and a forward ~10 ms
@@ -93,9 +93,7 @@ def report_parts(model, ds) -> tuple[list[tuple[str, str, str]], list[str]]:
     if n > MAX_PARAMETERS:
         return [], [f"See through the CNN: this CNN has {n:,} parameters; the page runs CNNs of up to "
                     f"{MAX_PARAMETERS:,} (float32 in the page)."]
-    script = SCRIPT.read_text(encoding="utf-8")
-    if "</script" in script.lower():
-        raise ValueError("learn_cnn.js must not contain '</script'")
+    (script,) = scripts(SCRIPT)
     intro = ("The trained CNN runs in this page, in plain JavaScript, from the weights stored in it (its "
              "probabilities equal PyTorch's to 1e-4). Draw a digit on the pad (or pick a test image): every block's "
              "feature maps are drawn below it, brighter where the channel responds. Click a map to see the "

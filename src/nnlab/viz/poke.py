@@ -174,6 +174,16 @@ def payload(net: Dense, ds, P: np.ndarray | None = None) -> dict:
     return data
 
 
+def scripts(*paths: Path) -> list[str]:
+    """The texts of the package's scripts to inline into a report, each checked: an inlined script must not
+    end its own <script> element."""
+    texts = [p.read_text(encoding="utf-8") for p in paths]
+    for path, text in zip(paths, texts):
+        if "</script" in text.lower():
+            raise ValueError(f"{path.name} must not contain '</script'")
+    return texts
+
+
 def script_json(obj) -> str:
     """JSON safe inside <script>: no '<', '>' or '&' (so no '</script>' or '<!--' can end the element early)
     and no U+2028/2029 (line breaks to old JavaScript parsers)."""
@@ -199,10 +209,8 @@ def section(model: Network | nn.Module, ds, P: np.ndarray | None = None) -> tupl
                       "the page) so that the report stays a file that opens in a second and a forward pass stays "
                       "a few milliseconds. Train a smaller one (--hidden) to poke it here.</p>"), None
     trainable = isinstance(model, Network) and image
-    before, after = (p.read_text(encoding="utf-8") for p in LEARN_SCRIPTS) if trainable else ("", "")
-    script = SCRIPT.read_text(encoding="utf-8")
-    if "</script" in (before + script + after).lower():  # an inlined script must not end its own element
-        raise ValueError("poke.js and learn*.js must not contain '</script'")
+    before, after = scripts(*LEARN_SCRIPTS) if trainable else ("", "")
+    (script,) = scripts(SCRIPT)
     data = {**payload(net, ds, P), "trainable": trainable}
     return _shell(_intro(net, ds) + '<div class="poke-app" id="poke-app"></div>'
                   '<noscript><p class="poke-note">This section needs JavaScript.</p></noscript>'
