@@ -9,12 +9,13 @@ from pathlib import Path
 
 import pytest
 
-# nnlab picks its thread count from the load of the machine (nnlab.threads), and different counts add up
-# sums in a different order: the last bits of the weights differ. The tests compare runs bit for bit (a resumed
-# run against a straight one, two fits of one estimator), so they fix the count, as a user wanting bit-identical
-# reruns does; tests/test_threads.py clears it to test the policy itself.
-os.environ.setdefault("OMP_NUM_THREADS", str(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
-                                             else os.cpu_count() or 1))
+# No thread count is fixed here: nnlab's own policy (nnlab.threads) is what the tests check, and it keeps the
+# bits whatever the load (PyTorch's count is fixed from the cores the process may use; the NumPy network follows
+# the load with sums whose bits do not depend on it). Waiting threads sleep, as in the `nnlab` command: a busy
+# machine then slows the suite down instead of stalling every small product (threads.wait_passively).
+from nnlab.threads import wait_passively  # noqa: E402
+
+wait_passively()
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -160,3 +160,33 @@ def test_a_niced_process_counts_only_where_nice_gives_way():
         competitor.kill()
         competitor.wait()
     assert counted - quiet > 0.6 and given_way - quiet < 0.3, (quiet, counted, given_way)
+
+
+@pytest.mark.skipif(not LINUX, reason="the load of other processes is read from Linux's /proc/stat")
+def test_readings_back_to_back_give_the_last_figure_without_waiting(monkeypatch):
+    """partial_fit in a loop, or fits one after another, each start a policy: none may wait for a window."""
+    meter = CpuMeter()
+    time.sleep(threads.MIN_WINDOW)
+    assert meter.others() is not None
+    meter.recent = 0.123  # a figure no reading gives: it is what the next ones within the window return
+    waits = []
+    monkeypatch.setattr(threads.time, "sleep", waits.append)
+    assert [meter.others() for _ in range(50)] == [0.123] * 50 and waits == []
+    monkeypatch.undo()
+    time.sleep(threads.MIN_WINDOW)
+    assert meter.others() != 0.123  # a window long enough is measured anew
+
+def test_fits_back_to_back_never_wait(monkeypatch):
+    import numpy as np
+
+    from nnlab import ScratchClassifier
+
+    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        monkeypatch.delenv(name, raising=False)
+    X = np.random.default_rng(0).normal(size=(40, 3))
+    clf = ScratchClassifier(hidden_layer_sizes=(4,), random_state=0).partial_fit(X, X[:, 0] > 0, classes=[0, 1])
+    waits = []
+    monkeypatch.setattr(threads.time, "sleep", waits.append)
+    for _ in range(20):
+        clf.partial_fit(X, X[:, 0] > 0)
+    assert waits == [], f"{len(waits)} waits, {sum(waits):.2f} s"

@@ -78,6 +78,7 @@ class CpuMeter:
         # the CPU between sessions whatever their nice (or this process is niced itself, its time in there).
         self.count_niced = _autogroup() or os.nice(0) > 0
         self.last = self._read()
+        self.recent: float | None = None  # the last figure measured
 
     def _read(self) -> tuple[float, float, float] | None:
         try:
@@ -94,13 +95,20 @@ class CpuMeter:
         return busy / os.sysconf("SC_CLK_TCK"), own.user + own.system, time.monotonic()
 
     def others(self) -> float | None:
-        """Cores other processes kept busy since the last call (None where /proc/stat is not there)."""
+        """Cores other processes kept busy since the last reading (None where /proc/stat is not there). Asked
+        again within MIN_WINDOW (fits or partial_fit calls back to back), it gives the last figure: /proc/stat
+        counts in ticks too coarse to measure less, and waiting for a window would cost each call 50 ms."""
+        if self.last is not None and self.recent is not None and time.monotonic() - self.last[2] < MIN_WINDOW:
+            return self.recent
         now = self._read()
         if now is None or self.last is None or now[2] - self.last[2] <= 0:
             return None
         busy, own, wall = (a - b for a, b in zip(now, self.last))
-        self.last = now
-        return max(0.0, (busy - own) / wall)
+        if wall < MIN_WINDOW:  # the first reading, too soon after the meter started: one short wait, once
+            time.sleep(MIN_WINDOW - wall)
+            return self.others()
+        self.last, self.recent = now, max(0.0, (busy - own) / wall)
+        return self.recent
 
 
 def _autogroup() -> bool:
@@ -140,8 +148,6 @@ class ThreadPolicy:
 
         self._blas = threadpool_limits(user_api="blas")  # no limit given: a handle on the counts as they are
         self._torch = sys.modules["torch"].get_num_threads() if "torch" in sys.modules else None
-        if self.meter is not None and self.meter.last is not None:  # (fits back to back: a short wait)
-            time.sleep(max(0.0, MIN_WINDOW - (time.monotonic() - self.meter.last[2])))
         self._set(self.fixed or (self._choose() if self.meter is not None else self.cores))
         return self
 
