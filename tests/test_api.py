@@ -16,7 +16,7 @@ from nnlab.errors import NNLabError
                                               ("mlp", ["--epochs", "2", "--seed", "4", "--hidden", "16"])])
 def test_the_cli_and_the_python_api_train_the_same_weights(tmp_path, model, settings):
     subprocess.run([sys.executable, "-m", "nnlab", "train", model, "--data", "moons", *settings, "--quiet",
-                    "--out", str(tmp_path), "--name", "cli"], check=True, capture_output=True)
+                    "--no-report", "--out", str(tmp_path), "--name", "cli"], check=True, capture_output=True)
     kwargs = {"epochs": int(settings[1]), "seed": int(settings[3]), "hidden": [int(h) for h in settings[5].split(",")]}
     run = nnlab.train(model, "moons", out=tmp_path, name="api", **kwargs)
     cli, _ = runs.load_tensors(tmp_path / "cli" / runs.MODEL)

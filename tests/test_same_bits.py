@@ -194,4 +194,7 @@ def test_the_run_records_what_decides_its_bits(machine, tmp_path):
     assert record["threads"] == "follows the load" and record["bits_depend_on_threads"] is False
     assert record["blas"]  # e.g. "openblas 0.3.31 SkylakeX"
     assert record["cpu"] and isinstance(record["cpu_flags"], list)
-    assert record["torch_cpu_capability"] == torch.backends.cpu.get_cpu_capability()
+    assert "torch_cpu_capability" not in record  # NumPy's arithmetic: PyTorch's kernels play no part
+    torch_run = runs.read_config(train("mlp", tmp_path, "t", epochs=1))["arithmetic"]
+    assert torch_run["torch_cpu_capability"] == torch.backends.cpu.get_cpu_capability()
+    assert torch_run["bits_depend_on_threads"] is True and torch_run["threads"] == 2

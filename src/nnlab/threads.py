@@ -189,9 +189,10 @@ def wait_passively() -> None:
         os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
 
 
-def arithmetic_record(policy: ThreadPolicy) -> dict:
+def arithmetic_record(policy: ThreadPolicy, pytorch: bool) -> dict:
     """What decides a run's last bits besides its settings and data (config.json), so that a user can tell
-    why two runs differ: the thread count where it matters, the BLAS and its kernel, the CPU."""
+    why two runs differ: the thread count where it matters, the BLAS and its kernel, the CPU, and PyTorch's
+    kernel set where PyTorch does the arithmetic (`pytorch`; a NumPy run does not load it)."""
     from threadpoolctl import threadpool_info
 
     # The BLAS that nnlab's arithmetic calls: NumPy's (and PyTorch's, where it brings one), not every library a
@@ -203,8 +204,10 @@ def arithmetic_record(policy: ThreadPolicy) -> dict:
     blas = sorted({f"{p['internal_api']} {p.get('version') or ''} {p.get('architecture') or ''}".strip() for p in ours})
     record = {"threads": policy.planned, "bits_depend_on_threads": not policy.invariant,
               "blas": ", ".join(blas), "cpu": cpu_model(), "cpu_flags": cpu_flags()}
-    if "torch" in sys.modules:
-        record["torch_cpu_capability"] = sys.modules["torch"].backends.cpu.get_cpu_capability()
+    if pytorch:
+        import torch
+
+        record["torch_cpu_capability"] = torch.backends.cpu.get_cpu_capability()
     return record
 
 

@@ -139,18 +139,31 @@ def test_a_squared_error_run_records_its_loss_and_says_so(cli, tmp_path):
     assert "Training minimised the squared error" in (run / "report.html").read_text()
 
 
-def test_cnn_trains_and_predicts_real_png_files(cli, tmp_path, monkeypatch):
+def test_no_report_trains_and_saves_and_viz_draws_the_report_later(cli, tmp_path):
+    proc = cli("train", "scratch", "--data", "moons", "--epochs", "2", "--hidden", "8", "--no-report", "--name", "n",
+               check_rc=0)
+    run = tmp_path / "runs" / "n"
+    *_, said, last = proc.stdout.strip().splitlines()
+    assert said == "no report drawn (--no-report); nnlab viz runs/n draws it" and last.startswith("test_accuracy=")
+    assert (run / "model.safetensors").is_file() and (run / "summary.json").is_file()
+    assert not (run / "report.html").exists() and not (run / "figures").exists()
+    cli("viz", run, check_rc=0)
+    assert "Contents" in (run / "report.html").read_text()
+    quiet = cli("train", "scratch", "--data", "moons", "--epochs", "1", "--hidden", "4", "--no-report", "--quiet",
+                check_rc=0)
+    assert quiet.stdout.count("\n") == 1 and quiet.stdout.startswith("test_accuracy=")
+
+
+def test_cnn_trains_and_predicts_real_png_files(cli, tmp_path):
     from PIL import Image
 
-    from nnlab.cli import train
     from nnlab.data import load
 
     # The run's report is not looked at here (a CNN's report is: tests/viz/test_report.py, test_teaching.py);
-    # drawing it cost a third of the test.
-    monkeypatch.setattr(train, "render_run", lambda *args: None)
-    # batch 64: 2 epochs of the CNN's default batch (256) on 4,500 images are only 36 steps
+    # drawing it cost a third of the test. batch 64: 2 epochs of the CNN's default batch (256) on 4,500 images
+    # are only 36 steps.
     proc = cli("train", "cnn", "--data", "mnist-5k", "--epochs", "2", "--batch-size", "64", "--widths", "8,16",
-               "--out", tmp_path, "--name", "c", "--quiet", check_rc=0)
+               "--out", tmp_path, "--name", "c", "--quiet", "--no-report", check_rc=0)
     acc = float(proc.stdout.strip().splitlines()[-1].split()[0].split("=")[1])
     assert acc > 0.8
     ds = load("mnist-5k")

@@ -12,7 +12,7 @@ from nnlab.errors import NNLabError
 from nnlab.training.config import MODELS, CNNConfig, MLPConfig, ScratchConfig, TrainConfig, options
 from tests.conftest import assert_clean_error
 
-CLI_ONLY = {"--data", "--out", "--name", "--resume", "--quiet", "--debug"}
+CLI_ONLY = {"--data", "--out", "--name", "--resume", "--quiet", "--report", "--debug"}
 
 
 def train_parser():

@@ -82,6 +82,9 @@ def register(commands, common) -> None:
     p.add_argument("--resume", metavar="RUN_DIR", help="continue this run in place to --epochs in total; "
                                                        "default: a new run")
     p.add_argument("--quiet", action="store_true", help="no progress output; default: off")
+    p.add_argument("--report", action=argparse.BooleanOptionalAction, default=True,
+                   help="draw the figures and report.html when training ends; --no-report saves a few seconds a "
+                        "run (a sweep, say), and `nnlab viz RUN_DIR` draws them later; default: on")
     p.set_defaults(run=run_train)
 
     e = commands.add_parser("eval", parents=[common], help="test accuracy of a trained run")
@@ -117,14 +120,17 @@ def render_run(*args) -> None:
 def run_train(args) -> None:
     from nnlab.training import job
 
+    report = render_run if args.report else None
     if args.resume:
         if args.epochs is None:
             raise NNLabError("--resume needs --epochs N: the number of epochs in total to train to")
-        run = job.resume(args.resume, args.epochs, quiet=args.quiet, report=render_run, threads=args.threads)
+        run = job.resume(args.resume, args.epochs, quiet=args.quiet, report=report, threads=args.threads)
     else:
         if args.model is None or args.data is None:
             raise NNLabError("say what to train: nnlab train {scratch,mlp,cnn} --data DATA")
-        run = job.train(make_config(args), args.out, args.name, quiet=args.quiet, report=render_run)
+        run = job.train(make_config(args), args.out, args.name, quiet=args.quiet, report=report)
+    if report is None and not args.quiet:
+        print(f"no report drawn (--no-report); nnlab viz {run} draws it")
     print_result(run)
 
 

@@ -23,7 +23,7 @@ from nnlab.errors import Interrupted, NNLabError
 from nnlab.metrics import log_loss, summarize
 from nnlab.threads import ThreadPolicy, arithmetic_record
 from nnlab.training import cadence, distributed, health, sanity
-from nnlab.training.config import TrainConfig
+from nnlab.training.config import TrainConfig, model_spec
 from nnlab.training.engines import make_engine
 from nnlab.training.progress import progress_bar
 from nnlab.training.record import RunRecord, read_record, write_record
@@ -47,13 +47,13 @@ def load_splits(cfg: TrainConfig) -> Splits:
 
 
 def versions() -> dict[str, str]:
-    import sklearn
-    import torch
+    """The libraries' versions, read from their installed metadata: a NumPy run need not import PyTorch (2 s)."""
+    from importlib.metadata import version
 
     import nnlab
 
     return {"nnlab": nnlab.__version__, "python": platform.python_version(), "numpy": np.__version__,
-            "torch": torch.__version__, "scikit-learn": sklearn.__version__}
+            "torch": version("torch"), "scikit-learn": version("scikit-learn")}
 
 
 def dataset_record(splits: Splits) -> dict[str, Any]:
@@ -106,9 +106,8 @@ def train(cfg: TrainConfig, out: str, name: str | None, quiet: bool = False,
     if dist.main:  # only rank 0 writes; the others learn the directory's name from it
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
         run = runs.new_run_dir(out, name, f"{cfg.model}-{cfg.data_label}-{stamp}")
-        library = versions()  # (first: it imports torch, whose CPU capability the arithmetic record then holds)
-        write_record(run, RunRecord(cfg, engine.describe(), dataset_record(splits),
-                                    arithmetic_record(thread_policy(cfg, engine)), library))
+        write_record(run, RunRecord(cfg, engine.describe(), dataset_record(splits), arithmetic(cfg, engine),
+                                    versions()))
     run = Path(dist.broadcast_text(str(run)))
     return _fit(run, cfg, engine, splits, start_epoch=0, history=[], train_seconds=0.0,
                 quiet=quiet or not dist.main, on_epoch=on_epoch, report=report, wall=(called, 0.0))
@@ -140,7 +139,7 @@ def resume(run: str | Path, epochs: int, quiet: bool = False, report: Report | N
     dist = distributed.context()
     if dist.main:  # only now that everything loaded: a refused resume changes nothing
         runs.remove_stale_temp_files(run)  # (the facts of the first session, device used and all, are kept)
-        write_record(run, replace(record, settings=cfg, arithmetic=arithmetic_record(thread_policy(cfg, engine))))
+        write_record(run, replace(record, settings=cfg, arithmetic=arithmetic(cfg, engine)))
     return _fit(run, cfg, engine, splits, done, state.get("history", []), state.get("train_seconds", 0.0),
                 quiet or not dist.main, on_epoch=on_epoch, report=report,
                 wall=(called, state.get("wall_seconds", state.get("train_seconds", 0.0))))
@@ -151,6 +150,10 @@ def thread_policy(cfg: TrainConfig, engine) -> ThreadPolicy:
     the machine's load), else fixed for the run from the cores this process may use (nnlab.threads)."""
     return ThreadPolicy(cfg.threads, processes_here=distributed.local_processes(),
                         follow_load=engine.thread_invariant)
+
+
+def arithmetic(cfg: TrainConfig, engine) -> dict:
+    return arithmetic_record(thread_policy(cfg, engine), pytorch=model_spec(cfg.model).engine == "torch")
 
 
 def _resume_threads(run: Path, record: RunRecord, engine, history: list, threads: int | None,
