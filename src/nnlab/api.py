@@ -134,3 +134,56 @@ def explain(run: Run | str | Path | None = None, samples: int = 4, weights: str 
     from nnlab.viz.explain import explain as explain_run
 
     return explain_run(run, samples, weights, 0.1 if lr is None else lr, compare)
+
+
+class Diagnosis:
+    """What `nnlab.doctor` found and tried (RUN/doctor.json's content as `result`): printed, the lines
+    `nnlab doctor RUN` prints; `page` is RUN/doctor.html."""
+
+    def __init__(self, result: dict[str, Any], page: Path):
+        self.result, self.page = result, page
+
+    @property
+    def forks(self) -> list[dict[str, Any]]:
+        return self.result["forks"]
+
+    def __str__(self) -> str:
+        from nnlab.training.doctor import lines
+
+        return "\n".join(lines(self.result))
+
+    __repr__ = __str__
+
+
+def doctor(run: Run | str | Path, budget_epochs: int | None = None, fixes: list[str] | None = None) -> Diagnosis:
+    """Try on forks of `run` the fixes its fired checks suggest (or the `fixes` named: nnlab.training.doctor's
+    FIXES), each for `budget_epochs`, and measure what each changed, as `nnlab doctor RUN` does; writes
+    RUN/doctor.json and RUN/doctor.html."""
+    from nnlab.training.doctor import diagnose
+    from nnlab.viz.doctor_page import write_doctor_page
+
+    path = run.path if isinstance(run, Run) else Path(run)
+    result = diagnose(path, budget_epochs, fixes)
+    return Diagnosis(result, write_doctor_page(path, result))
+
+
+def overfit_batch(model, X=None, y=None, *, data: str | None = None, steps: int = 200, samples: int = 32,
+                  lr: float | None = None, optimizer: str = "adam", seed: int = 0, **settings: Any):
+    """Overfit one small batch (Karpathy's check): train on `samples` samples alone for `steps` steps and say
+    whether the training loss falls toward zero. `model` is a torch.nn.Module of yours with (X, y) as it takes
+    them (a copy trains: yours stays as it is; `lr` default 1e-3), or a model nnlab trains ("scratch", "mlp",
+    "cnn") with `data=` and `nnlab.train`'s settings. Returns an Overfit: `.ok`, `.line`, `.losses`, `.notes`."""
+    from nnlab.errors import NNLabError
+    from nnlab.training.overfit import overfit_config, overfit_module
+
+    if isinstance(model, str):
+        if data is None or X is not None or y is not None:
+            raise NNLabError(f"overfit_batch({model!r}) takes data= a dataset name or path, not arrays")
+        from nnlab.training.config import TrainConfig
+
+        cfg = TrainConfig.create(model, data, lr=lr, optimizer=optimizer, seed=seed, **settings)
+        return overfit_config(cfg, samples, steps)
+    if X is None or y is None or data is not None or settings:
+        raise NNLabError("overfit_batch(your_model, X, y): give the samples and labels; data= and settings are "
+                         "for nnlab's own models")
+    return overfit_module(model, X, y, steps, 1e-3 if lr is None else lr, optimizer, samples, seed)

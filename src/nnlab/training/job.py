@@ -266,6 +266,7 @@ def _fit(run: Path, cfg: TrainConfig, engine, splits: Splits, start_epoch: int, 
         summary["wall_seconds"] = round(wall[1] + time.perf_counter() - wall[0], 3)
         summary["epochs"] = epochs
         after = sanity.after_training(history, splits.y_train, splits.y_val, ds.classes, start_loss, cfg)
+        after += sanity.test_chance(summary["test_accuracy"], history, ds.y_test, ds.classes)
         summary["sanity"] = [n.to_json() for n in before_notes(cfg, splits, start_loss) + after]
         if not quiet:
             for line in sanity.printed(after):

@@ -68,8 +68,9 @@ def sanity_html(notes: list[dict], doctor: bool) -> str:
     if doctor:
         html += ('<p id="doctor-link">What each suggested fix measurably changed, tried on forks of this run: '
                  '<a href="doctor.html">the doctor\'s page</a>.</p>')
-    elif any(isinstance(n, dict) and not n.get("ok") for n in notes):
-        html += "<p>To try the fixes on forks of this run and see what each changes: <code>nnlab doctor RUN</code>.</p>"
+    elif any(isinstance(n, dict) and not n.get("ok") for n in notes):  # (viz/doctor_page.py links from here)
+        html += ('<p id="doctor-link">To try the fixes on forks of this run and see what each changes: '
+                 "<code>nnlab doctor RUN</code>.</p>")
     return html
 
 
