@@ -98,7 +98,8 @@ def diagnose(args) -> int:
 
     def heard(name: str, entry: dict) -> None:
         if name != "as-is":
-            print(f"fork {name} ({entry.get('flags')}): {entry.get('epochs')} epochs, "
+            epochs = entry.get("epochs")
+            print(f"fork {name} ({entry.get('flags')}): {epochs} epoch{'s' if epochs != 1 else ''}, "
                   f"{entry.get('train_seconds') or 0:.2f} s", flush=True)
 
     result = doctor.diagnose(Path(args.target), args.budget_epochs, args.fixes, quiet=True, on_fork=heard)
