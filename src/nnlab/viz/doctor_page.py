@@ -59,7 +59,7 @@ def curves_svg(series: list[tuple[str, list[float]]], label: str, width: int = 6
         dash = ' stroke-dasharray="5,3"' if k == 0 else ""
         parts.append(f'<polyline fill="none" stroke="{colour}" stroke-width="2"{dash} points="{points}"/>')
         if len(values) == 1:
-            parts.append(f'<circle cx="{x(0):.1f}" cy="{y(values[0]):.1f}" r="3" fill="{colour}"/>')
+            parts.append(f'<circle cx="{x(0):.1f}" cy="{y(values[0]):.1f}" r="5" fill="{colour}"/>')
         parts.append(f'<text x="{width - right + 8}" y="{up + 14 + 16 * k}" font-size="12" fill="{colour}">'
                      f'{escape(name)}</text>')
     return "".join(parts) + "</svg>"
@@ -108,11 +108,12 @@ def page(result: dict[str, Any]) -> str:
            f"when it raised it by 2% or more. Each fork is a run directory: train on from the best with "
            f"<code>nnlab train --resume RUN/doctor/FIX --epochs N</code>. The doctor took {result['seconds']:.1f} s.")
     title = f"{result['model']} on {result['data']}"
+    epochs = f"{result['run_epochs']} epoch{'s' if result['run_epochs'] != 1 else ''}"
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>nnlab doctor · {escape(title)}</title>
-<style>{STYLE}#tried td:nth-child(n+3) {{ white-space: nowrap; }}</style></head><body>
+<style>{STYLE}#tried td:nth-child(n+2):not(:last-child) {{ white-space: nowrap; }}</style></head><body>
 <h1>nnlab doctor: {escape(title)}</h1>
-<p>{escape(result['run'])} · {result['run_epochs']} epochs · <a href="report.html">the run's report</a> ·
+<p>{escape(result['run'])} · {epochs} · <a href="report.html">the run's report</a> ·
 <a href="doctor.json">doctor.json</a></p>
 <section id="fired"><h2>What fired</h2><ul class="notes">{fired}</ul>{skipped}</section>
 <section id="tried"><h2>What each fix changed (the run → the fork)</h2>{table}<p>{how}</p></section>
