@@ -119,3 +119,29 @@ def test_a_stalled_learning_rate_leaves_the_loss_flat(cli, tmp_path):
     assert not notes["loss-flat"]["ok"] and notes["input-scale"]["ok"]
     report = (tmp_path / "stalled" / "report.html").read_text()
     assert "Sanity checks" in report and "the training loss barely fell" in report and "nnlab doctor RUN" in report
+
+
+def test_memorising_and_a_test_at_chance_are_told_apart():
+    cfg = replace(BASE, lr=0.01)
+    y = np.repeat(np.arange(10), 30)  # ten balanced classes: chance 0.1
+    history = [{"epoch": 1, "loss": 0.2, "accuracy": 0.95, "val_accuracy": 0.12}]
+    notes = {n.check: n for n in sanity.after_training(history, y, y, [str(k) for k in range(10)], 2.3, cfg)}
+    assert notes["chance"].ok and not notes["val-chance"].ok
+    assert "validation accuracy 0.120 is at chance (0.100) while training accuracy is 0.950" in notes["val-chance"].text
+    history[0]["val_accuracy"] = 0.9
+    assert "val-chance" not in {n.check for n in sanity.after_training(history, y, y, list("0123456789"), 2.3, cfg)}
+    # the one-epoch CNN before its fix: 10.2% on the test set, 78% on the epoch's batches
+    (note,) = sanity.test_chance(0.102, [{"accuracy": 0.78}], np.repeat(np.arange(10), 100), list("0123456789"))
+    assert "test accuracy 0.102 is at chance (0.100" in note.text and "batch norm's running statistics" in note.text
+    assert sanity.test_chance(0.95, [{"accuracy": 0.97}], np.repeat(np.arange(10), 100), list("0123456789")) == []
+
+
+def test_the_report_lists_them_and_links_the_doctor():
+    from nnlab.viz.report import sanity_html
+
+    notes = [{"check": "few-steps", "ok": False, "text": "1 epoch <of> 15 steps"}, {"check": "chance", "ok": True,
+                                                                                    "text": "above chance"}]
+    html = sanity_html(notes, doctor=False)
+    assert "⚠ 1 epoch &lt;of&gt; 15 steps" in html and "✓ above chance" in html and "nnlab doctor RUN" in html
+    assert '<a href="doctor.html">' in sanity_html(notes, doctor=True)
+    assert sanity_html([], doctor=False) == ""
