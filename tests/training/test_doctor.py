@@ -49,6 +49,9 @@ def test_the_right_fix_helps_and_the_wrong_one_does_not(cli, stalled):
     line = rows(out)["higher-lr"]
     assert f"{base:.4f} -> {higher['val_loss']:.4f}" in line and "helped (clears loss-flat)" in line
     assert f"best: higher-lr (--lr 0.001): val_loss {base:.4f} -> {higher['val_loss']:.4f}" in out
+    # the run did not learn: can its model memorise one batch at its rate? (not in 200 steps at 1e-4)
+    assert result["overfit"]["ok"] is False and "overfit one batch: FAILED" in out
+    assert "(--lr 0.0001: try 0.001)" in result["overfit"]["line"]
 
     wrong = cli("doctor", stalled, "--fixes", "lower-lr", check_rc=0)
     lower = json.loads((stalled / "doctor.json").read_text())["forks"][0]
@@ -64,7 +67,7 @@ def test_the_page_shows_it_and_the_report_links_to_it(cli, stalled):
     cli("doctor", stalled, "--fixes", "higher-lr", check_rc=0)
     page = (stalled / "doctor.html").read_text()
     assert "What each fix changed" in page and "<code>--lr 0.001</code>" in page and "<svg" in page
-    assert "helped" in page and "polyline" in page
+    assert "helped" in page and "polyline" in page and 'id="overfit"' in page
     assert '<a href="doctor.html">' in (stalled / "report.html").read_text()
 
 
@@ -140,3 +143,14 @@ def test_each_check_suggests_fixes_that_apply():
     assert doctor.default_budget(30, 8) == 13 and doctor.default_budget(8, 15) == 8  # 100 steps; the run itself
     assert doctor.default_budget(30, 469) == 2 and doctor.default_budget(1, 15) == 1
     assert doctor.flags({"lr": 1e-4, "batch_norm": False, "start": "he"}) == "--lr 0.0001 --no-batch-norm --start he"
+
+
+def test_ctrl_c_stops_the_doctor(stalled, monkeypatch):
+    from nnlab.errors import Interrupted
+
+    def interrupted(*args, **kwargs):
+        raise Interrupted("interrupted; no epoch finished")
+
+    monkeypatch.setattr(job, "train", interrupted)
+    with pytest.raises(Interrupted):  # not recorded as a fork that failed
+        doctor.diagnose(stalled, fixes=["higher-lr"])

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from nnlab import runs
-from nnlab.errors import NNLabError, pick
+from nnlab.errors import Interrupted, NNLabError, pick
 from nnlab.files import write_json_atomic
 from nnlab.training import health, sanity
 from nnlab.training.config import ScratchConfig, TorchConfig, TrainConfig
@@ -64,6 +64,10 @@ FIXES: dict[str, Fix] = {
     "batch-norm": Fix("batch norm", lambda c: isinstance(c, TorchConfig) and not c.batch_norm,
                       lambda c, b, s: {"batch_norm": True}),
 }
+
+# Checks after which the doctor also overfits one batch (training/overfit.py): a run that learned nothing may
+# have a model, loss or optimiser that cannot learn at all, which no fix of the schedule will mend
+DID_NOT_LEARN = frozenset({"chance", "loss-flat", "val-chance", "frozen"})
 
 # What each check that fired suggests trying, most likely first (the checks of health.checks and sanity.Note)
 SUGGESTS: dict[str, tuple[str, ...]] = {
@@ -186,9 +190,15 @@ def diagnose(run: str | Path, budget_epochs: int | None = None, fixes: list[str]
         forks.append(entry)
         if on_fork is not None:
             on_fork(name, entry)
+    overfit = None
+    if DID_NOT_LEARN & {c["check"] for c in checks}:
+        from nnlab.training.overfit import overfit_config
+
+        overfit = overfit_config(cfg).to_json()
+        del overfit["losses"]  # (the line and the two ends say it)
     result = {"format": FORMAT, "run": str(run), "model": cfg.model, "data": cfg.data_label, "seed": cfg.seed,
               "budget_epochs": budget, "run_epochs": len(history), "steps_per_epoch": per_epoch, "fired": checks,
-              "skipped": skipped, "baseline": baseline, "forks": forks,
+              "skipped": skipped, "baseline": baseline, "forks": forks, "overfit": overfit,
               "seconds": round(time.perf_counter() - called, 3)}
     write_json_atomic(run / DOCTOR, result)
     return result
@@ -206,6 +216,8 @@ def _fork(name: str, change: dict[str, Any], cfg: TrainConfig, folder: Path, qui
                              if name in FIXES else "the run's own settings"}
     try:
         fork = job.train(cfg, folder, where, quiet=quiet)
+    except Interrupted:  # Ctrl-C stops the doctor (the fork's last finished epoch is kept, as any run's)
+        raise
     except NNLabError as e:  # a fix that makes training diverge is a result, not a failure of the doctor
         return {**entry, "run": None, "error": str(e), "epochs": cfg.epochs, "val_loss": None, "loss": None,
                 "fired": ["overflow"]}
@@ -234,6 +246,8 @@ def lines(result: dict[str, Any]) -> list[str]:
     if not forks:
         out.append("nothing to try" + ("" if result["fired"] else ": no check fired") + "; --fixes "
                    + ",".join(FIXES) + " tries any of these anyway")
+        if result.get("overfit"):
+            out.append(result["overfit"]["line"] + " (with the run's settings)")
         return out
     key = "val_loss" if base.get("val_loss") is not None else "loss"
     out.append(f"each fork trained {result['budget_epochs']} epoch{'s' if result['budget_epochs'] != 1 else ''} "
@@ -261,5 +275,7 @@ def lines(result: dict[str, Any]) -> list[str]:
     else:
         out.append(f"no fix lowered the {key.replace('_', ' ')} by {BETTER:.0%} or more in this budget "
                    "(a longer --budget-epochs, or --fixes to try others)")
+    if result.get("overfit"):
+        out.append(result["overfit"]["line"] + " (with the run's settings)")
     out.append(f"the doctor took {result['seconds']:.1f} s; its findings: {Path(result['run']) / DOCTOR}")
     return out

@@ -107,6 +107,10 @@ def page(result: dict[str, Any]) -> str:
            f"more steps. A fix helped when it lowered the {key.replace('_', ' ')} by 2% or more, and made it worse "
            f"when it raised it by 2% or more. Each fork is a run directory: train on from the best with "
            f"<code>nnlab train --resume RUN/doctor/FIX --epochs N</code>. The doctor took {result['seconds']:.1f} s.")
+    if result.get("overfit"):
+        o = result["overfit"]
+        how += (f"</p><p class=\"{'ok' if o['ok'] else 'warn'}\" id=\"overfit\">The run did not learn, so the doctor "
+                f"also trained its model on {o['samples']} samples alone: {escape(o['line'])}.")
     title = f"{result['model']} on {result['data']}"
     epochs = f"{result['run_epochs']} epoch{'s' if result['run_epochs'] != 1 else ''}"
     return f"""<!doctype html>
