@@ -113,3 +113,10 @@ def test_raw_pixels_are_named(moons):
     result = nnlab.overfit_batch(model, raw, ds.y_train, steps=20)
     (note,) = [n for n in result.notes if not n.ok]
     assert "whole numbers from 0 to 16: raw pixel values" in note.text and "divide them by 16" in note.text
+
+
+def test_what_it_decides_itself_is_refused(cli):
+    assert_clean_error(cli("doctor", "--overfit-batch", "cnn", "--data", "digits", "--epochs", "3"),
+                       "--epochs is decided by --overfit-batch (--steps")
+    assert_clean_error(cli("doctor", "--overfit-batch", "mlp", "--data", "moons", "--dropout", "0.5"),
+                       "--dropout is decided by --overfit-batch")

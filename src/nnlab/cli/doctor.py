@@ -61,9 +61,20 @@ def run(args) -> int:
     return diagnose(args)
 
 
+# What --overfit-batch decides itself: one step per epoch on the batch, a constant rate, no regulariser
+DECIDED = {"epochs": "--steps", "batch_size": "--samples", "schedule": "a constant rate",
+           "weight_decay": "none", "dropout": "none", "label_smoothing": "none", "augment": "none"}
+
+
 def overfit(args, given: list[str]) -> int:
     from nnlab.training.config import TrainConfig
     from nnlab.training.overfit import SAMPLES, STEPS, memorising, overfit_config
+
+    decided = [name for name in given if name in DECIDED]
+    if decided:
+        name = decided[0]
+        raise NNLabError(f"--{name.replace('_', '-')} is decided by --overfit-batch ({DECIDED[name]}: it memorises "
+                         "one batch without what keeps a network from memorising); drop it")
 
     if args.target in MODELS:
         if args.data is None:
