@@ -106,7 +106,7 @@ def start_loss(loss: float, n_classes: int, n: int, start: str | None = None) ->
                     f"confidently wrong ({cause}) and must unlearn that before it learns; expect a slow start, or "
                     f"{fix}")
     return Note("start-loss", True, f"The loss before the first update, {loss:.3f} on {n:,} training samples, is "
-                                    f"near {said}, an untrained guess of 1/{n_classes} per class.")
+                                    f"less than a nat above {said}, what a guess of 1/{n_classes} per class scores.")
 
 
 def chance_accuracy(y: np.ndarray, n_classes: int) -> tuple[float, int]:
