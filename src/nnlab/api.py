@@ -155,15 +155,16 @@ class Diagnosis:
     __repr__ = __str__
 
 
-def doctor(run: Run | str | Path, budget_epochs: int | None = None, fixes: list[str] | None = None) -> Diagnosis:
+def doctor(run: Run | str | Path, budget_epochs: int | None = None, fixes: list[str] | None = None,
+           lr_find: bool = False) -> Diagnosis:
     """Try on forks of `run` the fixes its fired checks suggest (or the `fixes` named: nnlab.training.doctor's
-    FIXES), each for `budget_epochs`, and measure what each changed, as `nnlab doctor RUN` does; writes
-    RUN/doctor.json and RUN/doctor.html."""
+    FIXES), each for `budget_epochs`, and measure what each changed, as `nnlab doctor RUN` does; `lr_find`: also
+    the learning-rate finder, its suggestion checked by forks. Writes RUN/doctor.json and RUN/doctor.html."""
     from nnlab.training.doctor import diagnose
     from nnlab.viz.doctor_page import write_doctor_page
 
     path = run.path if isinstance(run, Run) else Path(run)
-    result = diagnose(path, budget_epochs, fixes)
+    result = diagnose(path, budget_epochs, fixes, lr_find=lr_find)
     return Diagnosis(result, write_doctor_page(path, result))
 
 

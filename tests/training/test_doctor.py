@@ -154,3 +154,18 @@ def test_ctrl_c_stops_the_doctor(stalled, monkeypatch):
     monkeypatch.setattr(job, "train", interrupted)
     with pytest.raises(Interrupted):  # not recorded as a fork that failed
         doctor.diagnose(stalled, fixes=["higher-lr"])
+
+
+def test_doctor_checks_the_suggestion_with_forks(cli, stalled):
+    proc = cli("doctor", stalled, "--lr-find", "--fixes", "more-steps", check_rc=0)
+    result = json.loads((stalled / "doctor.json").read_text())
+    found = result["lr_find"]
+    rates = [f["change"]["lr"] for f in found["forks"]]
+    suggestion = found["suggestion"]
+    assert rates == [float(f"{suggestion / 3:.2g}"), suggestion, float(f"{suggestion * 3:.2g}")]
+    base = result["baseline"]["val_loss"]
+    suggested = found["forks"][1]
+    assert suggested["verdict"] == "helped" and suggested["val_loss"] < 0.5 * base  # the run's 1e-4 was stalled
+    assert f"suggestion {found['suggestion']:g}, a tenth of the lowest's rate (the run's --lr 0.0001)" in proc.stdout
+    page = (stalled / "doctor.html").read_text()
+    assert 'id="lr-find"' in page and f"suggestion {found['suggestion']:.2g}" in page

@@ -63,7 +63,7 @@ def test_a_stalled_rate_fails_with_exit_1(cli):
 def test_bad_requests_are_one_clean_line(cli, tmp_path):
     assert_clean_error(cli("doctor", "--overfit-batch", "mlp"), "--overfit-batch mlp needs --data DATA")
     assert_clean_error(cli("doctor", "--overfit-batch", "mlp", "--data", "moons", "--fixes", "lower-lr"),
-                       "--budget-epochs and --fixes are for nnlab doctor RUN")
+                       "--budget-epochs, --fixes and --lr-find are for nnlab doctor RUN")
     assert_clean_error(cli("doctor"), "say what to examine")
     assert_clean_error(cli("doctor", "--overfit-batch", "scratch", "--data", "moons", "--steps", "0"), "--steps")
 

@@ -36,6 +36,9 @@ def register(commands, common) -> None:
     p.add_argument("--fixes", type=name_list, default=None,
                    help=f"RUN: the fixes to try, whatever fired ({', '.join(FIXES)}); default: those the fired "
                         "checks suggest")
+    p.add_argument("--lr-find", action="store_true",
+                   help="RUN: also a learning-rate range test from the run's start, its suggestion checked by forks "
+                        "at it, a third of it and three times it; default: off")
     p.add_argument("--data", help="--overfit-batch MODEL: dataset name or path; required there")
     for name, spec in options().items():  # `nnlab train`'s settings, for --overfit-batch MODEL
         add_setting(p, name, spec)
@@ -48,8 +51,8 @@ def run(args) -> int:
                          "{scratch,mlp,cnn} --data DATA")
     given = [name for name in options() if getattr(args, name) is not None] + (["data"] if args.data else [])
     if args.overfit_batch:
-        if args.budget_epochs is not None or args.fixes is not None:
-            raise NNLabError("--budget-epochs and --fixes are for nnlab doctor RUN, not --overfit-batch")
+        if args.budget_epochs is not None or args.fixes is not None or args.lr_find:
+            raise NNLabError("--budget-epochs, --fixes and --lr-find are for nnlab doctor RUN, not --overfit-batch")
         return overfit(args, given)
     if given or args.samples is not None or args.steps is not None:
         flag = "--" + (given[0] if given else "samples" if args.samples is not None else "steps").replace("_", "-")
@@ -113,7 +116,8 @@ def diagnose(args) -> int:
             print(f"fork {name} ({entry.get('flags')}): {epochs} epoch{'s' if epochs != 1 else ''}, "
                   f"{entry.get('train_seconds') or 0:.2f} s", flush=True)
 
-    result = doctor.diagnose(Path(args.target), args.budget_epochs, args.fixes, quiet=True, on_fork=heard)
+    result = doctor.diagnose(Path(args.target), args.budget_epochs, args.fixes, quiet=True, on_fork=heard,
+                             lr_find=args.lr_find)
     for line in doctor.lines(result):
         print(line)
     from nnlab.viz.doctor_page import write_doctor_page

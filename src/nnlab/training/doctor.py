@@ -143,10 +143,12 @@ def verdict(before: dict, after: dict) -> str:
 
 
 def diagnose(run: str | Path, budget_epochs: int | None = None, fixes: list[str] | None = None,
-             quiet: bool = True, on_fork: Callable[[str, dict], None] | None = None) -> dict[str, Any]:
+             quiet: bool = True, on_fork: Callable[[str, dict], None] | None = None,
+             lr_find: bool = False) -> dict[str, Any]:
     """Fork `run` for each fix its fired checks suggest (or the `fixes` named), train each for `budget_epochs`
     (default: default_budget), compare, write RUN/doctor.json; returns what it wrote. `on_fork(name, entry)`
-    hears of each fork as it finishes."""
+    hears of each fork as it finishes. `lr_find`: also the learning-rate finder (training/lr_find.py), its
+    suggestion checked by forks at it, a third of it and three times it."""
     called = time.perf_counter()
     run = Path(run)
     record = read_record(run)
@@ -190,6 +192,22 @@ def diagnose(run: str | Path, budget_epochs: int | None = None, fixes: list[str]
         forks.append(entry)
         if on_fork is not None:
             on_fork(name, entry)
+    found = None
+    if lr_find:
+        from nnlab.training.lr_find import AROUND, range_test
+
+        found = range_test(cfg)
+        found["forks"] = []
+        if found["suggestion"] is not None:
+            for rate, words in ((found["suggestion"] / AROUND, "a third of the suggestion"),
+                                (found["suggestion"], "the range test's suggestion"),
+                                (found["suggestion"] * AROUND, "three times the suggestion")):
+                rate = float(f"{rate:.2g}")
+                entry = _fork(f"lr-{rate:g}", {"lr": rate}, replace(base_cfg, lr=rate), folder, quiet)
+                entry |= {"words": words, "verdict": verdict(baseline, entry)}
+                found["forks"].append(entry)
+                if on_fork is not None:
+                    on_fork(entry["fix"], entry)
     overfit = None
     if DID_NOT_LEARN & {c["check"] for c in checks}:
         from nnlab.training.overfit import overfit_config
@@ -197,8 +215,9 @@ def diagnose(run: str | Path, budget_epochs: int | None = None, fixes: list[str]
         overfit = overfit_config(cfg).to_json()
         del overfit["losses"]  # (the line and the two ends say it)
     result = {"format": FORMAT, "run": str(run), "model": cfg.model, "data": cfg.data_label, "seed": cfg.seed,
+              "lr": cfg.lr,
               "budget_epochs": budget, "run_epochs": len(history), "steps_per_epoch": per_epoch, "fired": checks,
-              "skipped": skipped, "baseline": baseline, "forks": forks, "overfit": overfit,
+              "skipped": skipped, "baseline": baseline, "forks": forks, "overfit": overfit, "lr_find": found,
               "seconds": round(time.perf_counter() - called, 3)}
     write_json_atomic(run / DOCTOR, result)
     return result
@@ -233,6 +252,31 @@ def _share(value) -> str:
     return "-" if value is None else f"{value:.0%}"
 
 
+def lr_find_lines(result: dict[str, Any], key: str) -> list[str]:
+    """The learning-rate finder's findings: the range test in words, then a row per fork that checks it."""
+    found, base = result.get("lr_find"), result["baseline"]
+    if not found:
+        return []
+    out = [f"lr finder: a range test of {found['steps']} steps (batch {found['batch_size']}), the rate growing from "
+           f"{found['start']:g} to {found['end']:g}"]
+    if found["suggestion"] is None:
+        return out + ["  the loss blew up at once: no rate to suggest; lower the start of the range"]
+    low = min(v for v in found["smoothed"] if math.isfinite(v))
+    steep = f", falls steepest at {found['steepest']:.2g}" if found.get("steepest") else ""
+    out.append(f"  the smoothed training loss is lowest ({low:.4f}) at lr {found['lowest']:.2g}{steep}; suggestion "
+               f"{found['suggestion']:g}, a tenth of the lowest's rate (the run's --lr {base_lr(result):g}); "
+               f"checked by forks of {result['budget_epochs']} epoch{'s' if result['budget_epochs'] != 1 else ''}:")
+    for f in found["forks"]:
+        said = "worse (training diverged)" if f.get("error") else f["verdict"]
+        out.append(f"  {f['flags']:<12} {f['words']:<28} {key} {_number(base.get(key))} -> {_number(f.get(key))}  "
+                   f"{said}")
+    return out
+
+
+def base_lr(result: dict[str, Any]) -> float:
+    return float(result.get("lr", math.nan))
+
+
 def lines(result: dict[str, Any]) -> list[str]:
     """The doctor's findings as console lines: the checks that fired, then a row per fork, each measure as
     `run -> fork`, and its verdict."""
@@ -243,13 +287,14 @@ def lines(result: dict[str, Any]) -> list[str]:
     out += [f"  - {c['check']}: {c['text']}" for c in result["fired"]]
     if result["skipped"]:
         out.append(f"  (not for this model: {', '.join(result['skipped'])})")
+    key = "val_loss" if base.get("val_loss") is not None else "loss"
     if not forks:
         out.append("nothing to try" + ("" if result["fired"] else ": no check fired") + "; --fixes "
                    + ",".join(FIXES) + " tries any of these anyway")
+        out += lr_find_lines(result, key)
         if result.get("overfit"):
             out.append(result["overfit"]["line"] + " (with the run's settings)")
         return out
-    key = "val_loss" if base.get("val_loss") is not None else "loss"
     out.append(f"each fork trained {result['budget_epochs']} epoch{'s' if result['budget_epochs'] != 1 else ''} "
                f"(unless its fix is more), seed {result['seed']}, from the run's own start; run -> fork:")
     rows = [("fix", "change", "epochs", key, "accuracy" if key == "loss" else "val_accuracy", "dead", "verdict")]
@@ -275,6 +320,7 @@ def lines(result: dict[str, Any]) -> list[str]:
     else:
         out.append(f"no fix lowered the {key.replace('_', ' ')} by {BETTER:.0%} or more in this budget "
                    "(a longer --budget-epochs, or --fixes to try others)")
+    out += lr_find_lines(result, key)
     if result.get("overfit"):
         out.append(result["overfit"]["line"] + " (with the run's settings)")
     out.append(f"the doctor took {result['seconds']:.1f} s; its findings: {Path(result['run']) / DOCTOR}")

@@ -65,6 +65,72 @@ def curves_svg(series: list[tuple[str, list[float]]], label: str, width: int = 6
     return "".join(parts) + "</svg>"
 
 
+def range_svg(found: dict[str, Any], run_lr: float, width: int = 640, height: int = 260) -> str:
+    """The range test: the smoothed training loss against the rate (log scale), the raw losses as dots, and
+    vertical marks at the suggestion, the lowest point and the run's own rate."""
+    lrs, smooth, raw = found["lrs"], found["smoothed"], found["losses"]
+    keep = [i for i, v in enumerate(smooth) if math.isfinite(v) and math.isfinite(raw[i])]
+    if len(keep) < 2:
+        return ""
+    values = [smooth[i] for i in keep] + [raw[i] for i in keep]
+    top, bottom = min(max(values), 3 * max(smooth[i] for i in keep)), min(values)
+    span = (top - bottom) or 1.0
+    lo, hi = math.log10(lrs[0]), math.log10(lrs[-1]) if lrs[-1] > lrs[0] else math.log10(lrs[0]) + 1
+    left, right, up, down = 56, 20, 12, 34
+    x = lambda lr: left + (width - left - right) * (math.log10(lr) - lo) / (hi - lo)  # noqa: E731
+    y = lambda v: up + (height - up - down) * (1 - (min(v, top) - bottom) / span)  # noqa: E731
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" '
+             'aria-label="the range test: training loss against the learning rate">',
+             f'<line x1="{left}" y1="{height - down}" x2="{width - right}" y2="{height - down}" stroke="#999"/>',
+             f'<line x1="{left}" y1="{up}" x2="{left}" y2="{height - down}" stroke="#999"/>',
+             f'<text x="{left - 6}" y="{up + 4}" text-anchor="end" font-size="11">{top:.3g}</text>',
+             f'<text x="{left - 6}" y="{height - down}" text-anchor="end" font-size="11">{bottom:.3g}</text>']
+    for e in range(math.ceil(lo), math.floor(hi) + 1):
+        parts.append(f'<text x="{x(10.0 ** e):.1f}" y="{height - 18}" text-anchor="middle" font-size="10">'
+                     f'1e{e}</text>')
+    parts.append(f'<text x="{(left + width - right) / 2}" y="{height - 4}" text-anchor="middle" font-size="11">'
+                 'learning rate (log scale)</text>')
+    parts += [f'<circle cx="{x(lrs[i]):.1f}" cy="{y(raw[i]):.1f}" r="1.8" fill="#bbb"/>' for i in keep]
+    points = " ".join(f"{x(lrs[i]):.1f},{y(smooth[i]):.1f}" for i in keep)
+    parts.append(f'<polyline fill="none" stroke="#1f77b4" stroke-width="2" points="{points}"/>')
+    marks = [(found.get("suggestion"), "#2ca02c", "suggestion"), (found.get("lowest"), "#d62728", "lowest"),
+             (run_lr, "#444", "the run's")]
+    for k, (lr, colour, label) in enumerate(marks):
+        if lr is None or not lrs[0] <= lr <= lrs[-1]:
+            continue
+        parts.append(f'<line x1="{x(lr):.1f}" y1="{up}" x2="{x(lr):.1f}" y2="{height - down}" stroke="{colour}" '
+                     'stroke-dasharray="4,3"/>')
+        parts.append(f'<text x="{x(lr) + 4:.1f}" y="{up + 12 + 13 * k}" font-size="11" fill="{colour}">'
+                     f'{escape(label)} {lr:.2g}</text>')
+    return "".join(parts) + "</svg>"
+
+
+def lr_find_html(result: dict[str, Any], key: str) -> str:
+    found = result.get("lr_find")
+    if not found:
+        return ""
+    base = result["baseline"]
+    acc = "val_accuracy" if key == "val_loss" else "accuracy"
+    rows = "".join(
+        f"<tr><td><code>{escape(f['flags'])}</code></td><td>{escape(f['words'])}</td>"
+        f"<td>{_n(base.get(key))} → {_n(f.get(key))}</td><td>{_n(base.get(acc), '.3f')} → {_n(f.get(acc), '.3f')}"
+        f'</td><td class="{VERDICT.get(f["verdict"], "")}">'
+        f"{escape('worse (training diverged)' if f.get('error') else f['verdict'])}</td></tr>"
+        for f in found["forks"])
+    steepest = f"; it falls steepest at {found['steepest']:.2g}" if found.get("steepest") else ""
+    said = ("The loss blew up at once: there is no rate to suggest." if found["suggestion"] is None else
+            f"The smoothed training loss is lowest at lr {found['lowest']:.2g}; the suggestion, "
+            f"{found['suggestion']:g}, is a tenth of that rate, where the loss still falls steeply (at the lowest "
+            f"point itself it is about to blow up){steepest}. The run trained at {result.get('lr', float('nan')):g}.")
+    table = (f"<table><tr><th>rate</th><th>what</th><th>{key.replace('_', ' ')}</th><th>{acc.replace('_', ' ')}"
+             f"</th><th>verdict</th></tr>{rows}</table>" if rows else "")
+    return (f'<section id="lr-find"><h2>The learning-rate finder</h2><p>A range test from the run\'s start: one '
+            f"step per batch of {found['batch_size']} while the rate grows from {found['start']:g} to "
+            f"{found['end']:g} ({found['steps']} steps; grey dots: each batch's loss, blue: their moving "
+            f"average). {said}</p>{range_svg(found, result.get('lr', float('nan')))}<p>The suggestion checked, "
+            f"each a fork trained as the fixes above (the run → the fork):</p>{table}</section>")
+
+
 def _n(value, digits: str = ".4f") -> str:
     return "–" if value is None else format(value, digits)
 
@@ -96,7 +162,8 @@ def page(result: dict[str, Any]) -> str:
     table = ("<table><tr><th>fix</th><th>change</th><th>epochs</th><th>" + key.replace("_", " ") + "</th><th>"
              + acc.replace("_", " ") + "</th><th>dead units</th><th>test accuracy</th><th>verdict</th></tr>"
              + "".join(rows) + "</table>")
-    svg = curves_svg([("the run", _curve(base, key))] + [(f["fix"], _curve(f, key)) for f in forks],
+    found = (result.get("lr_find") or {}).get("forks", [])
+    svg = curves_svg([("the run", _curve(base, key))] + [(f["fix"], _curve(f, key)) for f in forks + found],
                      key.replace("_", " "))
     budget = result["budget_epochs"]
     skipped = (f"<p>Suggested but not for this model: {escape(', '.join(result['skipped']))}.</p>"
@@ -121,6 +188,7 @@ def page(result: dict[str, Any]) -> str:
 <a href="doctor.json">doctor.json</a></p>
 <section id="fired"><h2>What fired</h2><ul class="notes">{fired}</ul>{skipped}</section>
 <section id="tried"><h2>What each fix changed (the run → the fork)</h2>{table}<p>{how}</p></section>
+{lr_find_html(result, key)}
 <section id="curves"><h2>{escape(key.replace('_', ' ').capitalize())} per epoch, the run (dashed) and each fork</h2>
 {svg}</section>
 </body></html>
