@@ -41,7 +41,8 @@ def test_the_right_fix_helps_and_the_wrong_one_does_not(cli, stalled):
     assert "  - loss-flat: the training loss barely fell" in out
     result = json.loads((stalled / "doctor.json").read_text())
     assert [f["fix"] for f in result["forks"]] == ["higher-lr", "more-steps"]  # what loss-flat suggests
-    assert result["budget_epochs"] == 8 and result["baseline"]["run"] == str(stalled)  # the run is the yardstick
+    assert result["budget_epochs"] == 8 and result["baseline"]["same_bits"] is True  # the run trained again
+    assert "its settings trained again give its own weights, bit for bit" in out
     higher = result["forks"][0]
     base = result["baseline"]["val_loss"]
     assert higher["flags"] == "--lr 0.001" and higher["verdict"] == "helped" and higher["cleared"] == ["loss-flat"]
@@ -67,7 +68,7 @@ def test_the_page_shows_it_and_the_report_links_to_it(cli, stalled):
     cli("doctor", stalled, "--fixes", "higher-lr", check_rc=0)
     page = (stalled / "doctor.html").read_text()
     assert "What each fix changed" in page and "<code>--lr 0.001</code>" in page and "<svg" in page
-    assert "helped" in page and "polyline" in page and 'id="overfit"' in page
+    assert "helped" in page and "polyline" in page and 'id="overfit"' in page and "bit for bit" in page
     assert '<a href="doctor.html">' in (stalled / "report.html").read_text()
 
 
@@ -83,7 +84,7 @@ def test_a_shorter_budget_trains_a_yardstick_and_is_reproducible(tmp_path):
     run = job.train(replace(BASE, hidden=(8,), epochs=8, lr=1e-4, optimizer="sgd"), tmp_path, "r", quiet=True)
     first = nnlab.doctor(run, budget_epochs=3, fixes=["higher-lr"])
     again = nnlab.doctor(run, budget_epochs=3, fixes=["higher-lr"])
-    assert first.result["baseline"]["epochs"] == 3 and first.result["baseline"]["run"].endswith("as-is")
+    assert first.result["baseline"]["epochs"] == 3 and "same_bits" not in first.result["baseline"]
     keep = ("val_loss", "val_accuracy", "loss", "accuracy", "test_accuracy", "dead", "verdict")
     assert [{k: f[k] for k in keep} for f in first.forks] == [{k: f[k] for k in keep} for f in again.forks]
     assert "higher-lr" in str(first) and first.page.name == "doctor.html"

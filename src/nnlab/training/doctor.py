@@ -100,7 +100,7 @@ def suggested(checks: list[dict[str, str]], cfg: TrainConfig) -> list[str]:
 
 def default_budget(run_epochs: int, per_epoch: int) -> int:
     """Two epochs, or as many as FEW_STEPS optimiser steps take; the run's own length where that is shorter or
-    not twice as long (then the run itself is the yardstick, and no baseline is trained again)."""
+    not twice as long (then the yardstick is the run itself, trained again: its bits show the guarantee holds)."""
     budget = max(BUDGET_EPOCHS, math.ceil(sanity.FEW_STEPS / per_epoch))
     return run_epochs if 2 * budget > run_epochs else budget
 
@@ -176,11 +176,13 @@ def diagnose(run: str | Path, budget_epochs: int | None = None, fixes: list[str]
 
     folder = run / FORKS
     base_cfg = replace(cfg, epochs=budget)
-    if budget == len(history) and cfg.epochs == budget:
-        baseline = {"fix": "as-is", "change": {}, "flags": "", "words": "the run's own settings", "run": str(run),
-                    **measures(history, summary)}
-    else:  # the run's settings for the budget alone: the yardstick every fork is measured against
-        baseline = _fork("as-is", {}, base_cfg, folder, quiet)
+    # The yardstick every fork is measured against: the run's settings trained again for the budget, by this
+    # nnlab on this machine (a run written by another version or machine may not be what they give today). For the
+    # run's own length its weights must be the run's, bit for bit: `same_bits` says whether they are.
+    baseline = _fork("as-is", {}, base_cfg, folder, quiet)
+    if budget == len(history) and cfg.epochs == budget and baseline.get("run"):
+        baseline["recorded"] = measures(history, summary)
+        baseline["same_bits"] = _same_weights(run, Path(baseline["run"]))
     if on_fork is not None:
         on_fork("as-is", baseline)
     forks = []
@@ -221,6 +223,13 @@ def diagnose(run: str | Path, budget_epochs: int | None = None, fixes: list[str]
               "seconds": round(time.perf_counter() - called, 3)}
     write_json_atomic(run / DOCTOR, result)
     return result
+
+
+def _same_weights(a: Path, b: Path) -> bool:
+    import numpy as np
+
+    wa, wb = runs.load_tensors(a / runs.MODEL)[0], runs.load_tensors(b / runs.MODEL)[0]
+    return sorted(wa) == sorted(wb) and all(np.array_equal(wa[k], wb[k]) for k in wa)
 
 
 def _fork(name: str, change: dict[str, Any], cfg: TrainConfig, folder: Path, quiet: bool) -> dict[str, Any]:
@@ -273,6 +282,19 @@ def lr_find_lines(result: dict[str, Any], key: str) -> list[str]:
     return out
 
 
+def yardstick_lines(result: dict[str, Any], key: str) -> list[str]:
+    """Whether the run's settings, trained again, gave the run's own bits."""
+    base = result["baseline"]
+    if "same_bits" not in base:
+        return [f"  (the run as it was: its settings trained again for {result['budget_epochs']} epochs)"]
+    if base["same_bits"]:
+        return ["  (the run as it was: its settings trained again give its own weights, bit for bit)"]
+    recorded = base["recorded"].get(key)
+    return [f"  (the run as it was: its settings trained again give other weights than the run's, {key} "
+            f"{_number(base.get(key))} where the run recorded {_number(recorded)}: it was trained by another nnlab "
+            "version or on another machine; each fork is compared with today's)"]
+
+
 def base_lr(result: dict[str, Any]) -> float:
     return float(result.get("lr", math.nan))
 
@@ -297,10 +319,11 @@ def lines(result: dict[str, Any]) -> list[str]:
         return out
     out.append(f"each fork trained {result['budget_epochs']} epoch{'s' if result['budget_epochs'] != 1 else ''} "
                f"(unless its fix is more), seed {result['seed']}, from the run's own start; run -> fork:")
+    out += yardstick_lines(result, key)
     rows = [("fix", "change", "epochs", key, "accuracy" if key == "loss" else "val_accuracy", "dead", "verdict")]
     rows.append(("(the run as it was)", "", str(base.get("epochs")), _number(base.get(key)),
                  _number(base.get("accuracy" if key == "loss" else "val_accuracy"), ".3f"), _share(base.get("dead")),
-                 "(budget's yardstick)" if base.get("run") != result["run"] else ""))
+                 ""))
     acc = "accuracy" if key == "loss" else "val_accuracy"
     for f in forks:
         said = f["verdict"] + (f" (clears {', '.join(f['cleared'])})" if f.get("cleared") else "")

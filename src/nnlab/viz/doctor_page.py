@@ -168,12 +168,22 @@ def page(result: dict[str, Any]) -> str:
     budget = result["budget_epochs"]
     skipped = (f"<p>Suggested but not for this model: {escape(', '.join(result['skipped']))}.</p>"
                if result["skipped"] else "")
-    how = (f"Each fork is the run's own settings with one fix, trained from the run's seed ({result['seed']}: the "
-           f"same start, data order and arithmetic, so what differs is the fix) for {budget} epoch"
-           f"{'s' if budget != 1 else ''} ({budget * result['steps_per_epoch']} optimiser steps), unless its fix is "
-           f"more steps. A fix helped when it lowered the {key.replace('_', ' ')} by 2% or more, and made it worse "
-           f"when it raised it by 2% or more. Each fork is a run directory: train on from the best with "
-           f"<code>nnlab train --resume RUN/doctor/FIX --epochs N</code>. The doctor took {result['seconds']:.1f} s.")
+    if base.get("same_bits") is True:
+        again = ("The first row is the run's settings trained again: they gave the run's own weights, bit for bit. ")
+    elif base.get("same_bits") is False:
+        again = ("The first row is the run's settings trained again: they gave other weights than the run's (it was "
+                 f"trained by another nnlab version or on another machine; the run recorded {key.replace('_', ' ')} "
+                 f"{_n(base['recorded'].get(key))}), and each fork is compared with them. ")
+    else:
+        again = f"The first row is the run's settings trained again for {result['budget_epochs']} epochs. "
+    what = key.replace("_", " ")
+    how = (again + "Each fork is the run's own settings with one fix, trained from the run's seed "
+           f"({result['seed']}: the same start, data order and arithmetic, so what differs is the fix) for "
+           f"{budget} epoch{'s' if budget != 1 else ''} ({budget * result['steps_per_epoch']} optimiser steps), "
+           f"unless its fix is more steps. A fix helped when it lowered the {what} by 2% or more, and made it "
+           "worse when it raised it by 2% or more. Each fork is a run directory: train on from the best with "
+           "<code>nnlab train --resume RUN/doctor/FIX --epochs N</code>. "
+           f"The doctor took {result['seconds']:.1f} s.")
     if result.get("overfit"):
         o = result["overfit"]
         how += (f"</p><p class=\"{'ok' if o['ok'] else 'warn'}\" id=\"overfit\">The run did not learn, so the doctor "
