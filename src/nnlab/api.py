@@ -154,6 +154,11 @@ class Diagnosis:
 
     __repr__ = __str__
 
+    def _repr_html_(self) -> str:
+        from nnlab.viz.explain_page import framed
+
+        return framed(self.page.read_text(encoding="utf-8"))
+
 
 def doctor(run: Run | str | Path, budget_epochs: int | None = None, fixes: list[str] | None = None,
            lr_find: bool = False) -> Diagnosis:

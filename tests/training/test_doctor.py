@@ -88,6 +88,7 @@ def test_a_shorter_budget_trains_a_yardstick_and_is_reproducible(tmp_path):
     keep = ("val_loss", "val_accuracy", "loss", "accuracy", "test_accuracy", "dead", "verdict")
     assert [{k: f[k] for k in keep} for f in first.forks] == [{k: f[k] for k in keep} for f in again.forks]
     assert "higher-lr" in str(first) and first.page.name == "doctor.html"
+    assert first._repr_html_().startswith("<iframe srcdoc=") and "What each fix changed" in first._repr_html_()
 
 
 def test_a_pytorch_fork_turns_batch_norm_off(cli, tmp_path):

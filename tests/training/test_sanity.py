@@ -118,7 +118,7 @@ def test_a_stalled_learning_rate_leaves_the_loss_flat(cli, tmp_path):
     notes = sanity_of(tmp_path / "stalled")
     assert not notes["loss-flat"]["ok"] and notes["input-scale"]["ok"]
     report = (tmp_path / "stalled" / "report.html").read_text()
-    assert "Sanity checks" in report and "the training loss barely fell" in report and "nnlab doctor RUN" in report
+    assert "Sanity checks" in report and "⚠ The training loss barely fell" in report and "nnlab doctor RUN" in report
 
 
 def test_memorising_and_a_test_at_chance_are_told_apart():
@@ -142,6 +142,6 @@ def test_the_report_lists_them_and_links_the_doctor():
     notes = [{"check": "few-steps", "ok": False, "text": "1 epoch <of> 15 steps"}, {"check": "chance", "ok": True,
                                                                                     "text": "above chance"}]
     html = sanity_html(notes, doctor=False)
-    assert "⚠ 1 epoch &lt;of&gt; 15 steps" in html and "✓ above chance" in html and "nnlab doctor RUN" in html
+    assert "⚠ 1 epoch &lt;of&gt; 15 steps" in html and "✓ Above chance" in html and "nnlab doctor RUN" in html
     assert '<a href="doctor.html">' in sanity_html(notes, doctor=True)
     assert sanity_html([], doctor=False) == ""

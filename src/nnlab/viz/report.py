@@ -59,11 +59,16 @@ def _setting(value) -> str:
     return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
+def sentence(text: str) -> str:
+    """A console note's text as a sentence on a page: capitalised (the console's follows `note: `)."""
+    return text[:1].upper() + text[1:]
+
+
 def sanity_html(notes: list[dict], doctor: bool) -> str:
     """The run's sanity checks (summary.json's `sanity`, training/sanity.py), and a link to the doctor's page
     where `nnlab doctor RUN` wrote one."""
     items = "".join(f'<li class="{"ok" if n.get("ok") else "warn"}">{"✓" if n.get("ok") else "⚠"} '
-                    f'{escape(str(n.get("text", "")))}</li>' for n in notes if isinstance(n, dict))
+                    f'{escape(sentence(str(n.get("text", ""))))}</li>' for n in notes if isinstance(n, dict))
     html = (f'<h3 id="sanity">Sanity checks</h3><ul class="notes">{items}</ul>' if items else "")
     if doctor:
         html += ('<p id="doctor-link">What each suggested fix measurably changed, tried on forks of this run: '
