@@ -171,3 +171,16 @@ def test_doctor_checks_the_suggestion_with_forks(cli, stalled):
     assert f"suggestion {found['suggestion']:g}, a tenth of the lowest's rate (the run's --lr 0.0001)" in proc.stdout
     page = (stalled / "doctor.html").read_text()
     assert 'id="lr-find"' in page and f"suggestion {found['suggestion']:.2g}" in page
+
+
+def test_a_confidently_wrong_start_is_mended_by_another_start(tmp_path):
+    run = job.train(replace(BASE, hidden=(8,), epochs=8, batch_size=128, lr=0.01, start="confident-wrong"),
+                    tmp_path, "wrong", quiet=True)
+    result = doctor.diagnose(run)
+    assert {c["check"] for c in result["fired"]} >= {"start-loss", "chance"}
+    forks = {f["fix"]: f for f in result["forks"]}
+    base = result["baseline"]["val_loss"]
+    assert forks["he-start"]["flags"] == "--start he" and "start-loss" in forks["he-start"]["cleared"]
+    assert forks["he-start"]["val_loss"] < 0.2 * base  # measured: 3.73 -> 0.30, the best of the fixes
+    assert min(forks.values(), key=lambda f: f["val_loss"])["fix"] == "he-start"
+    assert forks["lower-lr"]["verdict"] == "worse" and forks["lower-lr"]["val_loss"] > base  # 3.73 -> 5.53
