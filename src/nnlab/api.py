@@ -58,6 +58,14 @@ class Run:
         return self.predict_proba(X).argmax(axis=1)
 
     @property
+    def sanity(self) -> list:
+        """The run's sanity checks (training/sanity.py's Notes: `.check`, `.ok`, `.text`), as its report lists them;
+        `nnlab.train` prints none of them (quiet), so look here or at `nnlab.doctor(run)`."""
+        from nnlab.training.sanity import Note
+
+        return [Note.from_json(n) for n in self.summary.get("sanity", [])]
+
+    @property
     def classes(self) -> list[str]:
         return list(self.record.dataset["classes"])
 
@@ -90,7 +98,11 @@ class Run:
         title = f"<p><b>{self.settings.model} on {self.settings.data_label}</b> · {self.path}</p>"
         if not self.summary:
             return title + "<p>not finished: no test results yet</p>"
-        return title + summary_html(self.path, self.summary, shown, link=self.path / "report.html")
+        from html import escape
+
+        doubts = "".join(f"<li>⚠ {escape(n.text)}</li>" for n in self.sanity if not n.ok)
+        return (title + summary_html(self.path, self.summary, shown, link=self.path / "report.html")
+                + (f"<ul>{doubts}</ul><p>Try the fixes on forks: <code>nnlab.doctor(run)</code></p>" if doubts else ""))
 
 
 def train(model: str, data: str, *, out: str | Path = "runs", name: str | None = None, quiet: bool = True,

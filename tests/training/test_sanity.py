@@ -145,3 +145,12 @@ def test_the_report_lists_them_and_links_the_doctor():
     assert "⚠ 1 epoch &lt;of&gt; 15 steps" in html and "✓ Above chance" in html and "nnlab doctor RUN" in html
     assert '<a href="doctor.html">' in sanity_html(notes, doctor=True)
     assert sanity_html([], doctor=False) == ""
+
+
+def test_a_run_from_python_holds_its_notes(tmp_path):
+    import nnlab
+
+    run = nnlab.load_run(job.train(replace(BASE, epochs=1, batch_size=2000, hidden=(4,)), tmp_path, "r", quiet=True))
+    (few,) = [n for n in run.sanity if n.check == "few-steps"]
+    assert not few.ok and "1 optimiser step" in few.text
+    assert "⚠ 1 epoch of 900 samples" in run._repr_html_() and "nnlab.doctor(run)" in run._repr_html_()
