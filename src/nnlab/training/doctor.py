@@ -194,22 +194,7 @@ def diagnose(run: str | Path, budget_epochs: int | None = None, fixes: list[str]
         forks.append(entry)
         if on_fork is not None:
             on_fork(name, entry)
-    found = None
-    if lr_find:
-        from nnlab.training.lr_find import AROUND, range_test
-
-        found = range_test(cfg)
-        found["forks"] = []
-        if found["suggestion"] is not None:
-            for rate, words in ((found["suggestion"] / AROUND, "a third of the suggestion"),
-                                (found["suggestion"], "the range test's suggestion"),
-                                (found["suggestion"] * AROUND, "three times the suggestion")):
-                rate = float(f"{rate:.2g}")
-                entry = _fork(f"lr-{rate:g}", {"lr": rate}, replace(base_cfg, lr=rate), folder, quiet)
-                entry |= {"words": words, "verdict": verdict(baseline, entry)}
-                found["forks"].append(entry)
-                if on_fork is not None:
-                    on_fork(entry["fix"], entry)
+    found = _lr_find(cfg, base_cfg, baseline, folder, quiet, on_fork) if lr_find else None
     overfit = None
     if DID_NOT_LEARN & {c["check"] for c in checks}:
         from nnlab.training.overfit import overfit_config
@@ -217,12 +202,33 @@ def diagnose(run: str | Path, budget_epochs: int | None = None, fixes: list[str]
         overfit = overfit_config(cfg).to_json()
         del overfit["losses"]  # (the line and the two ends say it)
     result = {"format": FORMAT, "run": str(run), "model": cfg.model, "data": cfg.data_label, "seed": cfg.seed,
-              "lr": cfg.lr,
-              "budget_epochs": budget, "run_epochs": len(history), "steps_per_epoch": per_epoch, "fired": checks,
-              "skipped": skipped, "baseline": baseline, "forks": forks, "overfit": overfit, "lr_find": found,
-              "seconds": round(time.perf_counter() - called, 3)}
+              "lr": cfg.lr, "budget_epochs": budget, "run_epochs": len(history), "steps_per_epoch": per_epoch,
+              "fired": checks, "skipped": skipped, "baseline": baseline, "forks": forks, "overfit": overfit,
+              "lr_find": found, "seconds": round(time.perf_counter() - called, 3)}
     write_json_atomic(run / DOCTOR, result)
     return result
+
+
+def _lr_find(cfg: TrainConfig, base_cfg: TrainConfig, baseline: dict, folder: Path, quiet: bool,
+             on_fork: Callable[[str, dict], None] | None) -> dict[str, Any]:
+    """The range test of the run's settings, and its suggestion checked by forks at a third of it, at it and at
+    three times it, each judged against the yardstick."""
+    from nnlab.training.lr_find import AROUND, range_test
+
+    found = range_test(cfg)
+    found["forks"] = []
+    if found["suggestion"] is None:
+        return found
+    for rate, words in ((found["suggestion"] / AROUND, "a third of the suggestion"),
+                        (found["suggestion"], "the range test's suggestion"),
+                        (found["suggestion"] * AROUND, "three times the suggestion")):
+        rate = float(f"{rate:.2g}")
+        entry = _fork(f"lr-{rate:g}", {"lr": rate}, replace(base_cfg, lr=rate), folder, quiet)
+        entry |= {"words": words, "verdict": verdict(baseline, entry)}
+        found["forks"].append(entry)
+        if on_fork is not None:
+            on_fork(entry["fix"], entry)
+    return found
 
 
 def _same_weights(a: Path, b: Path) -> bool:
