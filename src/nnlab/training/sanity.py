@@ -259,3 +259,25 @@ def overfit_verdict(losses: list[float], final: float, accuracy: float, samples:
                "model too small or too constrained to tell these samples apart (labels that contradict each other, "
                "inputs that are all alike)")
     return False, f"overfit one batch: FAILED, {numbers}: {why}"
+
+
+# A model of your own scored on data scaled another way (training/../viz/any_model.py): an alternative scaling that
+# scores this much higher than the data as given is how the model was most likely trained.
+SCALE_GAIN = 0.05
+
+
+def scaling_guess(accuracies: dict[str, float]) -> Note:
+    """From a model's accuracy on the same samples scaled several ways ({"as given": a, "rescaled to [-1, 1]":
+    b, ...}, the first as given), whether another scaling fits the model better than the data as given."""
+    (given, base), *others = accuracies.items()
+    if not others:
+        return Note("input-scale", True, f"The model's test accuracy is {base:.2%} on the data {given}.")
+    name, best = max(others, key=lambda kv: kv[1])
+    tried = ", ".join(f"{acc:.2%} {what}" for what, acc in others)
+    if best >= base + SCALE_GAIN:
+        return Note("input-scale", False,
+                    f"the model scores {base:.2%} on the data {given} but {best:.2%} on it {name}: it was most "
+                    f"likely trained on inputs scaled that way, and this report scores it on others (tried: "
+                    f"{tried}); pass transform= the scaling it was trained with, e.g. transform=lambda x: x * 2 - 1")
+    return Note("input-scale", True, f"The model scores best on the data {given} ({base:.2%}; {tried}): its "
+                                     "inputs are scaled as it was trained.")
