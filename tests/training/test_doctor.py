@@ -145,6 +145,9 @@ def test_each_check_suggests_fixes_that_apply():
     assert doctor.default_budget(30, 8) == 13 and doctor.default_budget(8, 15) == 8  # 100 steps; the run itself
     assert doctor.default_budget(30, 469) == 2 and doctor.default_budget(1, 15) == 1
     assert doctor.flags({"lr": 1e-4, "batch_norm": False, "start": "he"}) == "--lr 0.0001 --no-batch-norm --start he"
+    memorising = [{"check": "val-chance", "text": ""}]  # memorising calls for more regularisation, not less
+    assert doctor.suggested(memorising, he) == ["more-weight-decay"]
+    assert doctor.FIXES["more-weight-decay"].change(replace(he, weight_decay=0.0), 8, 15) == {"weight_decay": 1e-3}
 
 
 def test_ctrl_c_stops_the_doctor(stalled, monkeypatch):
