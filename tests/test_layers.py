@@ -7,7 +7,8 @@ import sys
 import pytest
 
 MODULES = ["nnlab.training", "nnlab.training.job", "nnlab.training.engines", "nnlab.training.torch_engine",
-           "nnlab.training.recorder", "nnlab.training.config", "nnlab.scratch", "nnlab.scratch.estimator",
+           "nnlab.training.recorder", "nnlab.training.config", "nnlab.training.doctor", "nnlab.training.overfit",
+           "nnlab.scratch", "nnlab.scratch.estimator",
            "nnlab.models", "nnlab.data"]
 
 # One fresh interpreter answers for every module (each started its own, at 2 s apiece for PyTorch): before each

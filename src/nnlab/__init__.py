@@ -4,7 +4,7 @@ from nnlab.errors import NNLabError
 
 __version__ = "0.1.0"
 __all__ = ["NNLabError", "Recorder", "Run", "ScratchClassifier", "ScratchRegressor", "TrainConfig",
-           "__version__", "explain", "load_run",
+           "__version__", "doctor", "explain", "load_run", "overfit_batch",
            "report", "train"]
 
 # Each pulls in heavy libraries (scikit-learn, PyTorch, matplotlib): imported only when asked for.
@@ -18,6 +18,8 @@ _LAZY = {
     "train": ("nnlab.api", "train"),
     "load_run": ("nnlab.api", "load_run"),
     "explain": ("nnlab.api", "explain"),
+    "doctor": ("nnlab.api", "doctor"),
+    "overfit_batch": ("nnlab.api", "overfit_batch"),
 }
 
 

@@ -58,6 +58,14 @@ class Run:
         return self.predict_proba(X).argmax(axis=1)
 
     @property
+    def sanity(self) -> list:
+        """The run's sanity checks (training/sanity.py's Notes: `.check`, `.ok`, `.text`), as its report lists them;
+        `nnlab.train` prints none of them (quiet), so look here or at `nnlab.doctor(run)`."""
+        from nnlab.training.sanity import Note
+
+        return [Note.from_json(n) for n in self.summary.get("sanity", [])]
+
+    @property
     def classes(self) -> list[str]:
         return list(self.record.dataset["classes"])
 
@@ -90,7 +98,11 @@ class Run:
         title = f"<p><b>{self.settings.model} on {self.settings.data_label}</b> · {self.path}</p>"
         if not self.summary:
             return title + "<p>not finished: no test results yet</p>"
-        return title + summary_html(self.path, self.summary, shown, link=self.path / "report.html")
+        from html import escape
+
+        doubts = "".join(f"<li>⚠ {escape(n.text)}</li>" for n in self.sanity if not n.ok)
+        return (title + summary_html(self.path, self.summary, shown, link=self.path / "report.html")
+                + (f"<ul>{doubts}</ul><p>Try the fixes on forks: <code>nnlab.doctor(run)</code></p>" if doubts else ""))
 
 
 def train(model: str, data: str, *, out: str | Path = "runs", name: str | None = None, quiet: bool = True,
@@ -134,3 +146,62 @@ def explain(run: Run | str | Path | None = None, samples: int = 4, weights: str 
     from nnlab.viz.explain import explain as explain_run
 
     return explain_run(run, samples, weights, 0.1 if lr is None else lr, compare)
+
+
+class Diagnosis:
+    """What `nnlab.doctor` found and tried (RUN/doctor.json's content as `result`): printed, the lines
+    `nnlab doctor RUN` prints; `page` is RUN/doctor.html."""
+
+    def __init__(self, result: dict[str, Any], page: Path):
+        self.result, self.page = result, page
+
+    @property
+    def forks(self) -> list[dict[str, Any]]:
+        return self.result["forks"]
+
+    def __str__(self) -> str:
+        from nnlab.training.doctor import lines
+
+        return "\n".join(lines(self.result))
+
+    __repr__ = __str__
+
+    def _repr_html_(self) -> str:
+        from nnlab.viz.explain_page import framed
+
+        return framed(self.page.read_text(encoding="utf-8"))
+
+
+def doctor(run: Run | str | Path, budget_epochs: int | None = None, fixes: list[str] | None = None,
+           lr_find: bool = False) -> Diagnosis:
+    """Try on forks of `run` the fixes its fired checks suggest (or the `fixes` named: nnlab.training.doctor's
+    FIXES), each for `budget_epochs`, and measure what each changed, as `nnlab doctor RUN` does; `lr_find`: also
+    the learning-rate finder, its suggestion checked by forks. Writes RUN/doctor.json and RUN/doctor.html."""
+    from nnlab.training.doctor import diagnose
+    from nnlab.viz.doctor_page import write_doctor_page
+
+    path = run.path if isinstance(run, Run) else Path(run)
+    result = diagnose(path, budget_epochs, fixes, lr_find=lr_find)
+    return Diagnosis(result, write_doctor_page(path, result))
+
+
+def overfit_batch(model, X=None, y=None, *, data: str | None = None, steps: int = 200, samples: int = 32,
+                  lr: float | None = None, optimizer: str = "adam", seed: int = 0, **settings: Any):
+    """Overfit one small batch (Karpathy's check): train on `samples` samples alone for `steps` steps and say
+    whether the training loss falls toward zero. `model` is a torch.nn.Module of yours with (X, y) as it takes
+    them (a copy trains: yours stays as it is; `lr` default 1e-3), or a model nnlab trains ("scratch", "mlp",
+    "cnn") with `data=` and `nnlab.train`'s settings. Returns an Overfit: `.ok`, `.line`, `.losses`, `.notes`."""
+    from nnlab.errors import NNLabError
+    from nnlab.training.overfit import overfit_config, overfit_module
+
+    if isinstance(model, str):
+        if data is None or X is not None or y is not None:
+            raise NNLabError(f"overfit_batch({model!r}) takes data= a dataset name or path, not arrays")
+        from nnlab.training.config import TrainConfig
+
+        cfg = TrainConfig.create(model, data, lr=lr, optimizer=optimizer, seed=seed, **settings)
+        return overfit_config(cfg, samples, steps)
+    if X is None or y is None or data is not None or settings:
+        raise NNLabError("overfit_batch(your_model, X, y): give the samples and labels; data= and settings are "
+                         "for nnlab's own models")
+    return overfit_module(model, X, y, steps, 1e-3 if lr is None else lr, optimizer, samples, seed)

@@ -40,7 +40,7 @@ class Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> Parser:
-    from nnlab.cli import data, demo, explain, gradcheck, train, viz
+    from nnlab.cli import data, demo, doctor, explain, gradcheck, train, viz
 
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--debug", action="store_true", help="show a traceback on errors; default: off")
@@ -50,7 +50,7 @@ def build_parser() -> Parser:
                     "PyTorch MLP and CNN) and see what they learned.")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     commands.required = True
-    for module in (train, viz, explain, data, gradcheck, demo):
+    for module in (train, viz, explain, doctor, data, gradcheck, demo):
         module.register(commands, common)
     return parser
 

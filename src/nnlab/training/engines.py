@@ -13,7 +13,7 @@ import numpy as np
 
 from nnlab.errors import NNLabError, pick
 from nnlab.metrics import sum_of_squares
-from nnlab.scratch.network import Network, Workspace, backward, forward, predict_proba
+from nnlab.scratch.network import Network, Workspace, backward, forward, log_loss, predict_proba
 from nnlab.scratch.optim import make_optimizer
 from nnlab.scratch.train import EpochRunner
 from nnlab.training.config import ScratchConfig, TrainConfig, model_spec
@@ -67,6 +67,18 @@ class ScratchEngine:
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         return predict_proba(self.net, X)
+
+    def train_batch(self, X: np.ndarray, y: np.ndarray, lr: float) -> float:
+        """One optimiser step on the batch (X, y) at rate `lr` (the learning-rate finder's step); returns the
+        batch's log loss before the step."""
+        ws = Workspace.create(self.net, len(X))
+        with np.errstate(over="ignore", invalid="ignore"):
+            Z_out = forward(self.net, X, ws)  # Z_out = A_{L-1}·W_L + b_L
+            loss = log_loss(Z_out, y, self.net.output == "logistic")
+            backward(self.net, X, y, ws, self.cfg.weight_decay, self.loss)
+            self.optimizer.lr = lr
+            self.optimizer.step([ws.grad])
+        return loss
 
     def layer_weights(self) -> dict[str, np.ndarray]:
         """A copy of every weight matrix (inputs x outputs), named dense1, dense2, ..."""

@@ -80,6 +80,14 @@ def _round(x: float) -> float:
 def hints(history: list[dict]) -> list[tuple[bool, str]]:
     """(healthy, sentence) for each check, from the per-epoch health records in `history`. Each check
     judges the epochs that `spans` gives it, which are also where the figure draws its red line."""
+    return [(ok, text) for _, ok, text in checks(history)]
+
+
+# The keys of the checks (what `nnlab doctor` maps to the fixes it tries): "overflow" (a gradient overflowed),
+# "dead" (dead ReLUs), "thrown" (updates larger than the weights), "frozen" (updates far smaller), "steady"
+# (neither), "vanishing" (the first layer's gradient far weaker), "gradients" (it is not).
+def checks(history: list[dict]) -> list[tuple[str, bool, str]]:
+    """(check, healthy, sentence) for each check, as `hints` says them."""
     records = [h["health"] for h in history if h.get("health")]
     if not records:
         return []
@@ -87,45 +95,50 @@ def hints(history: list[dict]) -> list[tuple[bool, str]]:
     last, layers = records[-1], list(records[-1])
     later = [(e, r) for e, r, judged in zip(span.epochs, records, span.later) if judged]
     steady = [(e, r) for e, r, judged in zip(span.epochs, records, span.steady) if judged]
-    out: list[tuple[bool, str]] = []
+    out: list[tuple[str, bool, str]] = []
 
     nonfinite = [n for r in records for n in r if not math.isfinite(r[n]["grad_norm"])]
     if nonfinite:
-        out.append((False, f"The gradient of {nonfinite[0]} overflowed: lower --lr, or add --batch-norm."))
+        out.append(("overflow", False, f"The gradient of {nonfinite[0]} overflowed: lower --lr, or add --batch-norm."))
 
     dead = [(r[n]["dead"], n, e) for e, r in later for n in layers if r[n]["dead"] is not None]
     if dead:
         share, name, epoch = max(dead)
         if share >= DEAD_WARN:
-            out.append((False, f"{share:.0%} of {name}'s units never fire on the probe batch in epoch {epoch} "
+            out.append(("dead", False, f"{share:.0%} of {name}'s units never fire on the probe batch in epoch {epoch} "
                                f"(dead ReLUs; {last[name]['dead']:.0%} at the end): they get no gradient and stay "
                                "dead. Lower --lr or --weight-decay."))
         else:
-            out.append((True, f"Dead ReLU units: at most {share:.0%} per layer after the first epoch ({name}), "
+            out.append(("dead", True, f"Dead ReLU units: at most {share:.0%} per layer after the first epoch ({name}), "
                               f"under the {DEAD_WARN:.0%} warning level."))
 
     high = [(r[n]["update_ratio"], n, e) for e, r in later for n in r if r[n]["update_ratio"] > RATIO_HIGH]
     if high:
         ratio, name, epoch = max(high)
-        out.append((False, f"Epoch {epoch} moved {name}'s weights by {ratio:.3g} times their own size: the learning "
-                           "rate is likely too high (lower --lr)."))
+        out.append(("thrown", False,
+                    f"Epoch {epoch} moved {name}'s weights by {ratio:.3g} times their own size: the learning "
+                    "rate is likely too high (lower --lr)."))
     low = [n for n in layers if any(r[n]["update_ratio"] < RATIO_LOW for _, r in steady)]
     if low:
-        out.append((False, f"{', '.join(low)} barely change{'s' if len(low) == 1 else ''} while the learning rate "
-                           f"is high (weights move by under {RATIO_LOW:g} of their size in an epoch): the learning "
-                           "rate is likely too low (raise --lr)."))
+        out.append(("frozen", False,
+                    f"{', '.join(low)} barely change{'s' if len(low) == 1 else ''} while the learning rate "
+                    f"is high (weights move by under {RATIO_LOW:g} of their size in an epoch): the learning "
+                    "rate is likely too low (raise --lr)."))
     if not high and not low:
         ratios = [r[n]["update_ratio"] for _, r in steady or later for n in r]
-        out.append((True, f"Update-to-weight ratios per epoch between {min(ratios):.2g} and {max(ratios):.2g} "
-                          "while the learning rate is high: the weights move steadily, neither frozen nor thrown "
-                          "around (they move less in warm-up and as the schedule anneals, by design)."))
+        out.append(("steady", True,
+                    f"Update-to-weight ratios per epoch between {min(ratios):.2g} and {max(ratios):.2g} "
+                    "while the learning rate is high: the weights move steadily, neither frozen nor thrown "
+                    "around (they move less in warm-up and as the schedule anneals, by design)."))
 
     first, final = layers[0], layers[-1]
     g_first, g_final = last[first]["grad_norm"], last[final]["grad_norm"]
     if len(layers) > 1 and g_final > 0 and math.isfinite(g_first) and g_first < VANISHING * g_final:
-        out.append((False, f"The gradient reaching {first} is {g_final / max(g_first, 1e-30):.3g} times weaker "
-                           f"than at {final} (vanishing gradients): use fewer layers or --batch-norm."))
+        out.append(("vanishing", False,
+                    f"The gradient reaching {first} is {g_final / max(g_first, 1e-30):.3g} times weaker "
+                    f"than at {final} (vanishing gradients): use fewer layers or --batch-norm."))
     elif len(layers) > 1 and not nonfinite:
-        out.append((True, f"Gradients reach every layer: {first}'s is {g_first / g_final:.2g} times {final}'s "
-                          f"(a warning below {VANISHING:g})."))
+        out.append(("gradients", True,
+                    f"Gradients reach every layer: {first}'s is {g_first / g_final:.2g} times {final}'s "
+                    f"(a warning below {VANISHING:g})."))
     return out

@@ -256,6 +256,24 @@ class TorchEngine:
                                             torch.tensor(float(seen), device=self.device)]))
         return float(totals[0] / totals[2]), float(totals[1] / totals[2])
 
+    @fast_floats
+    def train_batch(self, X: np.ndarray, y: np.ndarray, lr: float) -> float:
+        """One optimiser step on the batch (X, y) at rate `lr` (the learning-rate finder's step), as
+        train_epoch takes each of its steps; returns the batch's log loss before the step."""
+        with deterministic(self.device):
+            self.trained.train()
+            xb, yb = self.to_input(X), torch.from_numpy(np.asarray(y)).to(self.device)
+            for group in self.optimizer.param_groups:
+                group["lr"] = lr
+            with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.precision == "bf16"):
+                logits = self.trained(xb)
+            loss = F.cross_entropy(logits.float(), yb, label_smoothing=self.cfg.label_smoothing)
+            self.optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            self.optimizer.step()
+            self.step += 1
+            return float(F.cross_entropy(logits.detach().float(), yb))
+
     @torch.no_grad()
     @fast_floats
     def measure_batch_norm(self, batch_size: int = 1024) -> None:

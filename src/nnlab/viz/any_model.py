@@ -58,17 +58,26 @@ def summary_html(run: Path, summary: dict, figures: list, link: Path | None = No
 
 
 def report(model, data, out: str | Path = "nnlab-report", recorder=None, classes=None,
-           name: str | None = None) -> Report:
+           name: str | None = None, transform=None) -> Report:
     """Write OUT/report.html (and OUT/figures/) for `model` on the test split of `data`; returns the Report.
-    `recorder`: the `nnlab.Recorder` your loop fed; `classes`: class names for arrays; `name`: the title."""
+    `recorder`: the `nnlab.Recorder` your loop fed; `classes`: class names for arrays; `name`: the title;
+    `transform`: what turns the data's samples into the model's inputs, on torch tensors (the scaling it was
+    trained with, e.g. `lambda x: (x - 0.5) / 0.5`). Without it, image data in [0, 1] is also scored rescaled to
+    [-1, 1] and standardised, and the report says so where the model fits one of those better."""
     from nnlab.viz.render import render
     from nnlab.viz.report_input import ReportInput
 
     ds = as_dataset(data, classes)
+    if transform is not None:
+        if not isinstance(model, nn.Module):
+            raise NNLabError("transform= goes with a torch.nn.Module (a fitted ScratchClassifier takes the data as "
+                             "it was fitted on)")
+        model = Transformed(model, transform)
     view = ModelView(model, ds)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     ev = ReportInput.from_model(view, ds, view.input_shape, name or view.name, recorder)
+    ev.summary["sanity"] = [scaling(view, ds, transform is not None).to_json()]
     path, made = render(ev, out)
     write_linked_files(out, ev, view.parameters)
     return Report(path, ev.summary, made)
@@ -130,6 +139,42 @@ class ModelView:
                                         .reshape(-1, *self.input_shape)).float(), dim=1).numpy()
                for i in range(0, len(X), batch_size)]
         return np.concatenate(out)
+
+
+class Transformed(nn.Module):
+    """A model behind the transform that turns the data's samples into its inputs (`nnlab.report(transform=)`):
+    every figure then sees the data as it is, and the model its inputs as it was trained on."""
+
+    def __init__(self, model: nn.Module, transform):
+        super().__init__()
+        self.inner, self.transform = model, transform
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.inner(self.transform(x))
+
+
+# How many test samples the scaling check scores each way (three passes of the model over them)
+SCALING_SAMPLES = 2000
+
+
+def scaling(view: ModelView, ds: Dataset, declared: bool):
+    """The sanity note on the data's scale: the model's accuracy on the data as given, and for image data in
+    [0, 1] (nnlab's own sets) also rescaled to [-1, 1] and standardised (training split's mean and deviation),
+    the two scalings course code most often trains with."""
+    from nnlab.training.sanity import Note, scaling_guess
+
+    X, y = ds.X_test[:SCALING_SAMPLES], ds.y_test[:SCALING_SAMPLES]
+    given = "through the transform given" if declared else "as given"
+    scores = {given: float(np.mean(view.predict_proba(X).argmax(axis=1) == y))}
+    if declared or ds.image_shape is None or X.min() < 0 or X.max() > 1:
+        return scaling_guess(scores) if not declared else Note(
+            "input-scale", True, f"The data reach the model through the transform given ({scores[given]:.2%} on "
+                                 f"{len(y):,} test samples).")
+    mean, std = float(ds.X_train.mean()), float(ds.X_train.std()) or 1.0
+    scores["rescaled to [-1, 1]"] = float(np.mean(view.predict_proba(X * 2 - 1).argmax(axis=1) == y))
+    scores[f"standardised (mean {mean:.3g}, deviation {std:.3g})"] = float(
+        np.mean(view.predict_proba((X - mean) / std).argmax(axis=1) == y))
+    return scaling_guess(scores)
 
 
 class TwoLogits(nn.Module):

@@ -59,6 +59,26 @@ def _setting(value) -> str:
     return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
+def sentence(text: str) -> str:
+    """A console note's text as a sentence on a page: capitalised (the console's follows `note: `)."""
+    return text[:1].upper() + text[1:]
+
+
+def sanity_html(notes: list[dict], doctor: bool) -> str:
+    """The run's sanity checks (summary.json's `sanity`, training/sanity.py), and a link to the doctor's page
+    where `nnlab doctor RUN` wrote one."""
+    items = "".join(f'<li class="{"ok" if n.get("ok") else "warn"}">{"✓" if n.get("ok") else "⚠"} '
+                    f'{escape(sentence(str(n.get("text", ""))))}</li>' for n in notes if isinstance(n, dict))
+    html = (f'<h3 id="sanity">Sanity checks</h3><ul class="notes">{items}</ul>' if items else "")
+    if doctor:
+        html += ('<p id="doctor-link">What each suggested fix measurably changed, tried on forks of this run: '
+                 '<a href="doctor.html">the doctor\'s page</a>.</p>')
+    elif any(isinstance(n, dict) and not n.get("ok") for n in notes):  # (viz/doctor_page.py links from here)
+        html += ('<p id="doctor-link">To try the fixes on forks of this run and see what each changes: '
+                 "<code>nnlab doctor RUN</code>.</p>")
+    return html
+
+
 def write_report(out: Path, ev: ReportInput, figures: list, missing: list[str] = (),
                  sections: list[tuple[str, str, str]] = ()) -> Path:
     """OUT/report.html of the report input `ev` and its drawn `figures`; `missing`: what is not shown and why;
@@ -84,6 +104,7 @@ def write_report(out: Path, ev: ReportInput, figures: list, missing: list[str] =
                "no training history was given: pass the <code>nnlab.Recorder</code> your loop fed, with "
                "<code>probe=(X, y)</code>, as <code>recorder=</code>")
         health = f"<p>Not measured for this model: {how}.</p>"
+    health += sanity_html(summary.get("sanity", []), (out / "doctor.html").is_file())
     title = f"{ev.model_name} on {ev.data_name}"
     contents = [("metrics", "Test metrics"), ("per-class", "Per class"), ("health", "Training health in words")]
     contents += [(Path(f.file).stem, f.title) for f in figures] + [(a, t) for a, t, _ in sections]
