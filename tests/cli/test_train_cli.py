@@ -131,6 +131,25 @@ def test_gradcheck_checks_the_squared_error_too(cli):
     assert len([line for line in proc.stdout.splitlines() if line.endswith(" ok")]) == 6
 
 
+@pytest.mark.parametrize("activation", ["tanh", "logistic", "identity"])
+def test_gradcheck_checks_every_activation(cli, activation):
+    proc = cli("gradcheck", "--activation", activation, "--hidden", "5,4", check_rc=0)
+    assert f"{activation} hidden layers" in proc.stdout and "all gradients agree" in proc.stdout
+
+
+def test_the_scratch_network_trains_with_another_activation_and_only_it_takes_one(cli, tmp_path):
+    cli("train", "scratch", "--data", "moons", "--activation", "tanh", "--epochs", "3", "--hidden", "8",
+        "--no-report", "--quiet", "--name", "t", check_rc=0)
+    run = tmp_path / "runs" / "t"
+    assert json.loads((run / "config.json").read_text())["settings"]["activation"] == "tanh"
+    from nnlab.training import job
+
+    _, engine = job.load_run(run)
+    assert engine.net.activation == "tanh" and cli("eval", run).returncode == 0
+    assert_clean_error(cli("train", "mlp", "--data", "moons", "--activation", "tanh"), "activation",
+                       "scratch")
+
+
 def test_a_squared_error_run_records_its_loss_and_says_so(cli, tmp_path):
     cli("train", "scratch", "--data", "moons", "--loss", "mse", "--epochs", "2", "--hidden", "8", "--quiet",
         "--name", "m", check_rc=0)

@@ -50,18 +50,19 @@ def numpy_gradients(net: Network, X: np.ndarray, y: np.ndarray, alpha: float,
 
 
 @needs_chromium
-@pytest.mark.parametrize("sizes, alpha, loss", [([2, 5, 1], 0.0, "log"), ([2, 16, 8, 1], 0.3, "log"),
-                                                ([3, 7, 4], 0.0, "log"), ([4, 9, 9, 9, 5], 0.05, "log"),
-                                                ([6, 3, 1], 1.0, "log"), ([2, 8, 6, 1], 0.1, "mse")])
-def test_the_pages_gradients_are_numpys(sizes, alpha, loss, browser, engine_page):
+@pytest.mark.parametrize("sizes, alpha, loss, activation", [
+    ([2, 5, 1], 0.0, "log", "relu"), ([2, 16, 8, 1], 0.3, "log", "relu"), ([3, 7, 4], 0.0, "log", "relu"),
+    ([4, 9, 9, 9, 5], 0.05, "log", "relu"), ([6, 3, 1], 1.0, "log", "relu"), ([2, 8, 6, 1], 0.1, "mse", "relu"),
+    ([2, 16, 8, 1], 0.3, "log", "tanh"), ([4, 9, 9, 5], 0.05, "log", "logistic"), ([3, 7, 4], 0.0, "log", "identity")])
+def test_the_pages_gradients_are_numpys(sizes, alpha, loss, activation, browser, engine_page):
     rng = np.random.default_rng(sum(sizes))
-    net = Network.create(sizes, rng, np.float64)
+    net = Network.create(sizes, rng, np.float64, activation)
     net.b[0][...] = rng.normal(size=net.b[0].shape)  # some units off for some samples: the ReLU mask matters
     X = rng.normal(size=(37, sizes[0]))
     y = rng.integers(0, 2 if net.binary else sizes[-1], size=37)
     expected, value = numpy_gradients(net, X, y, alpha, loss)
     got = browser.js(f"nnlabLearn.gradients({json.dumps(sizes)}, {json.dumps(net.theta.tolist())}, "
-                     f"{json.dumps(X.tolist())}, {json.dumps(y.tolist())}, {alpha}, {loss!r})")
+                     f"{json.dumps(X.tolist())}, {json.dumps(y.tolist())}, {alpha}, {loss!r}, {activation!r})")
     page = np.array(got["grad"])
     assert page.shape == expected.shape and np.abs(expected).max() > 1e-3
     np.testing.assert_allclose(page, expected, rtol=1e-9, atol=1e-9 * np.abs(expected).max())

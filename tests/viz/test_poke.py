@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import torch
 
+from nnlab import runs
 from nnlab.cli import build_parser
 from nnlab.cli.train import make_config
 from nnlab.data.dataset import make_dataset
@@ -20,6 +21,9 @@ from nnlab.viz import poke
 from nnlab.viz.render import render_run
 from tests.viz.browser import Browser, needs_chromium
 
+HIDDEN = {"relu": lambda Z: np.maximum(Z, 0), "tanh": np.tanh, "logistic": lambda Z: (1 + np.tanh(Z / 2)) / 2,
+          "identity": lambda Z: Z}
+
 
 def numpy_forward(net: poke.Dense, X: np.ndarray) -> np.ndarray:
     """Probabilities of the dense network in float64: the reference the page must meet."""
@@ -27,7 +31,7 @@ def numpy_forward(net: poke.Dense, X: np.ndarray) -> np.ndarray:
     for l, (W, b) in enumerate(zip(net.W, net.b)):
         A = A @ W.astype(np.float64) + b
         if l < len(net.W) - 1:
-            A = np.maximum(A, 0)
+            A = HIDDEN[net.activation](A)
     if net.binary:
         p = 1 / (1 + np.exp(-A[:, 0]))
         return np.c_[1 - p, p]
@@ -124,6 +128,18 @@ def moons(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
+def moons_tanh(tmp_path_factory):
+    return trained(tmp_path_factory, "moons-tanh", "scratch", "--data", "moons", "--hidden", "16,8", "--epochs",
+                   "40", "--activation", "tanh")
+
+
+@pytest.fixture(scope="module")
+def digits_logistic(tmp_path_factory):
+    return trained(tmp_path_factory, "digits-logistic", "scratch", "--data", "digits", "--hidden", "32,16",
+                   "--epochs", "8", "--activation", "logistic")
+
+
+@pytest.fixture(scope="module")
 def digits(tmp_path_factory):
     return trained(tmp_path_factory, "digits", "scratch", "--data", "digits", "--hidden", "32,16", "--epochs", "8")
 
@@ -144,7 +160,7 @@ def rect(browser, selector: str) -> list[float]:
 
 
 @needs_chromium
-@pytest.mark.parametrize("which", ["moons", "digits"])
+@pytest.mark.parametrize("which", ["moons", "digits", "moons_tanh", "digits_logistic"])
 def test_the_page_predicts_what_numpy_predicts_on_test_samples(which, browser, request):
     run, engine, ds, P = request.getfixturevalue(which)
     open_report(browser, run)
@@ -237,3 +253,18 @@ def test_a_wheel_carries_the_script():
     config = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text())
     patterns = config["tool"]["setuptools"]["package-data"]["nnlab.viz"]
     assert any(fnmatch.fnmatch(poke.SCRIPT.name, p) for p in patterns) and poke.SCRIPT.is_file()
+
+
+@needs_chromium
+def test_a_tanh_networks_units_are_shown_signed_and_its_health_caption_tells_the_vanishing_gradient(moons_tanh,
+                                                                                                  browser):
+    run, engine, *_ = moons_tanh
+    assert engine.net.activation == "tanh"
+    open_report(browser, run)
+    titles = browser.js("[...document.querySelectorAll('#poke-app h4')].map(h => h.textContent)")
+    assert any("Hidden layer 1 (tanh):" in t and "above 0, red" in t for t in titles), titles
+    html = (run / "report.html").read_text()
+    last = [h["health"] for h in runs.read_metrics(run) if h.get("health")][-1]
+    first, out = last["dense1"]["grad_norm"], last["dense3"]["grad_norm"]
+    assert "the vanishing gradient" in html and f"{first:.3g}, {first / out:.3g} times" in html
+    assert "not measured for tanh units" in html

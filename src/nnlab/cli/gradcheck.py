@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from nnlab.cli.options import int_list, nonnegative_int
 from nnlab.errors import NNLabError
+from nnlab.scratch.network import ACTIVATIONS  # (numpy only: the parser loads it for nnlab train's choices too)
 
 
 def register(commands, common) -> None:
@@ -15,6 +16,8 @@ def register(commands, common) -> None:
     p.add_argument("--seed", type=nonnegative_int, default=0, help="seeds the weights and data; default: 0")
     p.add_argument("--loss", choices=("log", "mse"), default="log",
                    help="log loss, or mse: the squared error of one sigmoid unit (two classes); default: log")
+    p.add_argument("--activation", choices=tuple(ACTIVATIONS), default="relu",
+                   help="the hidden layers' activation (nnlab train scratch --activation); default: relu")
     p.set_defaults(run=run)
 
 
@@ -28,10 +31,11 @@ def run(args) -> int:
         raise NNLabError("gradcheck differentiates one weight at a time: keep --hidden small (<= 64 units, "
                          "<= 10 layers)")
     check_loss(args.loss, args.classes == 2)
-    results = gradcheck(args.hidden, args.classes, args.seed, loss=args.loss)
+    results = gradcheck(args.hidden, args.classes, args.seed, loss=args.loss, activation=args.activation)
     kind = ("softmax + cross-entropy" if args.classes > 2 else
             "sigmoid + squared error" if args.loss == "mse" else "sigmoid + log loss")
-    print(f"network 4-{'-'.join(map(str, args.hidden))}-{1 if args.classes == 2 else args.classes} ({kind}), "
+    hidden = "" if args.activation == "relu" else f", {args.activation} hidden layers"
+    print(f"network 4-{'-'.join(map(str, args.hidden))}-{1 if args.classes == 2 else args.classes} ({kind}{hidden}), "
           f"float64, seed {args.seed}")
     print(f"{'param':<6} {'shape':<10} {'vs finite diff':>15} {'vs autograd':>12}")
     for r in results:

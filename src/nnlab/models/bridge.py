@@ -45,14 +45,14 @@ def to_scratch(model: MLP, dtype=np.float32) -> Network:
     if W[-1].shape[1] == 2:
         W[-1] = W[-1][:, 1:] - W[-1][:, :1]
         b[-1] = b[-1][1:] - b[-1][:1]
-    return Network(W, b, dtype)
+    return Network(W, b, dtype, getattr(model, "activation", "relu"))
 
 
 def from_scratch(net: Network) -> MLP:
     """The PyTorch MLP computing the same probabilities as `net`."""
     sizes = net.sizes
     n_classes = 2 if net.binary else sizes[-1]
-    model = MLP(sizes[0], sizes[1:-1], n_classes)
+    model = MLP(sizes[0], sizes[1:-1], n_classes, activation=net.activation)
     with torch.no_grad():
         linears = [m for m in model.modules() if isinstance(m, nn.Linear)]
         for lin, W, b in zip(linears, net.W, net.b):

@@ -5,22 +5,28 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from nnlab.errors import NNLabError
+from nnlab.errors import NNLabError, pick
+
+# The hidden activations of scratch/network.py's ACTIVATIONS, as PyTorch modules (the bridge's way across).
+ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "logistic": nn.Sigmoid, "identity": nn.Identity}
 
 
 class MLP(nn.Module):
-    """Dense layers with ReLU (optionally batch norm before it, dropout after it), then a linear head."""
+    """Dense layers with ReLU or another activation (optionally batch norm before it, dropout after it), then a
+    linear head."""
 
     def __init__(self, n_features: int, hidden: list[int], n_classes: int, dropout: float = 0.0,
-                 batch_norm: bool = False):
+                 batch_norm: bool = False, activation: str = "relu"):
         super().__init__()
+        self.activation = activation
         layers: list[nn.Module] = [nn.Flatten()]
         width = n_features
         for h in hidden:
             layers.append(nn.Linear(width, h))
             if batch_norm:
                 layers.append(nn.BatchNorm1d(h))
-            layers.append(nn.ReLU(inplace=True))
+            layers.append(nn.ReLU(inplace=True) if activation == "relu" else pick(ACTIVATIONS, activation,
+                                                                                    "activation")())
             if dropout:
                 layers.append(nn.Dropout(dropout))
             width = h

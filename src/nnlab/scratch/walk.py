@@ -184,7 +184,8 @@ def _dims(a: np.ndarray) -> str:
 
 
 def _as64(net: Network) -> Network:
-    return Network([W.astype(np.float64) for W in net.W], [b.astype(np.float64) for b in net.b], np.float64)
+    return Network([W.astype(np.float64) for W in net.W], [b.astype(np.float64) for b in net.b], np.float64,
+                   net.activation, net.output)
 
 
 def _fd_checks(net: Network, p: np.ndarray, g: np.ndarray, X, y, loss: str, entries: int,
@@ -385,7 +386,8 @@ def compare_losses(start: Network, X: np.ndarray, y: np.ndarray, epochs: int = 3
         raise NNLabError("the log-vs-squared-error comparison is for two classes (one sigmoid unit)")
     curves = {}
     for loss in ("log", "mse"):
-        net = Network(start.W, start.b)  # a copy, in the start's dtype (float32 from a run: fast)
+        # a copy, in the start's dtype (float32 from a run: fast)
+        net = Network(start.W, start.b, activation=start.activation)
         runner = EpochRunner(net, SGD([net.theta], lr), min(batch_size, len(X)), loss=loss)
         rng = np.random.default_rng(seed)
         curve: dict[str, list[float]] = {"log_loss": [], "accuracy": []}

@@ -26,7 +26,7 @@ from typing import Any, ClassVar
 from nnlab import checks
 from nnlab.data.synthetic import DEFAULT_NOISE
 from nnlab.errors import NNLabError, did_you_mean, pick
-from nnlab.scratch.network import LOSSES
+from nnlab.scratch.network import ACTIVATIONS, LOSSES
 from nnlab.scratch.optim import OPTIMIZERS
 from nnlab.training.schedules import SCHEDULES
 from nnlab.training.starts import STARTS
@@ -183,6 +183,9 @@ class ScratchConfig(TrainConfig):
     # (weight_decay None: batch size / training samples, a unit Gaussian prior on the weights; see `resolve`)
     device: str = setting("cpu", TrainConfig.__dataclass_fields__["device"].metadata["help"], choices=DEVICES)
     hidden: tuple[int, ...] = setting((256, 128), "hidden layer sizes", checks.sizes)
+    activation: str = setting("relu", "scratch: the hidden layers' activation (relu; tanh and logistic, the "
+                              "sigmoid, saturate: their gradients fade layer by layer, the vanishing-gradient "
+                              "lesson; identity makes the network linear)", choices=tuple(ACTIVATIONS))
     loss: str = setting("log", "scratch: log loss, or mse, the squared error of the sigmoid output (two classes; "
                         "the derivation's counter-example, see `nnlab explain`)", choices=tuple(LOSSES))
     start: str = setting("he", "scratch: the weights training starts from: he (He's random start), or "

@@ -33,7 +33,7 @@ class ScratchEngine:
         self.cfg = cfg
         sizes = [n_features, *cfg.hidden, 1 if n_classes == 2 else n_classes]
         self.rng = np.random.default_rng(cfg.seed)
-        self.net = Network.create(sizes, self.rng, np.float32)
+        self.net = Network.create(sizes, self.rng, np.float32, cfg.activation)
         # The optimiser starts at the peak rate; the schedule sets each epoch's own in train_epoch.
         self.optimizer = make_optimizer(cfg.optimizer, [self.net.theta], cfg.lr, momentum=cfg.momentum,
                                         nesterov=cfg.nesterov,
@@ -89,7 +89,9 @@ class ScratchEngine:
         fraction of dead units (A = 0 for every sample). Touches neither the weights nor the RNG."""
         ws = Workspace.create(self.net, len(X))
         forward(self.net, X, ws)
-        dead = [float(np.mean(~(A > 0).any(axis=0))) for A in ws.A[:-1]]
+        # dead: a ReLU that outputs 0 for every sample (other activations have no flat side that stops it)
+        relu = self.net.activation == "relu"
+        dead = [float(np.mean(~(A > 0).any(axis=0))) if relu else None for A in ws.A[:-1]]
         backward(self.net, X, y, ws, self.cfg.weight_decay, self.loss)
         return {f"dense{l + 1}": {"grad_norm": math.sqrt(sum_of_squares(dW)),
                                   "dead": dead[l] if l < len(dead) else None}

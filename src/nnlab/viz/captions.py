@@ -175,3 +175,25 @@ TRAINING_HEALTH = (
     "random weights and is not judged, and shaded epochs (a learning rate under "
     f"{health.STEADY_LR:.0%} of its peak, in warm-up or as the schedule anneals) are expected to move "
     "the weights little. A point beyond a red line is what the notes above warn of.")
+
+# What a saturating hidden activation does to the gradients that travel back (the vanishing-gradient lesson)
+SLOPE_BOUND = {"logistic": "σ'(z) = σ(1 − σ) ≤ 0.25", "tanh": "tanh'(z) = 1 − tanh² ≤ 1, near 0 where a unit saturates"}
+
+
+def training_health(v: Views) -> str:
+    """The health caption, and for a sigmoid or tanh network the gradient norms it shows, first layer against
+    the output's, with why they differ."""
+    activation = getattr(v.ev.run_settings, "activation", "relu")
+    last = next((h["health"] for h in reversed(v.ev.history) if h.get("health")), None)
+    if activation not in SLOPE_BOUND or not last:
+        return TRAINING_HEALTH
+    norms = [(name, layer["grad_norm"]) for name, layer in last.items() if layer.get("grad_norm") is not None]
+    (first, g_first), (out, g_out) = norms[0], norms[-1]
+    ratio = g_first / g_out if g_out else float("inf")
+    return (TRAINING_HEALTH.replace("the share of ReLU units that never fire (dead), ",
+                                    f"the share of dead units (ReLU only: not measured for {activation} units), ")
+            + f" This network's hidden layers are {activation}: the gradient sent back through each one is "
+            f"scaled by its slope, {SLOPE_BOUND[activation]}, so the layers far from the output get less of it "
+            f"(the vanishing gradient). In the last epoch measured, {first}'s gradient norm was {g_first:.3g}, "
+            f"{ratio:.3g} times the output layer {out}'s {g_out:.3g}; a ReLU network (--activation relu, the "
+            "default) passes it back unscaled wherever a unit is on.")

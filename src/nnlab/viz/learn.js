@@ -23,7 +23,10 @@
     for (let l = 0; l + 1 < sizes.length; l++) n += (sizes[l] + 1) * sizes[l + 1];
     return n;
   }
-  function Network(sizes, theta) { // theta: W0, b0, W1, b1, ... as network.py lays them out (copied)
+  // theta: W0, b0, W1, b1, ... as network.py lays them out (copied); activation: the hidden layers' g
+  function Network(sizes, theta, activation) {
+    if (!ACTIVATIONS[activation || 'relu']) throw new Error(`unknown activation ${activation}`);
+    this.activation = activation || 'relu';
     if (theta.length !== parameterCount(sizes)) throw new Error(`theta holds ${theta.length} numbers, ` +
       `the sizes ${sizes.join('-')} need ${parameterCount(sizes)}`);
     this.sizes = sizes.slice();
@@ -53,7 +56,7 @@
       for (let j = 0; j < nOut; j++) Z[zr + j] = b[j];
       for (let i = 0; i < nIn; i++) {
         const a = A_prev[ar + i];
-        if (a === 0) continue;                     // ReLU leaves many zeros: skip their row of W
+        if (a === 0) continue;                     // ReLU (and drawn images) leave many zeros: skip their row
         const wi = i * nOut;
         for (let j = 0; j < nOut; j++) Z[zr + j] += a * W[wi + j];
       }
@@ -67,7 +70,7 @@
     for (let l = 0; l < L; l++) {
       const nIn = net.sizes[l], nOut = net.sizes[l + 1], Z = ws.A[l];
       affine(A_prev, net.W[l], net.b[l], Z, m, nIn, nOut); // Z = A_prev·W + b
-      if (l < L - 1) for (let k = 0; k < m * nOut; k++) if (Z[k] < 0) Z[k] = 0; // A = ReLU(Z), in place
+      if (l < L - 1) ACTIVATIONS[net.activation].g(Z, m * nOut);          // A = g(Z), in place
       A_prev = Z;
     }
     return ws.A[L - 1];
@@ -75,6 +78,14 @@
 
   // sigma(z) = e^z / (1 + e^z), as (1 + tanh(z/2)) / 2: no overflow for any z (network.py's sigmoid)
   const sigmoid = z => (1 + Math.tanh(0.5 * z)) * 0.5;
+  // Hidden activations, as network.py's ACTIVATIONS: g overwrites Z with A = g(Z) (its first n entries), and
+  // dZ(dA, A) is dA ⊙ g'(Z) written in terms of A (forward has overwritten Z), multiplied in network.py's order.
+  const ACTIVATIONS = {
+    relu: { g: (Z, n) => { for (let k = 0; k < n; k++) if (Z[k] < 0) Z[k] = 0; }, dZ: (dA, A) => (A > 0 ? dA : 0) },
+    tanh: { g: (Z, n) => { for (let k = 0; k < n; k++) Z[k] = Math.tanh(Z[k]); }, dZ: (dA, A) => dA * (1 - A * A) },
+    logistic: { g: (Z, n) => { for (let k = 0; k < n; k++) Z[k] = sigmoid(Z[k]); }, dZ: (dA, A) => dA * A * (1 - A) },
+    identity: { g: () => {}, dZ: dA => dA },
+  };
   // A_out of the first m rows: sigma(Z_out) for one output unit, softmax(Z_out) (max subtracted) for several.
   function probabilities(Z_out, binary, m, k, out) {
     if (binary) { for (let r = 0; r < m; r++) out[r] = sigmoid(Z_out[r]); return out; }
@@ -152,17 +163,18 @@
       }
       if (alpha) for (let q = 0; q < dW.length; q++) dW[q] += (alpha / m) * W[q]; // + (alpha/m)·W (the L2 term)
       if (l === 0) break;
-      const dA = ws.dZ[l - 1], A = ws.A[l - 1];
+      const dA = ws.dZ[l - 1], A = ws.A[l - 1], relu = net.activation === 'relu';
+      const times = ACTIVATIONS[net.activation].dZ;
       for (let r = 0; r < m; r++) {
         const ar = r * nIn, zr = r * nOut;
         for (let i = 0; i < nIn; i++) {
-          // dZ_prev = dA_prev ⊙ 1[Z_prev > 0]; A = ReLU(Z) is > 0 exactly where Z is, so a unit that is
-          // off passes no gradient back and its row of the product is skipped.
-          if (!(A[ar + i] > 0)) { dA[ar + i] = 0; continue; }
+          // dZ_prev = dA_prev ⊙ g'(Z_prev). ReLU: g' = 1[Z_prev > 0], and A = ReLU(Z) is > 0 exactly where Z
+          // is, so a unit that is off passes no gradient back and its row of the product is skipped.
+          if (relu && !(A[ar + i] > 0)) { dA[ar + i] = 0; continue; }
           let s = 0;
           const wi = i * nOut;
           for (let j = 0; j < nOut; j++) s += dZ[zr + j] * W[wi + j];   // dA_prev = dZ·Wᵀ
-          dA[ar + i] = s;
+          dA[ar + i] = relu ? s : times(s, A[ar + i]);
         }
       }
       dZ = dA;
@@ -305,8 +317,8 @@
 
   // The gradients of the mean log loss (+ L2) of a network given as sizes and theta, on rows X (arrays) and
   // labels y: the flat gradient, laid out like theta. For tests and the curious: one call, nothing kept.
-  function gradients(sizes, theta, X, y, alpha, loss) {
-    const net = new Network(sizes, theta), m = X.length, ws = new Workspace(net, m);
+  function gradients(sizes, theta, X, y, alpha, loss, activation) {
+    const net = new Network(sizes, theta, activation), m = X.length, ws = new Workspace(net, m);
     const Xf = Float64Array.from(X.flat()), yi = Int32Array.from(y), Z_out = ws.A[ws.A.length - 1];
     forward(net, Xf, ws, m);
     const value = loss === 'mse' ? squaredError(Z_out, yi, m) : logLoss(Z_out, yi, net.binary, m, sizes[sizes.length - 1]);

@@ -348,7 +348,7 @@ PLAN: tuple[Entry, ...] = (
           lambda v: v.ev.data.n_features == 2 and v.ev.data.n_classes == 2, _decision_boundary,
           captions.DECISION_BOUNDARY),
     Entry("training_health.png", "Training health", lambda v: any(h.get("health") for h in v.ev.history),
-          _training_health, captions.TRAINING_HEALTH),
+          _training_health, captions.training_health),
 )
 
 

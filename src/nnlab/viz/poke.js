@@ -1,5 +1,6 @@
 // nnlab "Poke the network": the trained network's forward pass in plain JavaScript, no libraries.
-// The page computes what predict_proba computes: dense ReLU layers, float32 weights accumulated in float64,
+// The page computes what predict_proba computes: dense layers (ReLU, or the run's tanh, logistic or identity),
+// float32 weights accumulated in float64,
 // then one sigmoid unit (the derived network) or a softmax with the max subtracted. A test hook,
 // window.nnlabPoke, lets a test (or a curious reader in the console) ask it for probabilities.
 (function () {
@@ -21,11 +22,16 @@
     const theta = new Float64Array(window.nnlabLearn.parameterCount(sizes));
     let at = 0;
     for (const L of layers) { theta.set(L.W, at); at += L.W.length; theta.set(L.b, at); at += L.b.length; }
-    net = new window.nnlabLearn.Network(sizes, theta);
+    net = new window.nnlabLearn.Network(sizes, theta, D.activation);
     layers.forEach((L, l) => { L.W = net.W[l]; L.b = net.b[l]; });
   }
   const hidden = layers.slice(0, -1);
   const nClasses = D.classes.length;
+  // The hidden layers' activation g (network.py's ACTIVATIONS) and its name as the page says it
+  const ACT = D.activation || 'relu', RELU = ACT === 'relu';
+  const act = { relu: z => Math.max(0, z), tanh: Math.tanh, logistic: z => (1 + Math.tanh(0.5 * z)) * 0.5,
+              identity: z => z }[ACT];
+  const G_NAME = { relu: 'ReLU', tanh: 'tanh', logistic: 'the sigmoid', identity: 'the identity' }[ACT];
 
   // ---- the math ------------------------------------------------------------------------------------
   function forward(x, keepZ) { // x: model input; returns {acts: hidden activations per layer, probs}
@@ -43,7 +49,7 @@
       }
       if (l < layers.length - 1) {
         if (keepZ) Zs.push(z.slice());
-        for (let j = 0; j < nOut; j++) if (z[j] < 0) z[j] = 0;    // A = ReLU(Z)
+        for (let j = 0; j < nOut; j++) z[j] = act(z[j]);          // A = g(Z): ReLU, or the run's own
         acts.push(z);
       }
       a = z;
@@ -143,16 +149,21 @@
       last = a;
       marked = new Set(top || []);
       picked = chosen === undefined ? picked : chosen;
+      // ReLU: how far each unit is on; a smooth g: how far from g(0) (red above it, blue below)
+      const mid = act(0);
       let on = 0;
-      for (let j = 0; j < n; j++) { scale = Math.max(scale, a[j]); if (a[j] > 0) on++; }
-      title.textContent = `Hidden layer ${l + 1}: ${on} of ${n} units active`;
+      for (let j = 0; j < n; j++) { scale = Math.max(scale, Math.abs(a[j] - mid)); if (a[j] > mid) on++; }
+      title.textContent = RELU ? `Hidden layer ${l + 1}: ${on} of ${n} units active` :
+        `Hidden layer ${l + 1} (${ACT}): ${on} of ${n} units above ${mid}, red; below, blue`;
       g.fillStyle = grid ? '#111' : '#fff';
       g.fillRect(0, 0, W, H);
       for (let j = 0; j < n; j++) {
-        const t = a[j] / scale;
+        const signed = (a[j] - mid) / scale, t = Math.abs(signed);
         if (grid) {
           const v = Math.round(255 * Math.sqrt(t));   // sqrt: weak units stay visible beside strong ones
-          g.fillStyle = `rgb(${v},${Math.round(v * 0.85)},${Math.round(v * 0.4)})`;
+          g.fillStyle = RELU ? `rgb(${v},${Math.round(v * 0.85)},${Math.round(v * 0.4)})` :
+            signed >= 0 ? `rgb(${v},${Math.round(v * 0.3)},${Math.round(v * 0.3)})` :
+              `rgb(${Math.round(v * 0.3)},${Math.round(v * 0.5)},${v})`;
           g.fillRect((j % cols) * cell, Math.floor(j / cols) * cell, cell - (cell > 3), cell - (cell > 3));
           if (marked.has(j) || j === picked) {
             g.strokeStyle = j === picked ? '#0af' : '#f33';
@@ -160,7 +171,7 @@
             g.strokeRect((j % cols) * cell + 0.75, Math.floor(j / cols) * cell + 0.75, cell - 1.5, cell - 1.5);
           }
         } else {
-          g.fillStyle = j === picked ? '#0af' : marked.has(j) ? '#c33' : '#555';
+          g.fillStyle = j === picked ? '#0af' : marked.has(j) ? '#c33' : RELU ? '#555' : signed >= 0 ? '#b2182b' : '#2166ac';
           g.fillRect(j * cell, H - t * (H - 2), Math.max(1, cell - (cell > 2)), t * (H - 2));
         }
       }
@@ -207,18 +218,23 @@
       let vmax = 1e-12;
       const at = (i) => unit ? gridZ[unit.l][i * hidden[unit.l].nOut + unit.j] :
         nClasses === 2 ? gridP[i * 2 + 1] : 0;
+      // a unit: A = g(Z) of the interpolated Z; beside ReLU's off (grey) and on, a smooth g is shown signed
+      // about g(0), the value where Z = 0 (the black line)
+      const mid = unit ? act(0) : 0;
       for (let py = 0; py < SIZE; py++) for (let px = 0; px < SIZE; px++) {
         const fx = Math.min(G - 1.001, Math.max(0, px * G / SIZE - 0.5)), fy = Math.min(G - 1.001, Math.max(0, py * G / SIZE - 0.5));
         const x0 = Math.floor(fx), y0 = Math.floor(fy), tx = fx - x0, ty = fy - y0, i = y0 * G + x0;
-        const v = nClasses > 2 && !unit ? -1 : (at(i) * (1 - tx) + at(i + 1) * tx) * (1 - ty) + (at(i + G) * (1 - tx) + at(i + G + 1) * tx) * ty;
+        let v = nClasses > 2 && !unit ? -1 : (at(i) * (1 - tx) + at(i + 1) * tx) * (1 - ty) + (at(i + G) * (1 - tx) + at(i + G + 1) * tx) * ty;
+        if (unit) v = act(v);
         value[py * SIZE + px] = v;
-        vmax = Math.max(vmax, v);
+        vmax = Math.max(vmax, unit && !RELU ? Math.abs(v - mid) : v);
       }
       const img = g.createImageData(SIZE, SIZE);
       for (let py = 0; py < SIZE; py++) for (let px = 0; px < SIZE; px++) {
         const k = py * SIZE + px, v = value[k];
         let c;
-        if (unit) c = v <= 0 ? [225, 225, 225] : diverging(0.15 + 0.85 * v / vmax);
+        if (unit && RELU) c = v <= 0 ? [225, 225, 225] : diverging(0.15 + 0.85 * v / vmax);
+        else if (unit) c = diverging(0.85 * (v - mid) / vmax);
         else if (nClasses === 2) c = diverging((2 * v - 1) * 0.8);
         else {
           const gi = Math.min(G - 1, Math.floor(py * G / SIZE)) * G + Math.min(G - 1, Math.floor(px * G / SIZE));
@@ -228,13 +244,15 @@
             for (let m = 0; m < 3; m++) c[m] -= (255 - cc[m]) * w;
           }
         }
-        const cut = unit ? 0 : 0.5, right = px + 1 < SIZE ? value[k + 1] : v, down = py + 1 < SIZE ? value[k + SIZE] : v;
+        const cut = unit ? mid : 0.5, right = px + 1 < SIZE ? value[k + 1] : v, down = py + 1 < SIZE ? value[k + SIZE] : v;
         if ((nClasses === 2 || unit) && ((v > cut) !== (right > cut) || (v > cut) !== (down > cut))) c = [0, 0, 0];
         img.data.set([c[0], c[1], c[2], 255], 4 * k);
       }
       fieldImage = img;
       fieldNote.textContent = unit ? `Colour: the activation of unit ${unit.j} of hidden layer ${unit.l + 1} over the plane ` +
-        `(grey: 0, the unit is off; black line: where it switches on). ${pinned ? 'Click the unit again to go back.' : ''}` :
+        (RELU ? '(grey: 0, the unit is off; black line: where it switches on). ' :
+          `(${G_NAME} of its input: red above ${mid}, its value at input 0, blue below; black line: input 0). `) +
+        `${pinned ? 'Click the unit again to go back.' : ''}` :
         (nClasses === 2 ? `Colour: the network's probability of ${D.classes[1]} (red) against ${D.classes[0]} ` +
           '(blue) over the plane; the black line is p = 0.5, the decision boundary.' :
           'Colour: each class\'s probability mixes its colour.') + ` Computed by this page on a ${G}×${G} grid.`;
@@ -320,7 +338,7 @@
     el('div', { class: 'poke-note' }, topBox, 'Each unit twice: its weights' + (spread ? ' times each pixel\'s ' +
       'spread in the training images (blank: a pixel that never varies)' : '') + ', red where a bright ' +
       'pixel raises it and blue where it lowers it; then lit up by your drawing, each pixel\'s grey level × its ' +
-      'weight: the unit\'s activation is the sum of the lit picture plus its bias, through ReLU.');
+      'weight: the unit\'s activation is the sum of the lit picture plus its bias, through ' + G_NAME + '.');
     const topRow = el('div', { class: 'poke-units' }, topBox);
     const tiles = Array.from({ length: Math.min(TOP, first.nOut) }, () => {
       const f = el('figure', {}, topRow);

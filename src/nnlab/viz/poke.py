@@ -21,7 +21,7 @@ from torch import nn
 
 from nnlab.models.bridge import dense_layers
 from nnlab.models.nets import MLP
-from nnlab.scratch.network import Network
+from nnlab.scratch.network import ACTIVATIONS, Network
 
 # Parameters the page embeds at most. float32 in base64 is 5.33 bytes a parameter, so the limit keeps the
 # report under 8 MB and a forward pass (one multiply-add per weight) a few milliseconds in JavaScript. It
@@ -59,12 +59,14 @@ STYLE = """
 
 @dataclass
 class Dense:
-    """A dense ReLU network as evaluation mode computes it: W[l] (inputs x outputs), b[l], and whether the
-    output is one sigmoid unit (the derived network) or a softmax."""
+    """A dense network as evaluation mode computes it: W[l] (inputs x outputs), b[l], whether the output is one
+    sigmoid unit (the derived network) or a softmax, and the hidden layers' activation (a name of
+    network.ACTIVATIONS, which poke.js and learn.js compute too)."""
 
     W: list[np.ndarray]
     b: list[np.ndarray]
     binary: bool
+    activation: str = "relu"
 
     @property
     def parameters(self) -> int:
@@ -76,7 +78,7 @@ def dense_network(model: Network | nn.Module, input_shape: tuple[int, ...] | Non
     sigmoid unit for two classes), nnlab's MLP, or any module made of dense ReLU layers (`own_dense`)."""
     if isinstance(model, Network):
         return Dense([np.asarray(W, np.float32) for W in model.W], [np.asarray(b, np.float32) for b in model.b],
-                     model.binary)
+                     model.binary, model.activation)
     if isinstance(model, MLP):  # batch norm folded into the linear layers, dropout the identity
         W, b = dense_layers(model)
         return Dense([w.astype(np.float32) for w in W], [c.astype(np.float32) for c in b], False)
@@ -126,12 +128,12 @@ def own_dense(model: nn.Module, input_shape: tuple[int, ...]) -> Dense | None:
 
 
 def _probabilities(net: Dense, X: np.ndarray) -> np.ndarray:
-    """What the page computes, in float64: ReLU hidden layers, then a sigmoid unit (two columns) or a softmax."""
+    """What the page computes, in float64: the hidden layers' g, then a sigmoid unit (two columns) or a softmax."""
     A = X
     for l, (W, b) in enumerate(zip(net.W, net.b)):
         A = A @ W.astype(np.float64) + b
         if l < len(net.W) - 1:
-            A = np.maximum(A, 0)
+            ACTIVATIONS[net.activation].g(A)  # A = g(Z), in place
     if net.binary:
         p = 0.5 * (1 + np.tanh(0.5 * A[:, 0]))
         return np.c_[1 - p, p]
@@ -148,7 +150,7 @@ def payload(net: Dense, ds, P: np.ndarray | None = None) -> dict:
     what to show under the controls (training points for 2-D data, test images for images)."""
     s = ds.scaler
     data: dict = {
-        "classes": list(ds.classes), "binary": net.binary,
+        "classes": list(ds.classes), "binary": net.binary, "activation": net.activation,
         "layers": [{"n_in": W.shape[0], "n_out": W.shape[1], "W": _b64(W), "b": _b64(b)} for W, b in zip(net.W, net.b)],
         "scaler": {"kind": s.kind, "pixel_max": s.pixel_max} if s.kind == "pixels" else
                   {"kind": s.kind, "pixel_max": s.pixel_max, "mean": s.mean.tolist(), "std": s.std.tolist()},
@@ -225,7 +227,8 @@ def _shell(body: str) -> str:
 def _intro(net: Dense, ds) -> str:
     sizes = "-".join(str(n) for n in [net.W[0].shape[0], *(W.shape[1] for W in net.W)])
     output = "one sigmoid unit" if net.binary else "a softmax"
-    what = (f"The trained network ({sizes}, ReLU hidden layers, {output}; {net.parameters:,} parameters) runs "
+    hidden = "ReLU" if net.activation == "relu" else net.activation
+    what = (f"The trained network ({sizes}, {hidden} hidden layers, {output}; {net.parameters:,} parameters) runs "
             "in this page, in plain JavaScript, from the weights stored in it: its probabilities equal "
             "the Python model's to 1e-5. ")
     s = ds.scaler
