@@ -63,6 +63,7 @@ def test_a_run_from_before_a_setting_existed_takes_its_default_but_a_missing_one
     stored = json.loads(path.read_text())
     path.write_text(json.dumps({k: v for k, v in stored.items() if k != "loss"}))
     assert read_record(old / "scratch-moons").settings.loss == "log"
+    assert read_record(old / "scratch-moons").settings.activation == "relu"  # (never stored: it came later still)
     path.write_text(json.dumps({k: v for k, v in stored.items() if k != "hidden"}))
     assert_clean_error(cli("eval", old / "scratch-moons"), "lacks the setting 'hidden'")
 

@@ -151,8 +151,8 @@ class TrainConfig:
 
 
 # Settings younger than the run directory's format: a run written before one existed trained as its default does
-# (the fast recipe, with batch norm in the CNN, and the He start).
-LATER = frozenset({"loss", "threads", "recipe", "batch_norm", "start"})
+# (the fast recipe, with batch norm in the CNN, the He start, ReLU hidden layers).
+LATER = frozenset({"loss", "threads", "recipe", "batch_norm", "start", "activation"})
 
 
 @dataclass(frozen=True)
