@@ -431,3 +431,30 @@ def test_the_rewind_slider_at_epoch_k_shows_epoch_ks_network(moons_default, brow
     state = browser.js("nnlabLearnPage.state()")
     assert state["epoch"] == 7 and state["theta"] == at_7 and state["kept"] == list(range(8))
     assert [h["epoch"] for h in state["history"]] == list(range(8))
+
+
+@pytest.fixture(scope="module")
+def moons_tanh(tmp_path_factory):
+    return trained(tmp_path_factory, "moons-tanh", "scratch", "--data", "moons", "--hidden", "16,8", "--epochs",
+                   "40", "--activation", "tanh")
+
+
+@needs_chromium
+def test_a_tanh_run_trains_here_to_its_own_accuracy_and_the_hidden_units_can_be_switched(moons_tanh, browser):
+    run, engine, ds, P = moons_tanh
+    summary = runs.read_json(run / runs.SUMMARY, what="run summary")
+    open_learn(browser, run)
+    assert browser.js("nnlabLearnPage.state().settings.activation") == "tanh"
+    state = browser.js(f"nnlabLearnPage.trainEpochs({engine.cfg.epochs})")
+    assert abs(state["test"]["accuracy"] - summary["test_accuracy"]) <= 0.02
+    browser.js("nnlabLearnPage.fromTrained()")
+    assert browser.js("nnlabLearnPage.state().test.accuracy") == pytest.approx(
+        np.mean(P.argmax(axis=1) == ds.y_test), abs=1e-9)            # the run's weights through tanh
+    browser.js("nnlabLearnPage.set('activation', 'relu')")            # the same weights through ReLU
+    relu = browser.js("nnlabLearnPage.state()")
+    assert relu["settings"]["activation"] == "relu"
+    expected = Network(engine.net.W, engine.net.b, np.float64, "relu")
+    from nnlab.scratch.network import predict_proba
+
+    relu_acc = np.mean(predict_proba(expected, ds.X_test).argmax(axis=1) == ds.y_test)
+    assert relu["test"]["accuracy"] == pytest.approx(relu_acc, abs=1e-9)

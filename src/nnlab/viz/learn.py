@@ -61,8 +61,8 @@ def why_not(ev) -> str | None:
     if net is None or cfg is None or getattr(cfg, "model", None) != "scratch":
         return ("Train it here: the page retrains nnlab's NumPy network (nnlab train scratch) of a 2-D run; "
                 "this model is not one.")
-    if cfg.loss != "log" or net.activation != "relu":
-        return "Train it here: the page's backprop is the derived network's (ReLU, log loss); this run differs."
+    if cfg.loss != "log":
+        return "Train it here: the page's backprop is the derived network's (log loss); this run differs."
     if net.theta.size > MAX_PARAMETERS:
         return (f"Train it here: this network has {net.theta.size:,} parameters; the page trains networks of up "
                 f"to {MAX_PARAMETERS:,}, so that a step and a redraw fit a frame. Try --hidden 16,8.")
@@ -82,7 +82,7 @@ def payload(ev) -> dict:
     pad = 0.15 * (both.max(axis=0) - both.min(axis=0))
     history = ev.history or []
     return {
-        "classes": list(ds.classes), "sizes": net.sizes, "max_parameters": MAX_PARAMETERS,
+        "classes": list(ds.classes), "sizes": net.sizes, "activation": net.activation, "max_parameters": MAX_PARAMETERS,
         "start": _b64(start.theta), "trained": _b64(net.theta),
         "X": _b64(ds.X_train), "y": np.asarray(ds.y_train).astype(int).tolist(),
         "X_test": _b64(ds.X_test), "y_test": np.asarray(ds.y_test).astype(int).tolist(),

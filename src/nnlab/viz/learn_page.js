@@ -67,6 +67,9 @@
   const optSel = choice(bar2, 'Optimiser', 'learn-opt', Object.entries(OPTIMISER_NAMES), S0.optimizer);
   const lossSel = choice(bar2, 'Loss', 'learn-loss', [['log', 'log loss'], ['mse', 'squared error']], 'log');
   if (D.sizes[D.sizes.length - 1] !== 1) lossSel.parentNode.style.display = 'none'; // the sigmoid network's choice
+  // the hidden layers' g: the run's, or another, live (sigmoid and tanh saturate: the vanishing-gradient lesson)
+  const actSel = choice(bar2, 'Hidden units', 'learn-activation', [['relu', 'ReLU'], ['tanh', 'tanh'],
+    ['logistic', 'sigmoid'], ['identity', 'linear']], D.activation || 'relu');
   const schedSel = choice(bar2, 'Rate', 'learn-schedule', [['run', `the run's: ${S0.schedule} over ${S0.epochs} epochs`],
     ['constant', 'constant']], 'run');
   const bar3 = el('div', { class: 'learn-bar' }, app);
@@ -149,7 +152,7 @@
   function settings() {
     return { lr: +lrSel.value, batch: +bsSel.value, alpha: +l2Sel.value, optimizer: optSel.value,
       schedule: schedSel.value === 'run' ? S0.schedule : 'constant', loss: lossSel.value, data: dataSel.value,
-      sizes: world.sizes };
+      sizes: world.sizes, activation: actSel.value };
   }
   function rate(epoch) { // the rate for the page's epoch `epoch` (0-based), as the engine sets it per epoch
     const lr = +lrSel.value;
@@ -160,7 +163,7 @@
       nesterov: S0.nesterov });
   }
   function begin(theta, trained) { // a fresh start: these weights, empty optimiser state, the seed's batches
-    net = new N.Network(world.sizes, theta);
+    net = new N.Network(world.sizes, theta, actSel.value);
     evalWs = new N.Workspace(net, 256);
     rng = new N.Random(S0.seed + 1);
     runner = null;
@@ -432,6 +435,12 @@
     draw();
   });
   lossSel.addEventListener('change', () => { runner.loss = lossSel.value; draw(); });
+  actSel.addEventListener('change', () => { // the same weights through another g, trained on from here
+    net.activation = actSel.value;
+    if (scrubNet) scrubNet.activation = actSel.value;
+    lastTest = N.evaluate(net, world.X_test, world.y_test, world.y_test.length, evalWs);
+    draw();
+  });
   worldBtn.addEventListener('click', () => { pause(); newWorld(); });
   hiddenIn.addEventListener('keydown', ev => { if (ev.key === 'Enter') worldBtn.click(); });
   dataSel.addEventListener('change', () => {
@@ -456,7 +465,7 @@
     i = Math.max(0, Math.min(kept.length - 1, i));
     pause();
     scrub = i === kept.length - 1 ? -1 : i;
-    scrubNet = scrub >= 0 ? new N.Network(world.sizes, kept[scrub].theta) : null;
+    scrubNet = scrub >= 0 ? new N.Network(world.sizes, kept[scrub].theta, actSel.value) : null;
     draw();
   }
   scrubIn.addEventListener('input', () => scrubTo(+scrubIn.value));
@@ -491,7 +500,7 @@
     play, pause, reset: () => resetBtn.click(), fromTrained: () => trainedBtn.click(), wrong: () => wrongBtn.click(),
     set(name, value) { // as a reader would: change a control and let it announce the change
       const s = { lr: lrSel, batch: bsSel, alpha: l2Sel, optimizer: optSel, schedule: schedSel, loss: lossSel, data: dataSel,
-        noise: noiseSel, hidden: hiddenIn }[name];
+        noise: noiseSel, hidden: hiddenIn, activation: actSel }[name];
       s.value = String(value); s.dispatchEvent(new Event('change'));
     },
     pinUnit(t) { tiles[t].c.dispatchEvent(new MouseEvent('click')); },
