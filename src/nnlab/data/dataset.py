@@ -205,3 +205,15 @@ def stratified_test_split(y: np.ndarray, test_fraction: float = 0.2, seed: int =
         n_test = max(1, int(round(test_fraction * len(members)))) if len(members) > 1 else 0
         test[rng.choice(members, size=n_test, replace=False)] = True
     return test
+
+
+def each_class_in_turn(y: np.ndarray, n: int) -> np.ndarray:
+    """Indices of up to n samples, the first of each class in turn (in the data's order: 0, 1, 0, 1, ...), so that
+    every class is in a small batch: the explain page's batch and the doctor's one batch to overfit."""
+    queues = [list(np.flatnonzero(np.asarray(y) == k)) for k in np.unique(y)]
+    picked: list[int] = []
+    while len(picked) < min(n, len(y)):
+        for q in queues:
+            if q and len(picked) < n:
+                picked.append(int(q.pop(0)))
+    return np.array(picked, dtype=np.int64)

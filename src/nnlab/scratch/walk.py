@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from nnlab.data.dataset import each_class_in_turn
 from nnlab.errors import NNLabError
 from nnlab.metrics import sum_of_squares
 from nnlab.scratch.gradcheck import FD_TOLERANCE, central_difference
@@ -350,14 +351,9 @@ def _named(net: Network) -> list[tuple[str, np.ndarray]]:
 
 
 def pick_batch(y: np.ndarray, n: int) -> np.ndarray:
-    """Indices of n samples: the first of each class in turn (0, 1, 0, 1, ...), so every class is in the batch."""
-    queues = [list(np.flatnonzero(y == k)) for k in np.unique(y)]
-    picked: list[int] = []
-    while len(picked) < min(n, len(y)):
-        for q in queues:
-            if q and len(picked) < n:
-                picked.append(int(q.pop(0)))
-    return np.array(sorted(picked))
+    """Indices of n samples: the first of each class in turn (0, 1, 0, 1, ...), so every class is in the batch;
+    in the data's order."""
+    return np.sort(each_class_in_turn(y, n))
 
 
 def output_gradient(a: np.ndarray, y: int, loss: str) -> np.ndarray:

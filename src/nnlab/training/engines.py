@@ -13,7 +13,7 @@ import numpy as np
 
 from nnlab.errors import NNLabError, pick
 from nnlab.metrics import sum_of_squares
-from nnlab.scratch.network import Network, Workspace, backward, forward, log_loss, predict_proba
+from nnlab.scratch.network import Network, Workspace, backward, forward, predict_proba
 from nnlab.scratch.optim import make_optimizer
 from nnlab.scratch.train import EpochRunner
 from nnlab.training.config import ScratchConfig, TrainConfig, model_spec
@@ -69,15 +69,13 @@ class ScratchEngine:
         return predict_proba(self.net, X)
 
     def train_batch(self, X: np.ndarray, y: np.ndarray, lr: float) -> float:
-        """One optimiser step on the batch (X, y) at rate `lr` (the learning-rate finder's step); returns the
-        batch's log loss before the step."""
-        ws = Workspace.create(self.net, len(X))
+        """One optimiser step on the batch (X, y), at most a batch size long, at rate `lr` (the learning-rate
+        finder's step), as train_epoch takes each; returns the batch's log loss before the step."""
+        if len(X) > self.runner.batch_size:
+            raise ValueError(f"a batch of {len(X)} is more than the batch size {self.runner.batch_size}")
+        self.optimizer.lr = lr
         with np.errstate(over="ignore", invalid="ignore"):
-            Z_out = forward(self.net, X, ws)  # Z_out = A_{L-1}·W_L + b_L
-            loss = log_loss(Z_out, y, self.net.output == "logistic")
-            backward(self.net, X, y, ws, self.cfg.weight_decay, self.loss)
-            self.optimizer.lr = lr
-            self.optimizer.step([ws.grad])
+            loss, _penalty, _accuracy = self.runner.run(X, y, None)  # in order: one batch, one step
         return loss
 
     def layer_weights(self) -> dict[str, np.ndarray]:

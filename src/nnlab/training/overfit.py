@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from nnlab.data.dataset import each_class_in_turn
 from nnlab.errors import NNLabError
 from nnlab.metrics import log_loss
 from nnlab.training import sanity
@@ -49,17 +50,8 @@ class Overfit:
                 "losses": [round(v, 6) for v in self.losses], "notes": [n.to_json() for n in self.notes]}
 
 
-def one_batch(y: np.ndarray, samples: int) -> np.ndarray:
-    """Indices of `samples` samples taken from each class in turn (in the data's order): every class is in the
-    batch, as in training."""
-    y = np.asarray(y)
-    members = [list(np.flatnonzero(y == k)) for k in np.unique(y)]
-    picked: list[int] = []
-    while len(picked) < min(samples, len(y)):
-        for m in members:
-            if m and len(picked) < samples:
-                picked.append(int(m.pop(0)))
-    return np.array(picked, dtype=np.int64)
+# The batch to overfit: `samples` samples taken from each class in turn, every class in it, as in training
+one_batch = each_class_in_turn
 
 
 def memorising(cfg: TrainConfig, samples: int, steps: int) -> TrainConfig:
