@@ -194,6 +194,14 @@ def test_training_health_plots_each_layer_and_the_limits_over_the_judged_epochs(
     assert len(ratios.patches) == 1 and "shaded" in ratios.get_xlabel()   # epoch 3: low learning rate
 
 
+def test_training_health_of_a_network_without_relus_says_dead_units_are_not_measured():
+    history = [{"epoch": e, "health": {name: {"grad_norm": 1.0 / e, "update_ratio": 0.1 / e, "dead": None}
+                                       for name in ("dense1", "dense2")}} for e in (1, 2, 3)]
+    dead = figures.training_health(history, [False, True, True], [False, True, False], 0.25, 1.0, 1e-4).axes[0]
+    assert not dead.lines and "not measured" in dead.texts[0].get_text()   # no empty panel with a warning line
+    assert dead.get_xlim() == (0.5, 3.5)
+
+
 def test_evolution_frames_pick_spread_epochs_and_the_units_that_changed_most():
     from nnlab.viz.analysis import evolution_frames
 

@@ -378,7 +378,12 @@ def training_health(history: list[dict], later: list[bool], steady: list[bool], 
     def limit(ax, value: float, judged: list[bool]) -> None:
         ax.plot(epochs, [value if j else np.nan for j in judged], color="tab:red", ls="--", lw=1.2)
 
-    limit(axes[0], dead_warn, later)
+    if any(r[name]["dead"] is not None for _, r in records for name in layers):
+        limit(axes[0], dead_warn, later)
+    else:  # tanh, sigmoid or linear hidden units: no flat side that stops a unit, nothing to measure
+        axes[0].text(0.5, 0.5, "not measured:\na dead unit is a ReLU's\n(this network has none)",
+                     transform=axes[0].transAxes, ha="center", va="center", color="0.35")
+        axes[0].set_xlim(min(epochs) - 0.5, max(epochs) + 0.5)
     axes[0].set_ylim(-0.02, 1.02)
     limit(axes[2], ratio_high, later)
     limit(axes[2], ratio_low, steady)
