@@ -68,6 +68,7 @@ def test_the_page_shows_it_and_the_report_links_to_it(cli, stalled):
     cli("doctor", stalled, "--fixes", "higher-lr", check_rc=0)
     page = (stalled / "doctor.html").read_text()
     assert "What each fix changed" in page and "<code>--lr 0.001</code>" in page and "<svg" in page
+    assert '<a href="report.html">the run\'s report</a>' in page
     assert "helped" in page and "polyline" in page and 'id="overfit"' in page and "bit for bit" in page
     assert '<a href="doctor.html">' in (stalled / "report.html").read_text()
 
@@ -108,6 +109,10 @@ def test_a_fix_that_diverges_is_a_result(tmp_path):
     assert fork["verdict"] == "worse" and "the training loss became nan in epoch 1" in fork["error"]
     assert fork["run"] is None and not (run / "doctor" / "higher-lr").exists()  # no epoch finished: nothing kept
     assert any("worse (training diverged)" in line for line in doctor.lines(result))
+    from nnlab.viz.doctor_page import write_doctor_page
+
+    page = write_doctor_page(run, result).read_text()  # a run trained without its report: no link to nothing
+    assert 'href="report.html"' not in page and f"nnlab viz {run}</code> draws it" in page
 
 
 def test_nothing_fired_nothing_tried(tmp_path):

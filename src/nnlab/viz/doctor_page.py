@@ -21,7 +21,7 @@ VERDICT = {"helped": "ok", "no better": "", "worse": "warn"}
 def write_doctor_page(run: Path, result: dict[str, Any]) -> Path:
     """Write RUN/doctor.html from the doctor's result (doctor.json) and link it from RUN/report.html."""
     path = run / "doctor.html"
-    write_bytes_atomic(path, page(result).encode("utf-8"))
+    write_bytes_atomic(path, page(result, (run / "report.html").is_file()).encode("utf-8"))
     link_from_report(run)
     return path
 
@@ -139,7 +139,7 @@ def _pct(value) -> str:
     return "–" if value is None else f"{value:.0%}"
 
 
-def page(result: dict[str, Any]) -> str:
+def page(result: dict[str, Any], has_report: bool = True) -> str:
     base, forks = result["baseline"], result["forks"]
     key = "val_loss" if base.get("val_loss") is not None else "loss"
     acc = "val_accuracy" if key == "val_loss" else "accuracy"
@@ -189,12 +189,14 @@ def page(result: dict[str, Any]) -> str:
         how += (f"</p><p class=\"{'ok' if o['ok'] else 'warn'}\" id=\"overfit\">The run did not learn, so the doctor "
                 f"also trained its model on {o['samples']} samples alone: {escape(o['line'])}.")
     title = f"{result['model']} on {result['data']}"
+    report = ('<a href="report.html">the run\'s report</a>' if has_report else
+              f"no report drawn for the run (<code>nnlab viz {escape(result['run'])}</code> draws it)")
     epochs = f"{result['run_epochs']} epoch{'s' if result['run_epochs'] != 1 else ''}"
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>nnlab doctor · {escape(title)}</title>
 <style>{STYLE}#tried td:nth-child(n+2):not(:last-child) {{ white-space: nowrap; }}</style></head><body>
 <h1>nnlab doctor: {escape(title)}</h1>
-<p>{escape(result['run'])} · {epochs} · <a href="report.html">the run's report</a> ·
+<p>{escape(result['run'])} · {epochs} · {report} ·
 <a href="doctor.json">doctor.json</a></p>
 <section id="fired"><h2>What fired</h2><ul class="notes">{fired}</ul>{skipped}</section>
 <section id="tried"><h2>What each fix changed (the run → the fork)</h2>{table}<p>{how}</p></section>
